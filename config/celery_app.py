@@ -1,0 +1,11 @@
+"""The Celery app: Redis broker, JSON only, settings under the CELERY_ namespace."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("marlowvale")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

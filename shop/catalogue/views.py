@@ -1,0 +1,93 @@
+"""Browsing from the database: all products, a category, search. Filters come in the query
+string; a value we do not offer is a 400 (branded page), an unknown page number a 404."""
+
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.core.exceptions import BadRequest
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404
+from django.views.generic import ListView
+from oscar.apps.catalogue.views import ProductDetailView  # noqa: F401
+
+from shop.catalogue import selectors
+from shop.catalogue.forms import CatalogueFilterForm, ProductSearchForm
+from shop.catalogue.models import Category
+
+MAX_PAGE_PARAM_LENGTH = 6
+
+
+class FilteredProductListView(ListView):
+    context_object_name = "products"
+    paginate_by = settings.OSCAR_PRODUCTS_PER_PAGE
+    form_class = CatalogueFilterForm
+    template_name = "oscar/catalogue/browse.html"
+
+    def get_form(self):
+        if len(self.request.GET.get("page", "")) > MAX_PAGE_PARAM_LENGTH:
+            raise Http404("No such page.")
+        form = self.form_class(self.request.GET)
+        if not form.is_valid():
+            raise BadRequest("; ".join(str(e) for errs in form.errors.values() for e in errs))
+        self.form = form
+        return form
+
+    def get(self, request, *args, **kwargs):
+        self.get_form()
+        return super().get(request, *args, **kwargs)
+
+    def list_kwargs(self) -> dict:
+        return {"filters": self.form.filters(), "sort": self.form.sort()}
+
+    def get_queryset(self):
+        return selectors.product_list(**self.list_kwargs())
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["filter_form"] = self.form
+        ctx["active_filters"] = {k: v for k, v in self.list_kwargs()["filters"].items() if v}
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        ctx["query_without_page"] = params.urlencode()
+        ctx["summary"] = "All products"
+        return ctx
+
+
+class CatalogueView(FilteredProductListView):
+    pass
+
+
+class ProductCategoryView(FilteredProductListView):
+    template_name = "oscar/catalogue/category.html"
+
+    def get(self, request, *args, **kwargs):
+        self.category = get_object_or_404(Category, pk=self.kwargs["pk"])
+        if not (self.category.is_public or request.user.is_staff):
+            raise Http404("No such category.")
+        expected_path = self.category.get_absolute_url()
+        if unquote(expected_path) != unquote(request.path):
+            return HttpResponsePermanentRedirect(expected_path)
+        return super().get(request, *args, **kwargs)
+
+    def list_kwargs(self) -> dict:
+        return {**super().list_kwargs(), "category": self.category}
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["category"] = self.category
+        ctx["summary"] = self.category.name
+        return ctx
+
+
+class ProductSearchView(FilteredProductListView):
+    form_class = ProductSearchForm
+    template_name = "oscar/search/results.html"
+
+    def list_kwargs(self) -> dict:
+        return {**super().list_kwargs(), "query": self.form.cleaned_data.get("q", "")}
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["query"] = self.form.cleaned_data.get("q", "")
+        ctx["summary"] = f"Search: {ctx['query']}" if ctx["query"] else "Search"
+        return ctx

@@ -1,0 +1,17 @@
+from oscar.apps.checkout.mixins import OrderPlacementMixin as CoreOrderPlacementMixin
+from oscar.apps.payment.exceptions import UnableToTakePayment
+
+from shop.order.services import order_confirmation_enqueue
+
+
+class OrderPlacementMixin(CoreOrderPlacementMixin):
+    def handle_payment(self, order_number, total, **kwargs):
+        # Card payment arrives with the Stripe checkout. Until then no order may be placed
+        # without payment, so the last step refuses plainly instead of placing a free order.
+        raise UnableToTakePayment(
+            "Card payments are not open yet. Your basket is saved; please try again soon."
+        )
+
+    def send_order_placed_email(self, order):
+        # Sent by the worker once the order has committed (see shop.order.tasks).
+        order_confirmation_enqueue(order=order)

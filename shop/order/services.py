@@ -1,0 +1,66 @@
+"""Order side effects. Placement itself stays Oscar's (shop.order.utils.OrderCreator)."""
+
+import logging
+
+from django.conf import settings
+from django.contrib.sites.models import Site
+from django.db import transaction
+from django.urls import reverse
+from oscar.apps.communication.models import CommunicationEventType
+from oscar.apps.order.utils import OrderDispatcher
+
+from shop.order.models import CommunicationEvent, Order
+
+logger = logging.getLogger(__name__)
+
+
+def order_confirmation_enqueue(*, order: Order) -> None:
+    """Queue the confirmation email to go out after the surrounding transaction commits."""
+    from shop.order.tasks import send_order_confirmation
+
+    order_id = order.pk
+    transaction.on_commit(lambda: send_order_confirmation.delay(order_id))
+
+
+def order_status_url(*, order: Order) -> str:
+    """Absolute link to the order's status page (a signed link for guests)."""
+    if order.is_anonymous:
+        path = reverse(
+            "customer:anon-order",
+            kwargs={"order_number": order.number, "hash": order.verification_hash()},
+        )
+    else:
+        path = reverse("customer:order", kwargs={"order_number": order.number})
+    domain = Site.objects.get_current().domain
+    return f"{settings.OSCAR_URL_SCHEMA}://{domain}{path}"
+
+
+def order_confirmation_send(*, order_id: int) -> bool:
+    """Send the order confirmation once. Returns False when it had already been sent.
+
+    The order row is locked while we check and record the communication event, so two
+    deliveries of the same task (a retry, a redelivery after a worker died) send one email.
+    """
+    code = OrderDispatcher.ORDER_PLACED_EVENT_CODE
+    event_type, _ = CommunicationEventType.objects.get_or_create(
+        code=code,
+        defaults={"name": "Order placed", "category": CommunicationEventType.ORDER_RELATED},
+    )
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if CommunicationEvent.objects.filter(order=order, event_type=event_type).exists():
+            logger.info("Order %s: confirmation already sent", order.number)
+            return False
+        context = {
+            "order": order,
+            "lines": order.lines.select_related("product"),
+            "user": order.user,
+            "status_url": order_status_url(order=order),
+            "site": Site.objects.get_current(),
+        }
+        OrderDispatcher(logger=logger).send_order_placed_email_for_user(order, context)
+        if not CommunicationEvent.objects.filter(order=order, event_type=event_type).exists():
+            # Oscar records the event only when a message went out; a guest order with no
+            # email would otherwise be retried forever.
+            CommunicationEvent.objects.create(order=order, event_type=event_type)
+    return True

@@ -1,0 +1,11 @@
+from oscar.apps.order.utils import OrderCreator as CoreOrderCreator
+from oscar.apps.order.utils import OrderNumberGenerator  # noqa: F401
+
+
+class OrderCreator(CoreOrderCreator):
+    def create_line_models(self, order, basket_line, extra_line_fields=None):
+        extra_line_fields = dict(extra_line_fields or {})
+        stockrecord = basket_line.stockrecord
+        if stockrecord is not None:
+            extra_line_fields.setdefault("unit_cost_price", stockrecord.cost_price)
+        return super().create_line_models(order, basket_line, extra_line_fields)
