@@ -5,12 +5,14 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-key")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/marlowvale")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+# One broker queue per test run, so a demo worker on the same Redis never takes test tasks.
+os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"marlowvale-test-{os.getpid()}")
 
 from .base import *  # noqa: E402,F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")  # noqa: F405
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

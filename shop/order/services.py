@@ -2,7 +2,6 @@
 
 import logging
 
-from django.conf import settings
 from django.contrib.sites.models import Site
 from django.db import transaction
 from django.urls import reverse
@@ -22,8 +21,8 @@ def order_confirmation_enqueue(*, order: Order) -> None:
     transaction.on_commit(lambda: send_order_confirmation.delay(order_id))
 
 
-def order_status_url(*, order: Order) -> str:
-    """Absolute link to the order's status page (a signed link for guests)."""
+def order_status_path(*, order: Order) -> str:
+    """Path of the order's status page: a signed link for guests, the account page otherwise."""
     if order.is_anonymous:
         path = reverse(
             "customer:anon-order",
@@ -31,8 +30,7 @@ def order_status_url(*, order: Order) -> str:
         )
     else:
         path = reverse("customer:order", kwargs={"order_number": order.number})
-    domain = Site.objects.get_current().domain
-    return f"{settings.OSCAR_URL_SCHEMA}://{domain}{path}"
+    return path
 
 
 def order_confirmation_send(*, order_id: int) -> bool:
@@ -55,12 +53,13 @@ def order_confirmation_send(*, order_id: int) -> bool:
             "order": order,
             "lines": order.lines.select_related("product"),
             "user": order.user,
-            "status_url": order_status_url(order=order),
+            "status_url": True,
+            "status_path": order_status_path(order=order),
             "site": Site.objects.get_current(),
         }
         OrderDispatcher(logger=logger).send_order_placed_email_for_user(order, context)
         if not CommunicationEvent.objects.filter(order=order, event_type=event_type).exists():
-            # Oscar records the event only when a message went out; a guest order with no
-            # email would otherwise be retried forever.
+            # Oscar records the event only when a message went out (and the event type
+            # exists); record it regardless so a redelivery never sends a second email.
             CommunicationEvent.objects.create(order=order, event_type=event_type)
     return True

@@ -1,0 +1,59 @@
+# Marlow & Vale store. `make run` serves the demo; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON_BIN ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test lint bench venv services system-deps lock clean
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	@touch $@
+
+venv: $(VENV)/.installed
+
+# Debian packages some tests and tools need (we are root on the machine and in CI).
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	    || echo "warning: could not install$$missing"; \
+	fi
+
+# PostgreSQL and Redis run on this kind of machine; start them if they stopped.
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli ping >/dev/null 2>&1 && exit 0; sleep 1; done; echo "PostgreSQL or Redis did not come up"; exit 1
+
+run: venv
+	$(PY) manage.py run_store --port $(PORT)
+
+test: venv services
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/hadolint Dockerfile
+
+bench: venv services
+	$(PY) tests/perf/bench.py
+
+# Re-resolve the pinned set after changing pyproject.toml.
+lock:
+	rm -rf /tmp/mv-lock && $(PYTHON_BIN) -m venv /tmp/mv-lock
+	/tmp/mv-lock/bin/pip install --quiet --upgrade pip
+	/tmp/mv-lock/bin/pip install --quiet ".[dev]"
+	/tmp/mv-lock/bin/pip freeze --exclude-editable | grep -v '^marlowvale-shop' > requirements.lock
+
+clean:
+	rm -rf $(VENV) var

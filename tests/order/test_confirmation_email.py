@@ -1,0 +1,59 @@
+"""The order confirmation email goes out through a real Celery worker after commit."""
+
+import pytest
+from django.db import transaction
+from oscar.test.factories import create_order
+
+from shop.checkout.mixins import OrderPlacementMixin
+from shop.order.models import CommunicationEvent
+from shop.order.services import order_confirmation_enqueue
+from tests.conftest import wait_for
+
+
+def _emails(mail_dir):
+    return sorted(mail_dir.glob("*.log"))
+
+
+@pytest.mark.worker
+def test_confirmation_is_sent_by_the_worker_after_commit_once(celery_worker, mail_dir):
+    with transaction.atomic():
+        order = create_order(guest_email="ada@example.com")
+        # As the checkout does when an order is placed: nothing is queued before commit.
+        OrderPlacementMixin().send_order_placed_email(order)
+
+    files = wait_for(lambda: _emails(mail_dir))
+    body = files[0].read_text()
+    assert "To: ada@example.com" in body
+    assert f"Confirmation of order {order.number}" in body
+    assert f"/accounts/order-status/{order.number}/" in body  # signed guest link
+
+    # A second delivery of the same job (retry, redelivery) sends nothing more.
+    with transaction.atomic():
+        order_confirmation_enqueue(order=order)
+    # The worker logs the task's return value: False means "already sent, nothing done".
+    wait_for(lambda: "succeeded" in celery_worker.log_path.read_text().split(": True")[-1])
+    assert ": False" in celery_worker.log_path.read_text()
+    assert len(_emails(mail_dir)) == 1
+    assert CommunicationEvent.objects.filter(order=order).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_is_queued_when_the_transaction_rolls_back(monkeypatch):
+    queued = []
+    monkeypatch.setattr(
+        "shop.order.tasks.send_order_confirmation.delay", lambda order_id: queued.append(order_id)
+    )
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        order = create_order(guest_email="ada@example.com")
+        order_confirmation_enqueue(order=order)
+        raise Boom
+    assert queued == []
+
+    with transaction.atomic():
+        order = create_order(guest_email="ada@example.com")
+        order_confirmation_enqueue(order=order)
+    assert queued == [order.pk]
