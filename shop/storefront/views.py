@@ -32,3 +32,8 @@ def content_page(request, slug: str):
     return render(
         request, f"shop/pages/{slug}.html", {"page_title": CONTENT_PAGES[slug], "slug": slug}
     )
+
+
+def bad_request(request, exception=None):
+    """400 in the shop's full layout (Django's default renders without the request)."""
+    return render(request, "400.html", {"reason": str(exception or "")[:200]}, status=400)
