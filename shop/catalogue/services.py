@@ -1,0 +1,625 @@
+"""Catalogue changes: loading the demo catalogue from data, attaching generated product images.
+
+``catalogue_load`` reads the schema of ``fixtures/catalogue.json``::
+
+    {
+      "version": 1,
+      "currency": "GBP",                         # stock record currency
+      "partner": "Marlow & Vale Workshop",       # Partner, found by name
+      "product_class": {                         # found by slug
+        "name": "Leather goods", "slug": "leather-goods",
+        "requires_shipping": true, "track_stock": true,
+        "attributes": [                          # found by (product class, code)
+          {"code": "line", "name": "Line", "type": "option",
+           "option_group": "Line", "options": ["Evergreen", "Heritage"]},   # group by name
+          {"code": "carbon_footprint", "name": "...", "type": "float"}, ...
+        ]
+      },
+      "categories": [                            # found by slug path ("bags", "bags/totes")
+        {"name": "Bags", "slug": "bags", "description": "...", "children": [...]}
+      ],
+      "fact_sets": {"evergreen-tuscany": {"line": "Evergreen", "tanning_method": "...", ...}},
+      "products": [                              # found by upc
+        {"upc": "MV-EG-BIF", "title": "...", "description": "...",
+         "category": "wallets",                  # or "categories": ["wallets", ...] (slug paths)
+         "facts": "evergreen-tuscany",           # fact set, merged under "attributes"
+         "attributes": {"recycled_content": 15, "carbon_footprint": 1.9},
+         "shape": "wallet",                      # image generator silhouette
+         # either colour variants (the product becomes a parent) ...
+         "children": [{"upc": "MV-EG-BIF-01", "colour": "Chestnut", "hex": "#8A4B2A",
+                       "title": "(optional, default '<parent title>, <colour>')",
+                       "shape": "(optional, default the parent's)",
+                       "stock": {"sku": "EG-BIF-CHE", "price": "95.00",
+                                 "cost_price": "38.95", "num_in_stock": 18}}],
+         # ... or, for a stand-alone product, its own "colour", "hex" and "stock".
+        }
+      ]
+    }
+
+Option values are given by their text; money as strings (read as ``Decimal``). Attribute values
+of a parent are shared by its children (Oscar reads a child's missing values from its parent);
+children carry only ``colour``. Keys starting with ``_`` are comments.
+
+Loading is an upsert by natural key inside one transaction: a second load of the same data
+writes nothing; an edited file updates what changed. The file is the truth for what it lists
+(a product's categories are set to exactly the listed ones), and nothing it does not list is
+deleted. Stock levels are written when a stock record is created; later loads leave live stock
+alone unless ``reset_stock=True``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from io import BytesIO
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Model
+from django.utils.text import slugify
+
+from shop.catalogue import imagegen
+from shop.catalogue.models import (
+    AttributeOption,
+    AttributeOptionGroup,
+    Category,
+    Product,
+    ProductAttribute,
+    ProductCategory,
+    ProductClass,
+    ProductImage,
+)
+from shop.partner.models import Partner, StockRecord
+
+logger = logging.getLogger(__name__)
+
+PENNY = Decimal("0.01")
+IMAGE_FOLDER = "products"
+ATTRIBUTE_TYPES = {
+    ProductAttribute.TEXT,
+    ProductAttribute.INTEGER,
+    ProductAttribute.FLOAT,
+    ProductAttribute.OPTION,
+}
+
+# Kinds counted in a LoadResult, in the order they are reported.
+KINDS = (
+    "product_classes",
+    "option_groups",
+    "options",
+    "attributes",
+    "categories",
+    "partners",
+    "products",
+    "product_categories",
+    "attribute_values",
+    "stock_records",
+)
+
+
+class CatalogueDataError(ValueError):
+    """The catalogue data is malformed or inconsistent; nothing was written."""
+
+
+@dataclass
+class LoadResult:
+    """How many rows of each kind a load created, updated or left unchanged."""
+
+    created: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)
+    unchanged: Counter[str] = field(default_factory=Counter)
+
+    def count(self, kind: str, status: str) -> None:
+        getattr(self, status)[kind] += 1
+
+    @property
+    def changed(self) -> bool:
+        return bool(sum(self.created.values()) or sum(self.updated.values()))
+
+    def lines(self) -> Iterator[str]:
+        for kind in KINDS:
+            yield (
+                f"{kind:<19} created {self.created[kind]:>4}  updated {self.updated[kind]:>4}"
+                f"  unchanged {self.unchanged[kind]:>4}"
+            )
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _upsert(model: type[Model], *, lookup: dict[str, Any], values: dict[str, Any]):
+    """Get the row by its natural key and bring ``values`` up to date; save only on change.
+
+    Returns (instance, status) with status "created", "updated" or "unchanged".
+    """
+    instance = model._default_manager.filter(**lookup).first()
+    if instance is None:
+        instance = model(**lookup, **values)
+        instance.save()
+        return instance, "created"
+    changed = [name for name, value in values.items() if _differs(instance, name, value)]
+    if not changed:
+        return instance, "unchanged"
+    for name in changed:
+        setattr(instance, name, values[name])
+    instance.save()
+    return instance, "updated"
+
+
+def _differs(instance: Model, name: str, value: Any) -> bool:
+    model_field = instance._meta.get_field(name)
+    if model_field.is_relation:
+        return getattr(instance, model_field.attname) != (value.pk if value is not None else None)
+    return getattr(instance, name) != value
+
+
+def _money(raw: Any, *, where: str) -> Decimal:
+    try:
+        amount = Decimal(str(raw))
+    except (InvalidOperation, ValueError) as exc:
+        raise CatalogueDataError(f"{where}: {raw!r} is not an amount of money") from exc
+    if not amount.is_finite() or amount < 0:
+        raise CatalogueDataError(f"{where}: {raw!r} is not an amount of money")
+    return amount.quantize(PENNY)
+
+
+def _require(entry: dict, keys: Iterable[str], *, where: str) -> None:
+    missing = [key for key in keys if entry.get(key) in (None, "")]
+    if missing:
+        raise CatalogueDataError(f"{where}: missing {', '.join(missing)}")
+
+
+def iter_product_entries(data: dict) -> Iterator[tuple[dict, dict | None]]:
+    """Every product entry of the data with its parent entry (None for top-level ones)."""
+    for entry in data.get("products", []):
+        yield entry, None
+        for child in entry.get("children", []):
+            yield child, entry
+
+
+def _validate(data: dict) -> None:
+    """Refuse data the loader would only half understand, before anything is written."""
+    _require(data, ("partner", "product_class", "products"), where="catalogue")
+    pclass = data["product_class"]
+    _require(pclass, ("name", "slug"), where="product_class")
+    codes = {}
+    for attribute in pclass.get("attributes", []):
+        _require(attribute, ("code", "name", "type"), where="attribute")
+        if attribute["type"] not in ATTRIBUTE_TYPES:
+            raise CatalogueDataError(f"attribute {attribute['code']}: unsupported type")
+        if attribute["type"] == ProductAttribute.OPTION:
+            _require(attribute, ("option_group", "options"), where=f"attribute {attribute['code']}")
+        codes[attribute["code"]] = attribute
+    category_paths = set(_category_paths(data.get("categories", [])))
+    fact_sets = data.get("fact_sets", {})
+    seen_upcs: set[str] = set()
+    seen_skus: set[str] = set()
+    for entry, parent in iter_product_entries(data):
+        upc = entry.get("upc")
+        where = f"product {upc or entry.get('title')!r}"
+        _require(entry, ("upc",) if parent else ("upc", "title"), where=where)
+        if not entry.get("children"):
+            _require(entry, ("stock",), where=where)
+        if parent is not None:
+            _require(entry, ("colour",), where=where)
+        if upc in seen_upcs:
+            raise CatalogueDataError(f"{where}: duplicate upc")
+        seen_upcs.add(upc)
+        if parent is None:
+            if entry.get("facts") and entry["facts"] not in fact_sets:
+                raise CatalogueDataError(f"{where}: unknown fact set {entry['facts']!r}")
+            paths = _entry_category_paths(entry)
+            if not paths:
+                raise CatalogueDataError(f"{where}: no category")
+            for path in paths:
+                if path not in category_paths:
+                    raise CatalogueDataError(f"{where}: unknown category {path!r}")
+        elif entry.get("children") or entry.get("categories") or entry.get("category"):
+            raise CatalogueDataError(f"{where}: a colour variant has no children or categories")
+        for code, value in _entry_attributes(data, entry).items():
+            if code not in codes:
+                raise CatalogueDataError(f"{where}: unknown attribute {code!r}")
+            options = codes[code].get("options")
+            if options is not None and value not in options:
+                raise CatalogueDataError(f"{where}: {value!r} is not an option of {code}")
+        if "stock" in entry:
+            if entry.get("children"):
+                raise CatalogueDataError(f"{where}: a parent product has no stock of its own")
+            stock = entry["stock"]
+            _require(stock, ("sku", "price"), where=f"{where} stock")
+            if stock["sku"] in seen_skus:
+                raise CatalogueDataError(f"{where}: duplicate sku {stock['sku']!r}")
+            seen_skus.add(stock["sku"])
+            _money(stock["price"], where=f"{where} price")
+            if stock.get("cost_price") is not None:
+                _money(stock["cost_price"], where=f"{where} cost_price")
+
+
+def _category_paths(nodes: list[dict], prefix: str = "") -> Iterator[str]:
+    for node in nodes:
+        path = f"{prefix}{node.get('slug') or slugify(node['name'])}"
+        yield path
+        yield from _category_paths(node.get("children", []), prefix=f"{path}/")
+
+
+def _entry_category_paths(entry: dict) -> list[str]:
+    paths = list(entry.get("categories", []))
+    if entry.get("category"):
+        paths.insert(0, entry["category"])
+    return paths
+
+
+def _entry_attributes(data: dict, entry: dict) -> dict[str, Any]:
+    """The attribute values an entry sets on its own product row."""
+    values: dict[str, Any] = {}
+    if entry.get("facts"):
+        values.update(data["fact_sets"][entry["facts"]])
+    values.update(entry.get("attributes", {}))
+    if entry.get("colour"):
+        values["colour"] = entry["colour"]
+    return values
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+def catalogue_load(*, data: dict, reset_stock: bool = False) -> LoadResult:
+    """Upsert the catalogue described by ``data`` (schema: this module's docstring)."""
+    _validate(data)
+    result = LoadResult()
+    with transaction.atomic():
+        product_class, attributes = _load_product_class(data["product_class"], result)
+        categories = _load_categories(data.get("categories", []), result)
+        partner, status = _upsert(Partner, lookup={"name": data["partner"]}, values={})
+        result.count("partners", status)
+        for entry in data["products"]:
+            product = _load_product(
+                data,
+                entry,
+                product_class=product_class,
+                parent=None,
+                attributes=attributes,
+                result=result,
+            )
+            _load_product_categories(
+                product, [categories[path] for path in _entry_category_paths(entry)], result
+            )
+            children = entry.get("children", [])
+            for child_entry in children:
+                child = _load_product(
+                    data,
+                    child_entry,
+                    product_class=None,
+                    parent=product,
+                    attributes=attributes,
+                    result=result,
+                )
+                _load_stock(data, child_entry, child, partner, reset_stock, result)
+            if not children:
+                _load_stock(data, entry, product, partner, reset_stock, result)
+    logger.info(
+        "catalogue loaded: created %s, updated %s",
+        dict(result.created),
+        dict(result.updated),
+    )
+    return result
+
+
+def _load_product_class(
+    spec: dict, result: LoadResult
+) -> tuple[ProductClass, dict[str, ProductAttribute]]:
+    product_class, status = _upsert(
+        ProductClass,
+        lookup={"slug": spec["slug"]},
+        values={
+            "name": spec["name"],
+            "requires_shipping": spec.get("requires_shipping", True),
+            "track_stock": spec.get("track_stock", True),
+        },
+    )
+    result.count("product_classes", status)
+    attributes = {}
+    for attr_spec in spec.get("attributes", []):
+        option_group = None
+        if attr_spec["type"] == ProductAttribute.OPTION:
+            option_group = _load_option_group(
+                attr_spec["option_group"], attr_spec["options"], result
+            )
+        attribute, status = _upsert(
+            ProductAttribute,
+            lookup={"product_class": product_class, "code": attr_spec["code"]},
+            values={
+                "name": attr_spec["name"],
+                "type": attr_spec["type"],
+                "option_group": option_group,
+                "required": attr_spec.get("required", False),
+            },
+        )
+        result.count("attributes", status)
+        attributes[attribute.code] = attribute
+    return product_class, attributes
+
+
+def _load_option_group(name: str, options: list[str], result: LoadResult) -> AttributeOptionGroup:
+    group = AttributeOptionGroup.objects.filter(name=name).order_by("pk").first()
+    if group is None:
+        group = AttributeOptionGroup.objects.create(name=name)
+        result.count("option_groups", "created")
+    else:
+        result.count("option_groups", "unchanged")
+    for option in options:
+        _, status = _upsert(AttributeOption, lookup={"group": group, "option": option}, values={})
+        result.count("options", status)
+    return group
+
+
+def _load_categories(
+    nodes: list[dict], result: LoadResult, parent: Category | None = None, prefix: str = ""
+) -> dict[str, Category]:
+    """Categories by slug path, added through treebeard's manager (``add_root``/``add_child``;
+    treebeard 7 deprecates the model-level ``Category.add_root``)."""
+    found: dict[str, Category] = {}
+    for node in nodes:
+        slug = node.get("slug") or slugify(node["name"])
+        if parent is None:
+            siblings = Category.objects.get_root_nodes()
+        else:
+            siblings = Category.objects.get_children(parent)
+        category = siblings.filter(slug=slug).first()
+        values = {"name": node["name"], "description": node.get("description", "")}
+        if category is None:
+            new = Category(slug=slug, **values)
+            if parent is None:
+                category = Category.objects.add_root(instance=new)
+            else:
+                category = Category.objects.add_child(parent, instance=new)
+            status = "created"
+        elif any(getattr(category, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(category, key, value)
+            category.save(update_fields=list(values))
+            status = "updated"
+        else:
+            status = "unchanged"
+        result.count("categories", status)
+        path = f"{prefix}{slug}"
+        found[path] = category
+        found.update(
+            _load_categories(node.get("children", []), result, parent=category, prefix=f"{path}/")
+        )
+    return found
+
+
+def _load_product(
+    data: dict,
+    entry: dict,
+    *,
+    product_class: ProductClass | None,
+    parent: Product | None,
+    attributes: dict[str, ProductAttribute],
+    result: LoadResult,
+) -> Product:
+    if parent is not None:
+        structure = Product.CHILD
+        title = entry.get("title") or f"{parent.title}, {entry['colour']}"
+    else:
+        structure = Product.PARENT if entry.get("children") else Product.STANDALONE
+        title = entry["title"]
+    product, status = _upsert(
+        Product,
+        lookup={"upc": entry["upc"]},
+        values={
+            "title": title,
+            "slug": entry.get("slug") or slugify(title),
+            "description": entry.get("description", ""),
+            "structure": structure,
+            "product_class": product_class,
+            "parent": parent,
+            "is_public": entry.get("is_public", True),
+        },
+    )
+    result.count("products", status)
+    _load_attribute_values(product, _entry_attributes(data, entry), attributes, result)
+    return product
+
+
+def _load_attribute_values(
+    product: Product,
+    values: dict[str, Any],
+    attributes: dict[str, ProductAttribute],
+    result: LoadResult,
+) -> None:
+    """Set attribute values through Oscar's ``product.attr`` container, writing only changes."""
+    current = {value.attribute.code: value for value in product.attribute_values.all()}
+    dirty = False
+    for code, raw in values.items():
+        attribute = attributes[code]
+        wanted = _attribute_value(attribute, raw)
+        existing = current.get(code)
+        if existing is not None and _same_value(attribute, existing.value, wanted):
+            result.count("attribute_values", "unchanged")
+            continue
+        result.count("attribute_values", "created" if existing is None else "updated")
+        setattr(product.attr, code, wanted)
+        dirty = True
+    if dirty:
+        product.attr.save()
+
+
+def _attribute_value(attribute: ProductAttribute, raw: Any) -> Any:
+    if attribute.type == ProductAttribute.OPTION:
+        return attribute.option_group.options.get(option=raw)
+    if attribute.type == ProductAttribute.INTEGER:
+        return int(raw)
+    if attribute.type == ProductAttribute.FLOAT:
+        return float(raw)
+    return str(raw)
+
+
+def _same_value(attribute: ProductAttribute, current: Any, wanted: Any) -> bool:
+    if attribute.type == ProductAttribute.OPTION:
+        return getattr(current, "pk", None) == wanted.pk
+    if attribute.type == ProductAttribute.FLOAT:
+        return current is not None and abs(float(current) - wanted) < 1e-9
+    return current == wanted
+
+
+def _load_product_categories(
+    product: Product, categories: list[Category], result: LoadResult
+) -> None:
+    wanted = {category.pk for category in categories}
+    links = ProductCategory.objects.filter(product=product)
+    stale = links.exclude(category_id__in=wanted)
+    if stale.exists():
+        stale.delete()
+    have = set(links.values_list("category_id", flat=True))
+    for category in categories:
+        if category.pk in have:
+            result.count("product_categories", "unchanged")
+        else:
+            ProductCategory.objects.create(product=product, category=category)
+            result.count("product_categories", "created")
+
+
+def _load_stock(
+    data: dict,
+    entry: dict,
+    product: Product,
+    partner: Partner,
+    reset_stock: bool,
+    result: LoadResult,
+) -> None:
+    stock = entry["stock"]
+    where = f"product {entry['upc']!r}"
+    values: dict[str, Any] = {
+        "product": product,
+        "price": _money(stock["price"], where=f"{where} price"),
+        "price_currency": data.get("currency", "GBP"),
+        "cost_price": (
+            _money(stock["cost_price"], where=f"{where} cost_price")
+            if stock.get("cost_price") is not None
+            else None
+        ),
+    }
+    num_in_stock = int(stock.get("num_in_stock", 0))
+    exists = StockRecord.objects.filter(partner=partner, partner_sku=stock["sku"]).exists()
+    if reset_stock or not exists:
+        values["num_in_stock"] = num_in_stock
+    _, status = _upsert(
+        StockRecord, lookup={"partner": partner, "partner_sku": stock["sku"]}, values=values
+    )
+    result.count("stock_records", status)
+
+
+# --- generated images --------------------------------------------------------------------
+
+
+@dataclass
+class ImageResult:
+    """What an image run did: files drawn, ProductImage rows created/updated/unchanged."""
+
+    drawn: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    upc: str
+    title: str
+    shape: str
+    hex: str
+    thread: str | None
+
+
+def image_specs(*, data: dict) -> dict[str, ImageSpec]:
+    """The drawing of every product in the data by UPC; parents take their first colour's."""
+    specs: dict[str, ImageSpec] = {}
+    for entry in data.get("products", []):
+        thread = imagegen.thread_for_line(_entry_attributes(data, entry).get("line", ""))
+        variants = []
+        for child in entry.get("children", []):
+            _require(child, ("upc", "colour", "hex"), where=f"product {child.get('upc')!r}")
+            shape = child.get("shape") or entry.get("shape")
+            _require({"shape": shape}, ("shape",), where=f"product {child['upc']!r}")
+            variants.append(
+                ImageSpec(
+                    upc=child["upc"],
+                    title=child.get("title") or f"{entry['title']}, {child['colour']}",
+                    shape=shape,
+                    hex=child["hex"],
+                    thread=thread,
+                )
+            )
+        specs.update((variant.upc, variant) for variant in variants)
+        if variants:  # a parent shows its first colour
+            first = variants[0]
+            shape, hex_colour = first.shape, first.hex
+        else:
+            _require(entry, ("upc", "shape", "hex"), where=f"product {entry.get('upc')!r}")
+            shape, hex_colour = entry["shape"], entry["hex"]
+        specs[entry["upc"]] = ImageSpec(
+            upc=entry["upc"], title=entry["title"], shape=shape, hex=hex_colour, thread=thread
+        )
+    return specs
+
+
+def image_name(*, upc: str) -> str:
+    return f"{IMAGE_FOLDER}/{upc.lower()}.png"
+
+
+def catalogue_images_generate(
+    *, data: dict, upcs: Collection[str] | None = None, redraw: bool = False
+) -> ImageResult:
+    """Draw each product's image into MEDIA_ROOT/products/<upc>.png and attach it as the
+    product's primary ProductImage (display order 0, caption = title).
+
+    Idempotent: a file is drawn only when missing (or ``redraw``), and the ProductImage row is
+    found by its file name, so reruns neither duplicate rows nor redraw existing files.
+    Only products present in the database and described in ``data`` are drawn.
+    """
+    specs = image_specs(data=data)
+    result = ImageResult()
+    wanted = set(specs) if upcs is None else set(upcs)
+    products = Product.objects.filter(upc__in=wanted).only("pk", "upc", "title", "structure")
+    rendered: dict[tuple, bytes] = {}
+    for product in products.order_by("upc"):
+        spec = specs.get(product.upc)
+        if spec is None:
+            result.skipped.append(product.upc)
+            continue
+        name = image_name(upc=product.upc)
+        if redraw or not default_storage.exists(name):
+            key = (spec.shape, spec.hex, spec.thread)
+            if key not in rendered:
+                rendered[key] = _render_png(spec)
+                result.drawn += 1
+            if default_storage.exists(name):
+                default_storage.delete(name)
+            saved = default_storage.save(name, ContentFile(rendered[key]))
+            if saved != name:  # pragma: no cover - storage renamed under a race
+                raise RuntimeError(f"storage saved {name} as {saved}")
+        title = product.title or spec.title
+        with transaction.atomic():
+            _, status = _upsert(
+                ProductImage,
+                lookup={"product": product, "original": name},
+                values={"caption": title[:200], "display_order": 0},
+            )
+        setattr(result, status, getattr(result, status) + 1)
+    result.skipped.extend(sorted(wanted - set(products.values_list("upc", flat=True))))
+    return result
+
+
+def _render_png(spec: ImageSpec) -> bytes:
+    image = imagegen.render_product_image(shape=spec.shape, hex_colour=spec.hex, thread=spec.thread)
+    buffer = BytesIO()
+    image.save(buffer, format="PNG", compress_level=imagegen.PNG_COMPRESS_LEVEL)
+    return buffer.getvalue()
