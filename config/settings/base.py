@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "shop.common",
     "shop.storefront",
+    "shop.personalization",
 ]
 
 SITE_ID = 1
@@ -196,6 +197,18 @@ OSCAR_PRODUCTS_PER_PAGE = 12
 OSCAR_MISSING_IMAGE_URL = "image_not_found.jpg"
 OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "postcode", "country")
 OSCAR_SEARCH_FACETS = {"fields": {}, "queries": {}}
+
+# --- Dispatch promises (shop.common.workdays) ---
+DISPATCH_CUTOFF = env("DISPATCH_CUTOFF", default="14:00")  # orders in by then start today
+STOCK_DISPATCH_DAYS = env.int("STOCK_DISPATCH_DAYS", default=1)  # working days for stock items
+# Days the workshop is closed besides weekends (ISO dates): bank holidays, the Christmas week.
+WORKSHOP_CLOSED_DAYS = env.list(
+    "WORKSHOP_CLOSED_DAYS",
+    default=[
+        "2026-12-25", "2026-12-28", "2027-01-01", "2027-03-26", "2027-03-29",
+        "2027-05-03", "2027-05-31", "2027-08-30", "2027-12-27", "2027-12-28",
+    ],
+)
 
 LOGGING = {
     "version": 1,

@@ -9,3 +9,9 @@ class OrderCreator(CoreOrderCreator):
         if stockrecord is not None:
             extra_line_fields.setdefault("unit_cost_price", stockrecord.cost_price)
         return super().create_line_models(order, basket_line, extra_line_fields)
+
+    def create_additional_line_models(self, order, order_line, basket_line):
+        super().create_additional_line_models(order, order_line, basket_line)
+        from shop.personalization.services import order_line_personalization_snapshot
+
+        order_line_personalization_snapshot(order_line=order_line, basket_line=basket_line)

@@ -3,8 +3,8 @@
 from decimal import Decimal
 
 from oscar.apps.partner import prices
-from oscar.apps.partner.strategy import Selector as CoreSelector  # noqa: F401
 from oscar.apps.partner.strategy import (
+    PurchaseInfo,
     StockRequired,
     Structured,
     UseFirstStockRecord,
@@ -18,8 +18,8 @@ class UKVATInclusive:
 
     rate = Decimal("0.20")
 
-    def _price(self, stockrecord) -> prices.FixedPrice:
-        incl_tax = stockrecord.price
+    def _price(self, stockrecord, extra: Decimal = Decimal("0.00")) -> prices.FixedPrice:
+        incl_tax = stockrecord.price + extra
         excl_tax = (incl_tax / (1 + self.rate)).quantize(PENNY)
         return prices.FixedPrice(
             currency=stockrecord.price_currency, excl_tax=excl_tax, tax=incl_tax - excl_tax
@@ -37,7 +37,27 @@ class UKVATInclusive:
         return self._price(min(stockrecords, key=lambda sr: sr.price))
 
 
-class UKStrategy(UseFirstStockRecord, StockRequired, UKVATInclusive, Structured):
+class PersonalizationPricing:
+    """A basket line's unit price is the product's price plus its personalization surcharges,
+    priced from the current offers (the order line keeps what they were at placement)."""
+
+    def fetch_for_line(self, line, stockrecord=None):
+        info = super().fetch_for_line(line, stockrecord)
+        from shop.personalization.selectors import line_quote
+
+        surcharge = line_quote(line).surcharge
+        if not surcharge or info.stockrecord is None or not info.price.exists:
+            return info
+        return PurchaseInfo(
+            price=self._price(info.stockrecord, extra=surcharge),
+            availability=info.availability,
+            stockrecord=info.stockrecord,
+        )
+
+
+class UKStrategy(
+    PersonalizationPricing, UseFirstStockRecord, StockRequired, UKVATInclusive, Structured
+):
     pass
 
 

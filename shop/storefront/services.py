@@ -43,13 +43,12 @@ def staff_login_ensure() -> StaffLogin:
         if user is not None:
             return StaffLogin(email=user.email, password=None)
         password = secrets.token_urlsafe(12)
-        User.objects.create_superuser(
-            username=STAFF_USERNAME, email=STAFF_EMAIL, password=password
-        )
+        User.objects.create_superuser(username=STAFF_USERNAME, email=STAFF_EMAIL, password=password)
     return StaffLogin(email=STAFF_EMAIL, password=password)
 
 
 def demo_data_load() -> None:
     """Load the demo catalogue and draw its product images (both idempotent)."""
     call_command("load_catalogue", str(DEMO_CATALOGUE))
+    call_command("load_personalization")
     call_command("generate_product_images")

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PersonalizationConfig(AppConfig):
+    name = "shop.personalization"
+    label = "personalization"
+    verbose_name = "Personalization"

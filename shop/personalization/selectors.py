@@ -1,0 +1,91 @@
+"""Reads for personalization: what a product offers, priced; open choices on lines."""
+
+from django.db.models import Prefetch, Q
+
+from shop.personalization.models import PersonalizationOffer, PersonalizationValue
+from shop.personalization.rules import Choices, OfferView, Quote, ValueView, quote
+
+LINE_OPTION_CODE = "personalization"
+
+
+def offers_for_product(*, product) -> dict[str, OfferView]:
+    """Active offers for a product, by kind, in two queries.
+
+    A child (colour variant) takes its parent's offers. An offer on the product itself
+    overrides its class's offer of the same kind (an inactive one switches that kind off).
+    """
+    base = product.parent if product.is_child and product.parent_id else product
+    product_class_id = base.product_class_id
+    rows = PersonalizationOffer.objects.filter(
+        Q(product_id=base.pk) | Q(product_class_id=product_class_id, product__isnull=True)
+    ).prefetch_related(
+        Prefetch(
+            "values",
+            queryset=PersonalizationValue.objects.filter(is_active=True),
+            to_attr="active_values",
+        )
+    )
+    chosen: dict[str, PersonalizationOffer] = {}
+    for offer in rows:
+        if offer.product_id is not None or offer.kind not in chosen:
+            chosen[offer.kind] = offer
+    return {kind: _view(offer) for kind, offer in chosen.items() if offer.is_active}
+
+
+def _view(offer: PersonalizationOffer) -> OfferView:
+    values: dict[str, dict[str, ValueView]] = {}
+    for v in offer.active_values:
+        values.setdefault(v.group, {})[v.code] = ValueView(
+            code=v.code,
+            label=v.label,
+            hex=v.hex,
+            surcharge=v.surcharge,
+            cost=v.cost,
+            lead_days=v.lead_days,
+        )
+    return OfferView(
+        kind=offer.kind,
+        surcharge=offer.surcharge,
+        cost=offer.cost,
+        lead_days=offer.lead_days,
+        values=values,
+    )
+
+
+def line_choices(line) -> Choices:
+    """The personalization stored on a basket or order line (uses prefetched attributes)."""
+    option_id = personalization_option_id()
+    for attribute in line.attributes.all():
+        if attribute.option_id == option_id:
+            return Choices.from_line_value(attribute.value)
+    return Choices()
+
+
+def line_quote(line, offers: dict[str, OfferView] | None = None) -> Quote:
+    choices = line_choices(line)
+    if choices.is_empty():
+        return Quote()
+    if offers is None:
+        offers = offers_for_product(product=line.product)
+    return quote(offers=offers, choices=choices)
+
+
+_OPTION_ID: dict[str, int] = {}
+
+
+def personalization_option_id() -> int:
+    """Primary key of the Oscar Option that carries personalization on lines, cached per
+    process. The row is made by a data migration; created here if it is missing."""
+    if LINE_OPTION_CODE not in _OPTION_ID:
+        from shop.catalogue.models import Option
+
+        option, _ = Option.objects.get_or_create(
+            code=LINE_OPTION_CODE, defaults={"name": "Personalization", "type": Option.TEXT}
+        )
+        _OPTION_ID[LINE_OPTION_CODE] = option.pk
+    return _OPTION_ID[LINE_OPTION_CODE]
+
+
+def personalization_option_forget() -> None:
+    """Drop the cached id (tests that flush the database call this)."""
+    _OPTION_ID.clear()
