@@ -1,0 +1,188 @@
+"""Small template helpers for the storefront theme (header menu, product facts, gallery,
+filter links). Reads only; each tag costs at most one query."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django import template
+from django.db.models import Q, QuerySet
+
+from shop.catalogue import selectors
+from shop.catalogue.models import ProductAttributeValue, ProductImage
+
+register = template.Library()
+
+# The sustainability facts panel, in the order a shopper reads it: (code, label, unit).
+FACTS = (
+    ("line", "Line", ""),
+    ("colour", "Colour", ""),
+    ("leather_origin", "Leather origin", ""),
+    ("tannery", "Tannery", ""),
+    ("tanning_method", "Tanning", ""),
+    ("certification", "Certification", ""),
+    ("recycled_content", "Recycled content", "%"),
+    ("repairability", "Repairs", ""),
+    ("end_of_life", "End of life", ""),
+    ("carbon_footprint", "Carbon footprint", "kg CO2e"),
+)
+FREE_DELIVERY_THRESHOLD = Decimal("100.00")
+
+
+@register.simple_tag
+def nav_categories():
+    """Top-level public categories for the header menu (one query)."""
+    return list(selectors.menu_categories())
+
+
+@dataclass
+class ProductFacts:
+    rows: list = field(default_factory=list)  # [{"code", "label", "value"}], in panel order
+    line: str = ""  # "Evergreen", "Heritage" or ""
+
+    @property
+    def is_evergreen(self) -> bool:
+        return self.line == "Evergreen"
+
+
+@register.simple_tag
+def product_facts(product):
+    """The product's sustainability facts (one query), in panel order, and its line.
+
+    For a child (a colour) the parent's values are included; values the product lacks are left out.
+    """
+    attribute_values = product.get_attribute_values()
+    if isinstance(attribute_values, QuerySet):
+        attribute_values = attribute_values.select_related("attribute", "value_option")
+    values = {av.attribute.code: av for av in attribute_values}
+    facts = []
+    for code, label, unit in FACTS:
+        av = values.get(code)
+        if av is None:
+            continue
+        text = av.value_as_text
+        if text in ("", None):
+            continue
+        text = str(text)
+        if unit:
+            text = f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+        facts.append({"code": code, "label": label, "value": text})
+    line = values.get("line")
+    return ProductFacts(rows=facts, line=line.value_as_text if line is not None else "")
+
+
+@register.simple_tag
+def gallery_images(product):
+    """Images of a product and, for a parent, of its public children (one query), primary first.
+
+    Each image carries `child_id` (None for the product's own images) so the page can show the
+    picture of the colour a shopper picks."""
+    images = list(
+        ProductImage.objects.filter(
+            Q(product=product) | Q(product__parent=product, product__is_public=True)
+        )
+        .select_related("product")
+        .order_by("product__parent_id", "product_id", "display_order", "pk")
+    )
+    for image in images:
+        image.child_id = image.product_id if image.product_id != product.pk else None
+    own = [i for i in images if i.child_id is None]
+    return own + [i for i in images if i.child_id is not None]
+
+
+@register.simple_tag
+def query_without(params, *keys):
+    """The query string `params` (a QueryDict) without `keys` and without the page number."""
+    params = params.copy()
+    for key in (*keys, "page"):
+        params.pop(key, None)
+    return params.urlencode()
+
+
+@register.filter
+def free_delivery_gap(total):
+    """How much more to spend for free UK delivery (0 when the basket already qualifies)."""
+    try:
+        gap = FREE_DELIVERY_THRESHOLD - Decimal(total)
+    except (TypeError, ArithmeticError, ValueError):
+        return Decimal("0")
+    return gap if gap > 0 else Decimal("0")
+
+
+@register.filter
+def free_delivery_progress(total):
+    """How far the basket is towards free delivery, in whole tens of per cent (0, 10 ... 100),
+    for a progress bar drawn with a CSS class (no inline style)."""
+    try:
+        share = Decimal(total) / FREE_DELIVERY_THRESHOLD * 100
+    except (TypeError, ArithmeticError, ValueError):
+        return 0
+    return int(max(0, min(100, share))) // 10 * 10
+
+
+@register.simple_tag
+def elided_pages(page_obj, on_each_side=1, on_ends=1):
+    """Page numbers around the current page, with Paginator.ELLIPSIS for the gaps."""
+    return list(
+        page_obj.paginator.get_elided_page_range(
+            page_obj.number, on_each_side=on_each_side, on_ends=on_ends
+        )
+    )
+
+
+@register.simple_tag
+def variant_choices(field, images=()):
+    """The colour choices of a parent product's add-to-basket form (Oscar's `child_id` field), as
+    [{value, label, disabled, checked, image}] with the colour as the label (one query) and the
+    colour's picture from `images` (see gallery_images)."""
+    choices = list(field.field.choices)
+    ids = [int(value) for value, _ in choices]
+    colours = {
+        pk: text or option
+        for pk, text, option in ProductAttributeValue.objects.filter(
+            product_id__in=ids, attribute__code="colour"
+        ).values_list("product_id", "value_text", "value_option__option")
+    }
+    disabled = {int(v) for v in getattr(field.field.widget, "disabled_values", ())}
+    pictures = {}
+    for image in images:
+        if getattr(image, "child_id", None) and image.child_id not in pictures:
+            pictures[image.child_id] = image
+    current = str(field.value() or "")
+    variants = []
+    for value, label in choices:
+        pk = int(value)
+        variants.append(
+            {
+                "value": pk,
+                "label": colours.get(pk) or label,
+                "disabled": pk in disabled,
+                "checked": str(pk) == current,
+                "image": pictures.get(pk),
+            }
+        )
+    if variants and not any(v["checked"] for v in variants):
+        first = next((v for v in variants if not v["disabled"]), None)
+        if first:
+            first["checked"] = True
+    return variants
+
+
+@register.simple_tag
+def main_image(images, variants=None):
+    """The picture a product page opens with: that of the colour selected in the form if it has
+    one (see variant_choices), else the product's primary image."""
+    for variant in variants or ():
+        if variant["checked"] and variant["image"] is not None:
+            return variant["image"]
+    return images[0] if images else None
+
+
+@register.simple_tag
+def ordered_gallery(images, variants=None):
+    """Gallery images with the colours' pictures in the order the colour choices are offered."""
+    if not variants:
+        return images
+    rank = {variant["value"]: i for i, variant in enumerate(variants)}
+    return sorted(
+        images, key=lambda image: -1 if image.child_id is None else rank.get(image.child_id, 999)
+    )
