@@ -1,0 +1,717 @@
+#!/usr/bin/env python
+"""`make bench`: the storefront's pages served by gunicorn against PostgreSQL, at two sizes.
+
+    .venv/bin/python tests/perf/bench.py [--products 2000] [--duration 10] [--keep-db]
+
+Loopback only; about 3 to 4 minutes on two cores. Steps:
+ 1. (Re)creates the PostgreSQL database ``marlowvale_bench`` on 127.0.0.1:5432 (user postgres),
+    migrates it and collects static files (var/staticfiles).
+ 2. Loads the demo catalogue: ``manage.py load_catalogue`` and ``generate_product_images``
+    (into var/bench/media).
+ 3. Starts gunicorn (4 sync workers, ``config.wsgi``, ``config.settings.production``, Redis db 14
+    as cache) on a free loopback port; warms each page, then loads it with wrk (``-t2 -c16
+    -d10s``; a Python client if wrk is missing and cannot be installed): requests/s, p50/p99
+    latency; bytes of the HTML.
+ 4. Counts each page's SQL queries in-process (Django test Client + CaptureQueriesContext,
+    same database and cache).
+ 5. Grows the catalogue to 2,000 browsable products (tests/perf/catalogue_generator.py, loaded
+    by the real loader) and repeats 3 and 4.
+ 6. Prints the table, whether each page's query count is the same at both sizes, and the
+    statements a page runs more than twice (N+1 suspects); writes var/bench/results.json
+    (with every query) and logs under var/bench/.
+ 7. Stops gunicorn and drops the database (``--keep-db`` leaves it for inspection).
+
+Exit status 0 when every page answered 200 and no page's query count grew; 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import logging
+import math
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+PERF_DIR = Path(__file__).resolve().parent
+BENCH_DIR = BASE_DIR / "var" / "bench"
+FIXTURE = BASE_DIR / "fixtures" / "catalogue.json"
+WRK_SCRIPT = PERF_DIR / "wrk_report.lua"
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+PAGES = ("home", "category", "product", "search")
+SEARCH_PATH = "/search/?q=wallet"
+# The category and product benchmarked: the same rows at both sizes.
+PREFERRED_CATEGORY = "wallets"
+REPEAT_THRESHOLD = 3
+
+sys.path.insert(0, str(BASE_DIR))
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+@dataclass
+class Load:
+    """One load run of one page."""
+
+    client: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int = 0  # connect/read/write/timeout errors
+    bad_status: int = 0  # responses that were not 2xx/3xx
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class PageResult:
+    page: str
+    path: str
+    status: int = 0
+    bytes: int = 0
+    load: Load | None = None
+    queries: list[dict] = field(default_factory=list)  # {"sql": ..., "ms": ...}
+    problem: str = ""
+
+    @property
+    def statements(self) -> list[str]:
+        return [query["sql"] for query in self.queries]
+
+    @property
+    def sql_ms(self) -> float:
+        return sum(query["ms"] for query in self.queries)
+
+
+@dataclass
+class SizeResult:
+    label: str
+    browsable: int
+    product_rows: int
+    stock_records: int
+    pages: dict[str, PageResult] = field(default_factory=dict)
+
+
+# --- environment ---------------------------------------------------------------------------
+
+
+def bench_environment(args: argparse.Namespace) -> dict[str, str]:
+    """What gunicorn, manage.py and this process run with: production settings on loopback."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": args.redis_url,
+        "CACHE_URL": args.redis_url,
+        "CELERY_BROKER_URL": args.redis_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "MEDIA_ROOT": str(BENCH_DIR / "media"),
+    }
+
+
+def check_loopback(url: str, what: str) -> None:
+    host = urlsplit(url).hostname or ""
+    if host not in LOOPBACK:
+        raise BenchError(f"{what} must be on the loopback (127.0.0.1), not {host!r}")
+
+
+def database_name(url: str) -> str:
+    name = urlsplit(url).path.lstrip("/")
+    if "bench" not in name:
+        raise BenchError(f"refusing to recreate {name!r}: the bench database's name has 'bench'")
+    return name
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = database_name(url)
+    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            version = conn.execute("SHOW server_version").fetchone()[0]
+    except psycopg.OperationalError as exc:
+        raise BenchError(f"PostgreSQL at {admin} does not answer: {exc}") from exc
+    print(f"  database {name} created (PostgreSQL {version})")
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = database_name(url)
+    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+def flush_cache(url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_timeout=5).flushdb()
+    except redis.RedisError as exc:
+        raise BenchError(f"Redis at {url} does not answer: {exc}") from exc
+
+
+def run_logged(cmd: list[str], *, env: dict[str, str], log_name: str, timeout: int = 600) -> None:
+    log = BENCH_DIR / f"{log_name}.log"
+    with log.open("w") as out:
+        proc = subprocess.run(
+            cmd, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout
+        )
+    if proc.returncode:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise BenchError(f"{' '.join(cmd)} exited {proc.returncode} (log {log}):\n{tail}")
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    run_logged([sys.executable, "manage.py", *args], env=env, log_name=f"manage-{args[0]}")
+
+
+def find_wrk(*, allow_install: bool) -> str | None:
+    """wrk from Debian; installed with apt-get when missing and we are root."""
+    wrk = shutil.which("wrk")
+    if wrk or not allow_install or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return wrk
+    print("  wrk is missing: apt-get install -y wrk")
+    apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "wrk"]
+    for steps in ([install], [["apt-get", "update", "-q"], install]):
+        for cmd in steps:
+            subprocess.run(cmd, env=apt_env, capture_output=True, timeout=300, check=False)
+        if wrk := shutil.which("wrk"):
+            return wrk
+    return None
+
+
+# --- gunicorn ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Gunicorn:
+    def __init__(self, *, env: dict[str, str], workers: int, log_name: str):
+        self.env = env
+        self.workers = workers
+        self.port = free_port()
+        self.log = BENCH_DIR / f"{log_name}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        program = str(gunicorn) if gunicorn.exists() else shutil.which("gunicorn") or "gunicorn"
+        cmd = [program, "config.wsgi:application", "--workers", str(self.workers)]
+        cmd += ["--worker-class", "sync", "--bind", f"127.0.0.1:{self.port}", "--timeout", "30"]
+        cmd += ["--no-control-socket", "--error-logfile", "-"]
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                cmd, cwd=BASE_DIR, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                tail = self.log.read_text(errors="replace")[-3000:]
+                code = self.proc.returncode
+                raise BenchError(f"gunicorn exited {code} (log {self.log}):\n{tail}")
+            try:
+                fetch(self.port, "/")
+                return
+            except OSError:
+                time.sleep(0.25)
+        raise BenchError(f"gunicorn did not answer on port {self.port} within 60 s")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()  # graceful: the master stops its workers
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def fetch(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+# --- load ----------------------------------------------------------------------------------
+
+
+def load_with_wrk(
+    wrk: str, port: int, path: str, *, threads: int, connections: int, seconds: int
+) -> Load:
+    url = f"http://127.0.0.1:{port}{path}"
+    cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+    cmd += ["--latency", "-s", str(WRK_SCRIPT), url]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("BENCH_RESULT ")), None)
+    if proc.returncode or line is None:
+        raise BenchError(f"wrk failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    data = json.loads(line.split(" ", 1)[1])
+    return Load(
+        client="wrk",
+        requests=data["requests"],
+        seconds=data["duration_us"] / 1e6,
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        errors=data["connect"] + data["read"] + data["write"] + data["timeout"],
+        bad_status=data["status"],
+    )
+
+
+def load_with_python(port: int, path: str, *, connections: int, seconds: int) -> Load:
+    """Fallback client: one thread per connection, keep-alive when the server allows it."""
+    deadline = time.perf_counter() + seconds
+    latencies: list[float] = []
+    counts = Counter()
+    lock = threading.Lock()
+
+    def client() -> None:
+        mine: list[float] = []
+        errors = bad = 0
+        conn = None
+        while time.perf_counter() < deadline:
+            if conn is None:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                errors += 1
+                conn.close()
+                conn = None
+                continue
+            mine.append(time.perf_counter() - started)
+            bad += response.status >= 400
+            if response.will_close:
+                conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+        with lock:
+            latencies.extend(mine)
+            counts["errors"] += errors
+            counts["bad"] += bad
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=client) for _ in range(connections)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return Load(
+        client="python",
+        requests=len(latencies),
+        seconds=elapsed,
+        p50_ms=percentile(latencies, 50) * 1000,
+        p99_ms=percentile(latencies, 99) * 1000,
+        errors=counts["errors"],
+        bad_status=counts["bad"],
+    )
+
+
+def percentile(ordered: list[float], pct: float) -> float:
+    if not ordered:
+        return 0.0
+    return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
+
+
+# --- Django, in-process --------------------------------------------------------------------
+
+
+def setup_django(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    # The loader and Oscar's stock alerts log every product at INFO: keep the table readable.
+    logging.disable(logging.INFO)
+
+
+def analyze_database() -> None:
+    """Planner statistics for the freshly loaded rows, as autovacuum would have them in a
+    running shop (without it, plans for the bulk-loaded catalogue are guesses)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def catalogue_size() -> tuple[int, int, int]:
+    from shop.catalogue.models import Product
+    from shop.partner.models import StockRecord
+
+    return (
+        Product.objects.browsable().count(),
+        Product.objects.count(),
+        StockRecord.objects.count(),
+    )
+
+
+def pick_paths() -> dict[str, str]:
+    """The pages to load: one category and one product with colour variants, chosen at the
+    demo size and kept for the large size, so the two sizes compare the same pages."""
+    from django.db.models import Count, Q
+
+    from shop.catalogue.models import Category, Product
+
+    categories = Category.objects.browsable().annotate(
+        n=Count("product", filter=Q(product__is_public=True, product__parent=None))
+    )
+    category = (
+        categories.filter(slug=PREFERRED_CATEGORY, n__gt=0).first()
+        or categories.filter(n__gt=0).order_by("-n", "path").first()
+    )
+    if category is None:
+        raise BenchError("the demo catalogue has no category with products: did it load?")
+    in_category = Product.objects.browsable().filter(categories=category).order_by("pk")
+    product = in_category.filter(structure=Product.PARENT).first() or in_category.first()
+    return {
+        "home": "/",
+        "category": category.get_absolute_url(),
+        "product": product.get_absolute_url(),
+        "search": SEARCH_PATH,
+    }
+
+
+TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b", re.I)
+
+
+def capture_queries(path: str) -> tuple[str, list[dict]]:
+    """The SQL one anonymous shopper's request runs, after a first request warmed the caches.
+    Returns a problem ("" when the page answered 200) and the statements (sql, time), leaving
+    out transaction control (BEGIN, COMMIT, SAVEPOINT...)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    capture = CaptureQueriesContext(connection)
+    captured = False
+    logging.disable(logging.CRITICAL)  # a failing page is reported in the table, not traced
+    try:
+        Client(HTTP_HOST="localhost").get(path)
+        captured = True
+        with capture:
+            response = Client(HTTP_HOST="localhost").get(path)
+        problem = "" if response.status_code == 200 else f"HTTP {response.status_code} in-process"
+    except Exception as exc:  # the page's own error
+        problem = f"{type(exc).__name__}: {exc}"[:300]
+    finally:
+        logging.disable(logging.INFO)
+    queries = capture.captured_queries if captured else []
+    return problem, [
+        {"sql": q["sql"], "ms": round(float(q["time"]) * 1000, 2)}
+        for q in queries
+        if not TRANSACTION_CONTROL.match(q["sql"])
+    ]
+
+
+def grow_catalogue(*, target: int) -> int:
+    """Add generated products until ``target`` are browsable; returns how many were added."""
+    from shop.catalogue.models import Product, ProductImage
+    from shop.catalogue.services import catalogue_load
+    from tests.perf.catalogue_generator import clone_sources, generate_catalogue
+
+    missing = target - Product.objects.browsable().count()
+    if missing <= 0:
+        return 0
+    data = generate_catalogue(json.loads(FIXTURE.read_text()), products=missing)
+    catalogue_load(data=data)
+    # Each clone shows its demo product's image (same file): no thousands of PNGs to draw.
+    sources = clone_sources(data)
+    images: dict[str, list] = {}
+    demo_images = ProductImage.objects.filter(product__upc__in=set(sources.values()))
+    for image in demo_images.select_related("product").order_by("display_order", "pk"):
+        images.setdefault(image.product.upc, []).append(image)
+    pks = dict(Product.objects.filter(upc__in=sources).values_list("upc", "pk"))
+    ProductImage.objects.bulk_create(
+        [
+            ProductImage(
+                product_id=pks[upc],
+                original=image.original.name,
+                caption=image.caption,
+                display_order=image.display_order,
+            )
+            for upc, source in sources.items()
+            for image in images.get(source, [])
+        ],
+        batch_size=1000,
+    )
+    return missing
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+def measure(size: SizeResult, paths: dict[str, str], *, args, env, wrk: str | None) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    flush_cache(args.redis_url)
+    server = Gunicorn(env=env, workers=args.workers, log_name=f"gunicorn-{size.browsable}")
+    server.start()
+    try:
+        for page in PAGES:
+            result = size.pages[page] = PageResult(page=page, path=paths[page])
+            result.status, body = fetch(server.port, result.path)
+            result.bytes = len(body)
+            if result.status != 200:
+                result.problem = f"HTTP {result.status}"
+                print(f"  {page:<9} {result.path}: HTTP {result.status}, not loaded")
+                continue
+            run = _loader(server.port, result.path, args=args, wrk=wrk)
+            run(seconds=args.warmup)  # warm every worker: templates, connections, thumbnails
+            result.load = run(seconds=args.duration)
+            if result.load.errors or result.load.bad_status:
+                result.problem = (
+                    f"{result.load.errors} socket errors, {result.load.bad_status} non-2xx/3xx"
+                )
+            print(
+                f"  {page:<9} {result.load.rps:8.1f} req/s  p50 {result.load.p50_ms:6.1f} ms"
+                f"  p99 {result.load.p99_ms:6.1f} ms  {result.path}"
+            )
+    finally:
+        server.stop()
+    for page in PAGES:
+        result = size.pages[page]
+        problem, result.queries = capture_queries(result.path)
+        result.problem = "; ".join(x for x in (result.problem, problem) if x)
+
+
+def _loader(port: int, path: str, *, args, wrk: str | None):
+    def run(*, seconds: int) -> Load:
+        if wrk:
+            return load_with_wrk(
+                wrk,
+                port,
+                path,
+                threads=args.threads,
+                connections=args.connections,
+                seconds=seconds,
+            )
+        return load_with_python(port, path, connections=args.connections, seconds=seconds)
+
+    return run
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def normalise(sql: str) -> str:
+    """A query's shape: literals and IN lists replaced, so repeats of one statement group."""
+    shape = re.sub(r"'(?:[^']|'')*'", "?", sql)
+    shape = re.sub(r"\b\d+(?:\.\d+)?\b", "?", shape)
+    shape = re.sub(r"IN \((?:\?, )*\?\)", "IN (...)", shape)
+    return re.sub(r"\s+", " ", shape).strip()
+
+
+def brief(shape: str, width: int = 200) -> str:
+    """A statement's shape for the console: the select list (up to the top-level FROM) elided."""
+    if shape.startswith("SELECT "):
+        depth = 0
+        for i, char in enumerate(shape):
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth == 0 and shape.startswith(" FROM ", i):
+                shape = "SELECT ..." + shape[i:]
+                break
+    return shape if len(shape) <= width else shape[: width - 3] + "..."
+
+
+def report(sizes: list[SizeResult], *, args, client: str, elapsed: float) -> bool:
+    small, large = sizes[0], sizes[-1]
+    ok = True
+    print()
+    print(
+        f"Storefront benchmark: gunicorn {args.workers} sync workers (config.settings.production),"
+        f" PostgreSQL, Redis; {client}, {args.duration} s per page after {args.warmup} s warm-up"
+    )
+    print(
+        f"{'size':>14}  {'page':<9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7}"
+        f" {'sql ms':>6} {'bytes':>7}  problem"
+    )
+    for size in sizes:
+        for page in PAGES:
+            r = size.pages[page]
+            load = r.load
+            cells = f"{load.rps:7.1f} {load.p50_ms:7.1f} {load.p99_ms:7.1f}" if load else " " * 23
+            print(
+                f"{size.label:>14}  {page:<9} {cells} {len(r.queries):>7} {r.sql_ms:>6.1f}"
+                f" {r.bytes:>7}  {r.problem}"
+            )
+            ok &= not r.problem
+    print(
+        "  queries: SQL statements of one anonymous request (test Client, same database; BEGIN/"
+        "COMMIT not counted); sql ms: their time in-process; bytes: the HTML body"
+    )
+    for size in sizes:
+        print(
+            f"  {size.label}: {size.browsable:,} browsable products, {size.product_rows:,} product"
+            f" rows (with colour variants), {size.stock_records:,} stock records"
+        )
+    print()
+    print(f"Query counts at {small.browsable:,} and {large.browsable:,} products:")
+    for page in PAGES:
+        before, after = small.pages[page].statements, large.pages[page].statements
+        same = len(before) == len(after)
+        ok &= same
+        verdict = "equal" if same else f"GROWS by {len(after) - len(before)}"
+        path = small.pages[page].path
+        print(f"  {page:<9} {len(before):>4} -> {len(after):<4} {verdict:<12} {path}")
+        if not same:
+            grown = Counter(map(normalise, after))
+            grown.subtract(Counter(map(normalise, before)))
+            for shape, extra in grown.most_common():
+                if extra:
+                    print(f"      {extra:+d} x {brief(shape)}")
+    all_equal = all(len(small.pages[p].statements) == len(large.pages[p].statements) for p in PAGES)
+    print(f"Query counts equal at both sizes: {'yes' if all_equal else 'NO'}")
+    repeats = [
+        (page, n, shape)
+        for page in PAGES
+        for shape, n in Counter(map(normalise, large.pages[page].statements)).most_common()
+        if n >= REPEAT_THRESHOLD
+    ]
+    if repeats:
+        print(f"Statements one page runs {REPEAT_THRESHOLD}+ times ({large.label}; N+1 suspects):")
+        for page, n, shape in repeats:
+            print(f"  {page:<9} x{n:<3} {brief(shape)}")
+    else:
+        print(f"No page runs one statement {REPEAT_THRESHOLD}+ times.")
+    print("Slowest statement of each page (in-process, one request):")
+    for size in sizes:
+        for page in PAGES:
+            queries = size.pages[page].queries
+            if queries:
+                slowest = max(queries, key=lambda query: query["ms"])
+                shape = brief(normalise(slowest["sql"]), width=150)
+                print(f"  {size.label:>14} {page:<9} {slowest['ms']:6.1f} ms  {shape}")
+    print(f"Finished in {elapsed:.0f} s; every query in {BENCH_DIR / 'results.json'}")
+    return ok
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--products", type=int, default=2000, help="browsable products, large size")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per page")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up load per page")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/marlowvale_bench"
+        ),
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    )
+    parser.add_argument("--keep-db", action="store_true", help="leave the bench database")
+    parser.add_argument("--python-client", action="store_true", help="do not use wrk")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    check_loopback(args.database_url, "the bench database")
+    check_loopback(args.redis_url, "Redis")
+    database_name(args.database_url)
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below
+    env = {**os.environ, **bench_environment(args)}
+    wrk = None if args.python_client else find_wrk(allow_install=True)
+    client = f"wrk -t{args.threads} -c{args.connections}" if wrk else "Python threads, c16"
+    print(f"Benchmark set-up (logs in {BENCH_DIR}); load client: {client}")
+    created = False
+    try:
+        flush_cache(args.redis_url)
+        recreate_database(args.database_url)
+        created = True
+        print("  migrate, collectstatic")
+        manage("migrate", "--noinput", env=env)
+        manage("collectstatic", "--noinput", env=env)
+        print("  manage.py load_catalogue, generate_product_images (demo catalogue)")
+        manage("load_catalogue", env=env)
+        manage("generate_product_images", env=env)
+        setup_django(env)
+        paths = pick_paths()
+        sizes = []
+        for step in ("demo", "large"):
+            if step == "large":
+                print(f"  generating the catalogue up to {args.products:,} products")
+                grow_catalogue(target=args.products)
+            analyze_database()
+            browsable, rows, stock = catalogue_size()
+            size = SizeResult(f"{browsable:,} products", browsable, rows, stock)
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"Serving {size.label} ({rows:,} product rows); load average {load}:")
+            measure(size, paths, args=args, env=env, wrk=wrk)
+            sizes.append(size)
+        ok = report(sizes, args=args, client=client, elapsed=time.monotonic() - started)
+        (BENCH_DIR / "results.json").write_text(
+            json.dumps([asdict(size) for size in sizes], indent=1)
+        )
+        return 0 if ok else 1
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if "django" in sys.modules:
+            from django.db import connections
+
+            connections.close_all()
+        if created and not args.keep_db:
+            drop_database(args.database_url)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
