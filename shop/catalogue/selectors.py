@@ -26,10 +26,10 @@ def filter_options() -> dict[str, list[str]]:
     options: dict[str, list[str]] = {key: [] for key in FILTER_ATTRIBUTES}
     rows = (
         AttributeOption.objects.filter(
-            group__productattribute__code__in=codes.keys(),
+            group__product_attributes__code__in=codes.keys(),
         )
-        .values_list("group__productattribute__code", "option")
-        .order_by("group__productattribute__code", "pk")
+        .values_list("group__product_attributes__code", "option")
+        .order_by("group__product_attributes__code", "pk")
         .distinct()
     )
     for code, option in rows:

@@ -1,0 +1,181 @@
+"""The shop front: pages render with the right products, filters work, bad input is a 4xx."""
+
+import pytest
+from django.urls import reverse
+
+from shop.catalogue.models import Category, Product
+
+pytestmark = pytest.mark.django_db
+
+
+def _browsable():
+    return Product.objects.browsable()
+
+
+def _titles(response) -> set[str]:
+    return {p.title for p in response.context["products"]}
+
+
+def test_home_leads_with_the_evergreen_line_and_take_back(client, demo_catalogue):
+    response = client.get("/")
+    assert response.status_code == 200
+    products = list(response.context["evergreen_products"])
+    assert products, "the home page shows Evergreen products"
+    assert all(p.attr.line.option == "Evergreen" for p in products)
+    html = response.content.decode()
+    assert "Evergreen" in html
+    assert reverse("storefront:page", args=["take-back"]) in html
+    for product in products:
+        assert product.title in html
+
+
+def test_catalogue_lists_all_browsable_products_across_pages(client, demo_catalogue):
+    seen: set[str] = set()
+    page = 1
+    while True:
+        response = client.get("/catalogue/", {"page": page})
+        assert response.status_code == 200
+        seen |= _titles(response)
+        if not response.context["page_obj"].has_next():
+            break
+        page += 1
+    assert seen == set(_browsable().values_list("title", flat=True))
+    assert len(seen) >= 24
+
+
+def test_category_page_shows_only_its_products(client, demo_catalogue):
+    categories = Category.objects.filter(depth=1)
+    assert categories.count() >= 5
+    for category in categories:
+        response = client.get(category.get_absolute_url())
+        assert response.status_code == 200
+        in_category = set(
+            _browsable()
+            .filter(categories__in=category.get_descendants_and_self())
+            .values_list("title", flat=True)
+        )
+        assert in_category, f"{category.name} has products"
+        assert response.context["paginator"].count == len(in_category)
+        assert _titles(response) <= in_category
+
+
+def test_category_wrong_slug_redirects_to_canonical_url(client, demo_catalogue):
+    category = Category.objects.filter(depth=1).first()
+    response = client.get(f"/catalogue/category/wrong-slug_{category.pk}/")
+    assert response.status_code == 301
+    assert response["Location"] == category.get_absolute_url()
+
+
+def test_product_page_shows_price_and_sustainability_facts(client, demo_catalogue):
+    product = _browsable().filter(attribute_values__attribute__code="tanning_method").first()
+    response = client.get(product.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert product.title in html
+    for code in ("tanning_method", "certification", "tannery", "carbon_footprint"):
+        value = getattr(product.attr, code)
+        shown = value.option if hasattr(value, "option") else str(value)
+        assert shown in html, f"{code} missing from the facts panel"
+
+
+def test_parent_product_page_offers_its_colours(client, demo_catalogue):
+    parent = _browsable().filter(structure=Product.PARENT).first()
+    response = client.get(parent.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    for child in parent.children.filter(is_public=True):
+        assert str(child.pk) in html  # the variant select offers each child
+
+
+@pytest.mark.parametrize(
+    "field,code", [("tanning", "tanning_method"), ("certification", "certification")]
+)
+def test_filters_narrow_the_listing(client, demo_catalogue, field, code):
+    from shop.catalogue.selectors import filter_options
+
+    values = filter_options()[field]
+    assert len(values) >= 2, f"the demo data should offer several {field} values"
+    totals = 0
+    for value in values:
+        response = client.get("/catalogue/", {field: value, "sort_by": "name"})
+        assert response.status_code == 200
+        expected = set(
+            _browsable()
+            .filter(
+                attribute_values__attribute__code=code, attribute_values__value_option__option=value
+            )
+            .values_list("title", flat=True)
+        )
+        paginator = response.context["paginator"]
+        assert paginator.count == len(expected)
+        assert _titles(response) <= expected
+        totals += paginator.count
+    assert totals == _browsable().count()
+
+
+def test_filters_combine_within_a_category(client, demo_catalogue):
+    category = Category.objects.get(name="Wallets")
+    response = client.get(
+        category.get_absolute_url(),
+        {"tanning": "Vegetable-tanned", "certification": "Leather Working Group Gold"},
+    )
+    assert response.status_code == 200
+    for product in response.context["products"]:
+        assert product.attr.tanning_method.option == "Vegetable-tanned"
+        assert product.attr.certification.option == "Leather Working Group Gold"
+        assert category in product.categories.all()
+
+
+def test_sort_by_price(client, demo_catalogue):
+    response = client.get("/catalogue/", {"sort_by": "price-asc"})
+    prices = [p.from_price for p in response.context["products"]]
+    assert prices == sorted(prices)
+    response = client.get("/catalogue/", {"sort_by": "price-desc"})
+    prices = [p.from_price for p in response.context["products"]]
+    assert prices == sorted(prices, reverse=True)
+
+
+def test_search_finds_products_by_title_words(client, demo_catalogue):
+    response = client.get("/search/", {"q": "wallet"})
+    assert response.status_code == 200
+    titles = _titles(response)
+    assert titles and all(
+        "wallet" in (p.title + p.description + " ".join(c.name for c in p.categories.all())).lower()
+        or any("wallet" in ch.title.lower() for ch in p.children.all())
+        for p in response.context["products"]
+    )
+    response = client.get("/search/", {"q": "no-such-thing-xyz"})
+    assert response.status_code == 200
+    assert response.context["paginator"].count == 0
+
+
+@pytest.mark.parametrize(
+    "url,params,status",
+    [
+        ("/catalogue/", {"page": "abc"}, 404),
+        ("/catalogue/", {"page": "99999"}, 404),
+        ("/catalogue/", {"page": "9" * 400}, 404),
+        ("/catalogue/", {"sort_by": ";drop table catalogue_product"}, 400),
+        ("/catalogue/", {"tanning": "<script>alert(1)</script>"}, 400),
+        ("/catalogue/", {"certification": "x" * 5000}, 400),
+        ("/search/", {"q": "x" * 5000}, 400),
+        ("/search/", {"q": "wallet\x00"}, 400),
+        ("/search/", {"q": "wallet", "page": "-1"}, 404),
+        ("/no-such-page/", {}, 404),
+        ("/catalogue/no-such-product_99999999/", {}, 404),
+        ("/catalogue/category/nowhere_99999999/", {}, 404),
+        ("/pages/not-a-page/", {}, 404),
+    ],
+)
+def test_bad_input_gets_a_branded_4xx_never_a_500(client, demo_catalogue, url, params, status):
+    response = client.get(url, params)
+    assert response.status_code == status
+    html = response.content.decode()
+    assert "Marlow &amp; Vale" in html or "Marlow & Vale" in html
+    assert "<script>alert(1)</script>" not in html
+
+
+def test_content_pages_render(client):
+    for slug in ("take-back", "care", "delivery", "returns", "contact", "our-workshop"):
+        response = client.get(reverse("storefront:page", args=[slug]))
+        assert response.status_code == 200, slug
