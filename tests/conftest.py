@@ -81,3 +81,14 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
             return value
         time.sleep(interval)
     pytest.fail(f"condition not met within {timeout}s")
+
+
+@pytest.fixture
+def demo_personalization(demo_catalogue):
+    """The demo personalization offers (fixtures/personalization.json) on the demo catalogue."""
+    from shop.personalization.selectors import personalization_option_forget
+
+    personalization_option_forget()
+    call_command("load_personalization", verbosity=0)
+    yield
+    personalization_option_forget()

@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "oscar.apps.catalogue.reviews.apps.CatalogueReviewsConfig",
     "oscar.apps.communication.apps.CommunicationConfig",
     "shop.partner.apps.PartnerConfig",
-    "oscar.apps.basket.apps.BasketConfig",
+    "shop.basket.apps.BasketConfig",
     "oscar.apps.payment.apps.PaymentConfig",
     "oscar.apps.offer.apps.OfferConfig",
     "shop.order.apps.OrderConfig",
@@ -205,8 +205,16 @@ STOCK_DISPATCH_DAYS = env.int("STOCK_DISPATCH_DAYS", default=1)  # working days 
 WORKSHOP_CLOSED_DAYS = env.list(
     "WORKSHOP_CLOSED_DAYS",
     default=[
-        "2026-12-25", "2026-12-28", "2027-01-01", "2027-03-26", "2027-03-29",
-        "2027-05-03", "2027-05-31", "2027-08-30", "2027-12-27", "2027-12-28",
+        "2026-12-25",
+        "2026-12-28",
+        "2027-01-01",
+        "2027-03-26",
+        "2027-03-29",
+        "2027-05-03",
+        "2027-05-31",
+        "2027-08-30",
+        "2027-12-27",
+        "2027-12-28",
     ],
 )
 

@@ -8,11 +8,13 @@ from django.core.exceptions import BadRequest
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.views.generic import ListView
-from oscar.apps.catalogue.views import ProductDetailView  # noqa: F401
+from oscar.apps.catalogue.views import ProductDetailView as CoreProductDetailView
 
 from shop.catalogue import selectors
 from shop.catalogue.forms import CatalogueFilterForm, ProductSearchForm
 from shop.catalogue.models import Category
+from shop.common.workdays import dispatch_date
+from shop.personalization.selectors import product_personalization_context
 
 MAX_PAGE_PARAM_LENGTH = 6
 
@@ -90,4 +92,13 @@ class ProductSearchView(FilteredProductListView):
         ctx = super().get_context_data(**kwargs)
         ctx["query"] = self.form.cleaned_data.get("q", "")
         ctx["summary"] = f"Search: {ctx['query']}" if ctx["query"] else "Search"
+        return ctx
+
+
+class ProductDetailView(CoreProductDetailView):
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        personalization = product_personalization_context(product=self.object)
+        ctx["personalization"] = personalization if personalization["offers"] else None
+        ctx["dispatch_date"] = dispatch_date()
         return ctx

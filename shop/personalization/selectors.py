@@ -14,6 +14,9 @@ def offers_for_product(*, product) -> dict[str, OfferView]:
     A child (colour variant) takes its parent's offers. An offer on the product itself
     overrides its class's offer of the same kind (an inactive one switches that kind off).
     """
+    cached = getattr(product, "_personalization_offers", None)
+    if cached is not None:
+        return cached
     base = product.parent if product.is_child and product.parent_id else product
     product_class_id = base.product_class_id
     rows = PersonalizationOffer.objects.filter(
@@ -29,7 +32,9 @@ def offers_for_product(*, product) -> dict[str, OfferView]:
     for offer in rows:
         if offer.product_id is not None or offer.kind not in chosen:
             chosen[offer.kind] = offer
-    return {kind: _view(offer) for kind, offer in chosen.items() if offer.is_active}
+    offers = {kind: _view(offer) for kind, offer in chosen.items() if offer.is_active}
+    product._personalization_offers = offers  # one lookup per product object and request
+    return offers
 
 
 def _view(offer: PersonalizationOffer) -> OfferView:
@@ -89,3 +94,39 @@ def personalization_option_id() -> int:
 def personalization_option_forget() -> None:
     """Drop the cached id (tests that flush the database call this)."""
     _OPTION_ID.clear()
+
+
+def product_personalization_context(*, product) -> dict:
+    """What the product page's preview script needs: each option's surcharge and colour,
+    and the dispatch date for every lead time a choice can add."""
+    from shop.common.workdays import dispatch_date
+
+    offers = offers_for_product(product=product)
+    lead_times = {0} | {o.lead_days for o in offers.values()}
+    lead_times |= {
+        v.lead_days for o in offers.values() for g in o.values.values() for v in g.values()
+    }
+    return {
+        "offers": {
+            kind: {
+                "surcharge": str(offer.surcharge),
+                "lead_days": offer.lead_days,
+                "values": {
+                    group: {
+                        code: {
+                            "label": v.label,
+                            "hex": v.hex,
+                            "surcharge": str(v.surcharge),
+                            "lead_days": v.lead_days,
+                        }
+                        for code, v in values.items()
+                    }
+                    for group, values in offer.values.items()
+                },
+            }
+            for kind, offer in offers.items()
+        },
+        "dispatch_dates": {
+            str(days): dispatch_date(extra_days=days).isoformat() for days in sorted(lead_times)
+        },
+    }

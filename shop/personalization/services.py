@@ -13,18 +13,20 @@ from shop.personalization.models import (
 from shop.personalization.rules import Choices, PersonalizationError, Quote, quote, validate
 
 
-def personalization_validate(*, product, data: dict[str, str], quoted_total: str = "") -> Choices:
+def personalization_validate(
+    *, product, data: dict[str, str], quoted_surcharge: str = ""
+) -> Choices:
     """Validate what the product page sent; refuse a price the page showed that is not ours.
 
-    `quoted_total` is the unit price the page displayed (kept current by the page's script);
-    when it is sent and differs from the server's price, the shopper is asked to check again.
+    `quoted_surcharge` is the surcharge the page displayed (kept current by the page's
+    script); when it is sent and differs from ours, the shopper is asked to check again.
     """
     offers = selectors.offers_for_product(product=product)
     choices = validate(offers=offers, data=data)
-    if quoted_total:
+    if quoted_surcharge:
         expected = quote(offers=offers, choices=choices).surcharge
         try:
-            shown = Decimal(quoted_total)
+            shown = Decimal(quoted_surcharge)
         except ArithmeticError:
             shown = None
         if shown is None or shown != expected:
@@ -37,7 +39,8 @@ def personalization_validate(*, product, data: dict[str, str], quoted_total: str
     return choices
 
 
-def _options(choices: Choices) -> list[dict]:
+def personalization_line_options(choices: Choices) -> list[dict]:
+    """The Oscar line options that carry these choices (none when nothing was chosen)."""
     if choices.is_empty():
         return []
     from shop.catalogue.models import Option
@@ -48,7 +51,7 @@ def _options(choices: Choices) -> list[dict]:
 
 def basket_add_personalized(*, basket, product, quantity: int, choices: Choices):
     """Add a product with its choices: the same choices merge into one line, others don't."""
-    return basket.add_product(product, quantity, options=_options(choices))
+    return basket.add_product(product, quantity, options=personalization_line_options(choices))
 
 
 def basket_line_personalize(*, basket, line, choices: Choices):
@@ -56,7 +59,7 @@ def basket_line_personalize(*, basket, line, choices: Choices):
     the same product with the same choices, the two merge. Returns the line that remains."""
     with transaction.atomic():
         line = basket.lines.select_for_update().get(pk=line.pk)
-        options = _options(choices)
+        options = personalization_line_options(choices)
         reference = basket._create_line_reference(line.product, line.stockrecord, options)
         twin = basket.lines.filter(line_reference=reference).exclude(pk=line.pk).first()
         if twin is not None:

@@ -100,7 +100,9 @@ def test_more_than_three_letters_are_refused(initials):
     assert exc.value.errors["initials"] == "Please use at most 3 letters."
 
 
-NOT_A_TO_Z = st.characters().filter(lambda c: c not in string.ascii_letters + "." and not c.isspace())
+NOT_A_TO_Z = st.characters().filter(
+    lambda c: c not in string.ascii_letters + "." and not c.isspace()
+)
 
 
 @given(st.text(alphabet=string.ascii_letters, max_size=1), NOT_A_TO_Z, st.text(max_size=1))
