@@ -23,7 +23,7 @@ FACTS = (
     ("recycled_content", "Recycled content", "%"),
     ("repairability", "Repairs", ""),
     ("end_of_life", "End of life", ""),
-    ("carbon_footprint", "Carbon footprint", "kg CO2e"),
+    ("carbon_footprint", "Carbon footprint", "kg CO₂e"),
 )
 FREE_DELIVERY_THRESHOLD = Decimal("100.00")
 

@@ -45,13 +45,24 @@
     }
   });
 
-  /* Listing filters: apply as soon as a select changes. */
+  /* Listing filters: apply as soon as a select changes; leave "All" out of the address. */
   each("form[data-mv-autosubmit]", function (form) {
+    function tidy() {
+      each("select", function (select) {
+        if (!select.value) { select.disabled = true; }
+      }, form);
+    }
+    function apply() {
+      tidy();
+      form.submit();
+    }
+    form.addEventListener("submit", tidy);
     each("select", function (select) {
-      select.addEventListener("change", function () { form.submit(); });
+      select.addEventListener("change", apply);
     }, form);
-    each("select[form='" + form.id + "']", function (select) {
-      select.addEventListener("change", function () { form.submit(); });
+    /* Back/forward cache: re-enable the selects we disabled before leaving. */
+    window.addEventListener("pageshow", function () {
+      each("select", function (select) { select.disabled = false; }, form);
     });
   });
 
