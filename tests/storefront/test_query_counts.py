@@ -1,0 +1,51 @@
+"""SQL queries per page do not grow with the size of the catalogue."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from shop.catalogue.models import Category, Product
+from shop.catalogue.services import catalogue_load
+from tests.perf.catalogue_generator import generate_catalogue
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db
+
+
+def _pages() -> dict[str, str]:
+    category = Category.objects.get(slug="bags")
+    parent = Product.objects.get(upc="MV-EG-TOT")
+    return {
+        "home": "/",
+        "catalogue": "/catalogue/",
+        "category": category.get_absolute_url(),
+        "filtered": "/catalogue/?tanning=Vegetable-tanned&sort_by=price-asc",
+        "search": "/search/?q=leather",
+        "product": parent.get_absolute_url(),
+    }
+
+
+def _counts(client) -> dict[str, int]:
+    counts = {}
+    for name, path in _pages().items():
+        client.get(path)  # warm per-process caches
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path).status_code == 200, path
+        counts[name] = len(ctx)
+    return counts
+
+
+def test_queries_per_page_are_the_same_for_a_larger_catalogue(client, demo_personalization):
+    small = _counts(client)
+    base = json.loads((ROOT / "fixtures" / "catalogue.json").read_text())
+    catalogue_load(data=generate_catalogue(base, products=60))
+    assert Product.objects.browsable().count() >= 89
+    large = _counts(client)
+    assert large == small
+    # Budgets that catch a regression; the product page's variant picker still costs a few
+    # queries per colour (Oscar's attribute summaries), fixed per product, not per catalogue.
+    assert all(n <= 15 for page, n in small.items() if page != "product"), small
+    assert small["product"] <= 70, small
