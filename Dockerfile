@@ -16,8 +16,9 @@ WORKDIR /src
 COPY pyproject.toml requirements.lock ./
 
 # Only [project].dependencies (no pytest, ruff, localstripe...), every package, direct or
-# transitive, held to its version in requirements.lock. All of them ship manylinux wheels
-# (psycopg[binary], pillow), so no compiler or -dev packages are needed.
+# transitive, held to its version in requirements.lock. The compiled ones ship manylinux
+# wheels (psycopg[binary], pillow, cffi, brotli); django-haystack comes as a pure-Python sdist
+# that pip builds itself. So no compiler or -dev packages are needed.
 RUN python -m venv /opt/venv \
     && python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.runtime.txt \
     && /opt/venv/bin/pip install --no-cache-dir -r requirements.runtime.txt -c requirements.lock
@@ -33,6 +34,15 @@ ENV PATH="/opt/venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=config.settings.production \
     WEB_CONCURRENCY=3
+
+# WeasyPrint (workshop tickets and labels as PDF) loads Pango, HarfBuzz and fontconfig as soon
+# as it is imported (the workshop views import it), and needs at least one font.
+# Versions are left to bookworm's archive so rebuilds pick up its security updates.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 
 # A fixed, unprivileged uid/gid so volume ownership is predictable across rebuilds.
 RUN groupadd --system --gid 10001 app \

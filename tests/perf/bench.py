@@ -37,6 +37,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -57,6 +58,7 @@ SEARCH_PATH = "/search/?q=wallet"
 # The category and product benchmarked: the same rows at both sizes.
 PREFERRED_CATEGORY = "wallets"
 REPEAT_THRESHOLD = 3
+TIMED_REQUESTS = 7
 
 sys.path.insert(0, str(BASE_DIR))
 
@@ -90,6 +92,7 @@ class PageResult:
     bytes: int = 0
     load: Load | None = None
     queries: list[dict] = field(default_factory=list)  # {"sql": ..., "ms": ...}
+    app_ms: float = 0.0  # median in-process time of one request, no concurrency
     problem: str = ""
 
     @property
@@ -422,33 +425,42 @@ def pick_paths() -> dict[str, str]:
 TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b", re.I)
 
 
-def capture_queries(path: str) -> tuple[str, list[dict]]:
+def capture_queries(path: str) -> tuple[str, list[dict], float]:
     """The SQL one anonymous shopper's request runs, after a first request warmed the caches.
-    Returns a problem ("" when the page answered 200) and the statements (sql, time), leaving
-    out transaction control (BEGIN, COMMIT, SAVEPOINT...)."""
+    Returns a problem ("" when the page answered 200), the statements (sql, time) leaving out
+    transaction control (BEGIN, COMMIT, SAVEPOINT...), and the median time of a request served
+    in-process to a single client."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     capture = CaptureQueriesContext(connection)
     captured = False
+    timings: list[float] = []
     logging.disable(logging.CRITICAL)  # a failing page is reported in the table, not traced
     try:
-        Client(HTTP_HOST="localhost").get(path)
+        client = Client(HTTP_HOST="localhost")
+        client.get(path)
         captured = True
         with capture:
             response = Client(HTTP_HOST="localhost").get(path)
         problem = "" if response.status_code == 200 else f"HTTP {response.status_code} in-process"
+        for _ in range(TIMED_REQUESTS):  # one client, no concurrency: the page's own cost
+            client.cookies.clear()
+            started = time.perf_counter()
+            client.get(path)
+            timings.append((time.perf_counter() - started) * 1000)
     except Exception as exc:  # the page's own error
         problem = f"{type(exc).__name__}: {exc}"[:300]
     finally:
         logging.disable(logging.INFO)
     queries = capture.captured_queries if captured else []
-    return problem, [
+    statements = [
         {"sql": q["sql"], "ms": round(float(q["time"]) * 1000, 2)}
         for q in queries
         if not TRANSACTION_CONTROL.match(q["sql"])
     ]
+    return problem, statements, statistics.median(timings) if timings else 0.0
 
 
 def grow_catalogue(*, target: int) -> int:
@@ -519,7 +531,7 @@ def measure(size: SizeResult, paths: dict[str, str], *, args, env, wrk: str | No
         server.stop()
     for page in PAGES:
         result = size.pages[page]
-        problem, result.queries = capture_queries(result.path)
+        problem, result.queries, result.app_ms = capture_queries(result.path)
         result.problem = "; ".join(x for x in (result.problem, problem) if x)
 
 
@@ -572,7 +584,7 @@ def report(sizes: list[SizeResult], *, args, client: str, elapsed: float) -> boo
     )
     print(
         f"{'size':>14}  {'page':<9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7}"
-        f" {'sql ms':>6} {'bytes':>7}  problem"
+        f" {'bytes':>7} {'sql ms':>6} {'app ms':>6}  problem"
     )
     for size in sizes:
         for page in PAGES:
@@ -580,13 +592,14 @@ def report(sizes: list[SizeResult], *, args, client: str, elapsed: float) -> boo
             load = r.load
             cells = f"{load.rps:7.1f} {load.p50_ms:7.1f} {load.p99_ms:7.1f}" if load else " " * 23
             print(
-                f"{size.label:>14}  {page:<9} {cells} {len(r.queries):>7} {r.sql_ms:>6.1f}"
-                f" {r.bytes:>7}  {r.problem}"
+                f"{size.label:>14}  {page:<9} {cells} {len(r.queries):>7} {r.bytes:>7}"
+                f" {r.sql_ms:>6.1f} {r.app_ms:>6.1f}  {r.problem}"
             )
             ok &= not r.problem
     print(
-        "  queries: SQL statements of one anonymous request (test Client, same database; BEGIN/"
-        "COMMIT not counted); sql ms: their time in-process; bytes: the HTML body"
+        "  queries: SQL statements of one anonymous request (Django test Client on the same"
+        " database; BEGIN/COMMIT not counted); bytes: the HTML body; sql ms: the statements'"
+        f" time; app ms: median of {TIMED_REQUESTS} requests served in-process to one client"
     )
     for size in sizes:
         print(
