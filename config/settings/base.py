@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "shop.common",
     "shop.storefront",
     "shop.personalization",
+    "shop.workshop",
 ]
 
 SITE_ID = 1
