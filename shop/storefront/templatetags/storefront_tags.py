@@ -1,11 +1,13 @@
 """Small template helpers for the storefront theme (header menu, product facts, gallery,
 filter links). Reads only; each tag costs at most one query."""
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django import template
 from django.db.models import Q, QuerySet
+from django.utils.safestring import mark_safe
 
 from shop.catalogue import selectors
 from shop.catalogue.models import ProductAttributeValue, ProductImage
@@ -65,9 +67,21 @@ def product_facts(product):
         text = str(text)
         if unit:
             text = f"{text}{unit}" if unit == "%" else f"{text} {unit}"
-        facts.append({"code": code, "label": label, "value": text})
+        facts.append({"code": code, "label": label, "value": _plain_html(text)})
     line = values.get("line")
     return ProductFacts(rows=facts, line=line.value_as_text if line is not None else "")
+
+
+_AMBIGUOUS_AMPERSAND = re.compile(r"&(?=#?[A-Za-z0-9]+;)")
+
+
+def _plain_html(text: str) -> str:
+    """Text made safe for HTML, escaping only what must be: <, >, quotes and an ampersand that
+    would start a character reference. "Ashworth & Pell" stays as written in the page source."""
+    text = _AMBIGUOUS_AMPERSAND.sub("&amp;", text)
+    for char, entity in (("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;")):
+        text = text.replace(char, entity)
+    return mark_safe(text)  # noqa: S308 (escaped above)
 
 
 @register.simple_tag
@@ -186,3 +200,87 @@ def ordered_gallery(images, variants=None):
     return sorted(
         images, key=lambda image: -1 if image.child_id is None else rank.get(image.child_id, 999)
     )
+
+
+PERSONALISATION_LABELS = {
+    "monogram": "Monogram",
+    "thread": "Thread",
+    "hardware": "Hardware",
+    "gift_message": "Gift message",
+}
+
+
+@register.simple_tag
+def line_personalisation(line):
+    """The personalisation on a basket line for display: [{kind, label, text, surcharge}].
+
+    Reads the line's choices (prefetched attributes) and the product's offers (cached per
+    product object); a choice that is no longer offered is shown without a price."""
+    from shop.personalization.rules import PersonalizationError
+    from shop.personalization.selectors import line_choices, line_quote, offers_for_product
+
+    choices = line_choices(line)
+    if choices.is_empty():
+        return []
+    offers = offers_for_product(product=line.product)
+
+    def label(kind, group, code):
+        offer = offers.get(kind)
+        value = offer.values.get(group, {}).get(code) if offer else None
+        return value.label if value else code
+
+    try:
+        items = line_quote(line, offers=offers).items
+    except PersonalizationError:
+        items = ()
+    rows = []
+    for item in items:
+        if item.kind == "monogram":
+            parts = [item.data.get("initials", "")]
+            if item.data.get("style"):
+                parts.append(label("monogram", "style", item.data["style"]))
+            if item.data.get("position"):
+                parts.append(label("monogram", "position", item.data["position"]))
+            text = " · ".join(p for p in parts if p)
+        elif item.kind == "gift_message":
+            text = f"“{item.description}”"
+        else:
+            text = item.description
+        rows.append(
+            {
+                "kind": item.kind,
+                "label": PERSONALISATION_LABELS.get(item.kind, item.kind),
+                "text": text,
+                "surcharge": item.surcharge,
+            }
+        )
+    if not rows:  # choices no longer priced: still show what was asked for
+        for name, value in (
+            ("Monogram", choices.initials),
+            ("Thread", choices.thread),
+            ("Hardware", choices.finish),
+            ("Gift message", choices.gift_message),
+        ):
+            if value:
+                rows.append({"kind": "", "label": name, "text": value, "surcharge": None})
+    return rows
+
+
+@register.filter
+def isodate(value):
+    """'2026-11-27' -> date, for the |date filter (dispatch dates arrive as ISO strings)."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+@register.filter
+def get_item(mapping, key):
+    """mapping[str(key)] in a template, or None."""
+    try:
+        return mapping.get(str(key))
+    except AttributeError:
+        return None

@@ -94,4 +94,73 @@
       });
     }
   });
+  /* Personalisation: keep the price, the dispatch date and the quoted surcharge current.
+     Mirrors shop.personalization.rules.quote: an item costs its offer's surcharge plus its
+     chosen values'; the longest lead time sets the date. The server checks the quote. */
+  each("[data-mv-personalise]", function (box) {
+    var source = document.getElementById("mv-personalisation-data");
+    var form = box.closest("form");
+    var data;
+    try { data = JSON.parse(source ? source.textContent : "null"); } catch (e) { data = null; }
+    if (!data || !data.offers || !form) { return; }
+    var quoted = form.querySelector("input[name='quoted_surcharge']");
+    var totalEl = box.querySelector("[data-mv-personalise-total]");
+    var priceEl = document.querySelector("[data-mv-price]");
+    var dispatchEl = document.querySelector("[data-mv-dispatch]");
+    var base = priceEl ? Math.round(parseFloat(priceEl.getAttribute("data-mv-price")) * 100) : NaN;
+
+    function field(name) {
+      var el = form.elements[name];
+      return el && el.value ? String(el.value).trim() : "";
+    }
+    function pence(amount) { return Math.round(parseFloat(amount || "0") * 100); }
+    function money(p) { return "£" + (p / 100).toFixed(2); }
+    function pick(kind, group, code) {
+      var offer = data.offers[kind];
+      return code && offer && offer.values && offer.values[group] ? offer.values[group][code] : null;
+    }
+    function longDate(iso) {
+      var parts = String(iso || "").split("-");
+      if (parts.length !== 3) { return ""; }
+      var d = new Date(+parts[0], +parts[1] - 1, +parts[2]);
+      return d.toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long" });
+    }
+    function update() {
+      var sum = 0, lead = 0, chosen = [];
+      function add(kind, values) {
+        var offer = data.offers[kind];
+        if (!offer) { return; }
+        var s = pence(offer.surcharge), l = offer.lead_days || 0;
+        values.forEach(function (v) {
+          if (v) { s += pence(v.surcharge); l = Math.max(l, v.lead_days || 0); }
+        });
+        sum += s;
+        lead = Math.max(lead, l);
+        chosen.push(kind);
+      }
+      var style = pick("monogram", "style", field("style"));
+      if (field("initials").replace(/[\s.]/g, "") && style) {
+        add("monogram", [style, pick("monogram", "position", field("position"))]);
+      }
+      var thread = pick("thread", "colour", field("thread"));
+      if (thread) { add("thread", [thread]); }
+      var finish = pick("hardware", "finish", field("finish"));
+      if (finish) { add("hardware", [finish]); }
+      if (field("gift_message")) { add("gift_message", []); }
+
+      if (quoted) { quoted.value = chosen.length ? (sum / 100).toFixed(2) : ""; }
+      var when = data.dispatch_dates ? longDate(data.dispatch_dates[String(lead)]) : "";
+      if (dispatchEl && when) { dispatchEl.textContent = when; }
+      if (!totalEl) { return; }
+      if (!chosen.length) { totalEl.hidden = true; return; }
+      var text = "Personalisation " + (sum ? money(sum) : "at no charge");
+      if (!isNaN(base)) { text += " \u00b7 " + money(base + sum) + " each"; }
+      if (when) { text += " \u00b7 leaves the workshop on " + when; }
+      totalEl.textContent = text;
+      totalEl.hidden = false;
+    }
+    box.addEventListener("input", update);
+    box.addEventListener("change", update);
+    update();
+  });
 })();
