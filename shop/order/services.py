@@ -49,9 +49,13 @@ def order_confirmation_send(*, order_id: int) -> bool:
         if CommunicationEvent.objects.filter(order=order, event_type=event_type).exists():
             logger.info("Order %s: confirmation already sent", order.number)
             return False
+        lines = list(order.lines.prefetch_related("personalizations"))
         context = {
             "order": order,
-            "lines": order.lines.select_related("product"),
+            "lines": lines,
+            "made_to_order": any(
+                p.kind != "gift_message" for line in lines for p in line.personalizations.all()
+            ),
             "user": order.user,
             "status_url": True,
             "status_path": order_status_path(order=order),
