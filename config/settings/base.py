@@ -199,6 +199,29 @@ OSCAR_MISSING_IMAGE_URL = "image_not_found.jpg"
 OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "postcode", "country")
 OSCAR_SEARCH_FACETS = {"fields": {}, "queries": {}}
 
+
+def _dashboard_staff_only(user, url_name=None, url_args=None, url_kwargs=None) -> bool:
+    """Menu access for our own dashboard screens (not Oscar apps): active staff, as the
+    views themselves require (oscar.views.decorators.permissions_required(["is_staff"]))."""
+    return user.is_active and user.is_staff
+
+
+OSCAR_DASHBOARD_NAVIGATION = [
+    *OSCAR_DASHBOARD_NAVIGATION,  # noqa: F405
+    {
+        "label": "Workshop",
+        "icon": "fas fa-hammer",
+        "children": [
+            {
+                "label": "Open jobs",
+                "url_name": "workshop:job-list",
+                "access_fn": _dashboard_staff_only,
+            },
+        ],
+    },
+]
+
+
 # --- Dispatch promises (shop.common.workdays) ---
 DISPATCH_CUTOFF = env("DISPATCH_CUTOFF", default="14:00")  # orders in by then start today
 STOCK_DISPATCH_DAYS = env.int("STOCK_DISPATCH_DAYS", default=1)  # working days for stock items
