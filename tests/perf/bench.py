@@ -435,15 +435,16 @@ def capture_queries(path: str) -> tuple[str, list[dict], float]:
     from django.test.utils import CaptureQueriesContext
 
     capture = CaptureQueriesContext(connection)
-    captured = False
+    queries: list[dict] = []
     timings: list[float] = []
     logging.disable(logging.CRITICAL)  # a failing page is reported in the table, not traced
     try:
         client = Client(HTTP_HOST="localhost")
         client.get(path)
-        captured = True
         with capture:
             response = Client(HTTP_HOST="localhost").get(path)
+        # Copy now: captured_queries reads the connection's log, which the next request clears.
+        queries = list(capture.captured_queries)
         problem = "" if response.status_code == 200 else f"HTTP {response.status_code} in-process"
         for _ in range(TIMED_REQUESTS):  # one client, no concurrency: the page's own cost
             client.cookies.clear()
@@ -452,9 +453,10 @@ def capture_queries(path: str) -> tuple[str, list[dict], float]:
             timings.append((time.perf_counter() - started) * 1000)
     except Exception as exc:  # the page's own error
         problem = f"{type(exc).__name__}: {exc}"[:300]
+        if not queries and getattr(capture, "final_queries", None) is not None:
+            queries = list(capture.captured_queries)  # the statements up to the error
     finally:
         logging.disable(logging.INFO)
-    queries = capture.captured_queries if captured else []
     statements = [
         {"sql": q["sql"], "ms": round(float(q["time"]) * 1000, 2)}
         for q in queries
