@@ -687,14 +687,18 @@ def main(argv: list[str] | None = None) -> int:
     client = f"wrk -t{args.threads} -c{args.connections}" if wrk else "Python threads, c16"
     print(f"Benchmark set-up (logs in {BENCH_DIR}); load client: {client}")
     created = False
+
+    def stamp() -> str:
+        return f"[{time.monotonic() - started:3.0f} s]"
+
     try:
         flush_cache(args.redis_url)
         recreate_database(args.database_url)
         created = True
-        print("  migrate, collectstatic")
+        print(f"  {stamp()} migrate, collectstatic")
         manage("migrate", "--noinput", env=env)
         manage("collectstatic", "--noinput", env=env)
-        print("  manage.py load_catalogue, generate_product_images (demo catalogue)")
+        print(f"  {stamp()} manage.py load_catalogue, generate_product_images (demo catalogue)")
         manage("load_catalogue", env=env)
         manage("generate_product_images", env=env)
         setup_django(env)
@@ -702,13 +706,13 @@ def main(argv: list[str] | None = None) -> int:
         sizes = []
         for step in ("demo", "large"):
             if step == "large":
-                print(f"  generating the catalogue up to {args.products:,} products")
+                print(f"  {stamp()} generating the catalogue up to {args.products:,} products")
                 grow_catalogue(target=args.products)
             analyze_database()
             browsable, rows, stock = catalogue_size()
             size = SizeResult(f"{browsable:,} products", browsable, rows, stock)
             load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-            print(f"Serving {size.label} ({rows:,} product rows); load average {load}:")
+            print(f"{stamp()} serving {size.label} ({rows:,} product rows); load average {load}:")
             measure(size, paths, args=args, env=env, wrk=wrk)
             sizes.append(size)
         ok = report(sizes, args=args, client=client, elapsed=time.monotonic() - started)
