@@ -219,6 +219,17 @@ OSCAR_DASHBOARD_NAVIGATION = [
             },
         ],
     },
+    {
+        "label": "Personalization",
+        "icon": "fas fa-pen-nib",
+        "children": [
+            {
+                "label": "Offers",
+                "url_name": "personalization-dashboard:offer-list",
+                "access_fn": _dashboard_staff_only,
+            },
+        ],
+    },
 ]
 
 
