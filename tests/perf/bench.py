@@ -186,19 +186,28 @@ def flush_cache(url: str) -> None:
         raise BenchError(f"Redis at {url} does not answer: {exc}") from exc
 
 
-def run_logged(cmd: list[str], *, env: dict[str, str], log_name: str, timeout: int = 600) -> None:
-    log = BENCH_DIR / f"{log_name}.log"
-    with log.open("w") as out:
-        proc = subprocess.run(
-            cmd, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout
-        )
-    if proc.returncode:
-        tail = log.read_text(errors="replace")[-3000:]
-        raise BenchError(f"{' '.join(cmd)} exited {proc.returncode} (log {log}):\n{tail}")
-
-
-def manage(*args: str, env: dict[str, str]) -> None:
-    run_logged([sys.executable, "manage.py", *args], env=env, log_name=f"manage-{args[0]}")
+def manage(*commands: tuple[str, ...], env: dict[str, str]) -> None:
+    """Run manage.py commands side by side (each logged to var/bench/manage-<name>.log);
+    raise if any fails."""
+    running = []
+    for args in commands:
+        log = BENCH_DIR / f"manage-{args[0]}.log"
+        with log.open("w") as out:
+            cmd = [sys.executable, "manage.py", *args]
+            proc = subprocess.Popen(cmd, cwd=BASE_DIR, env=env, stdout=out, stderr=out)
+        running.append((cmd, proc, log))
+    failures = []
+    for cmd, proc, log in running:
+        try:
+            code = proc.wait(timeout=600)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            code = proc.wait()
+        if code:
+            tail = log.read_text(errors="replace")[-3000:]
+            failures.append(f"{' '.join(cmd[1:])} exited {code} (log {log}):\n{tail}")
+    if failures:
+        raise BenchError("\n".join(failures))
 
 
 def find_wrk(*, allow_install: bool) -> str | None:
@@ -696,11 +705,10 @@ def main(argv: list[str] | None = None) -> int:
         recreate_database(args.database_url)
         created = True
         print(f"  {stamp()} migrate, collectstatic")
-        manage("migrate", "--noinput", env=env)
-        manage("collectstatic", "--noinput", env=env)
+        manage(("migrate", "--noinput"), ("collectstatic", "--noinput"), env=env)  # in parallel
         print(f"  {stamp()} manage.py load_catalogue, generate_product_images (demo catalogue)")
-        manage("load_catalogue", env=env)
-        manage("generate_product_images", env=env)
+        manage(("load_catalogue",), env=env)
+        manage(("generate_product_images",), env=env)
         setup_django(env)
         paths = pick_paths()
         sizes = []
