@@ -36,7 +36,7 @@ services:
 run: venv
 	$(PY) manage.py run_store --port $(PORT)
 
-test: venv services
+test: venv services system-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
 

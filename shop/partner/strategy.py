@@ -42,10 +42,13 @@ class PersonalizationPricing:
     priced from the current offers (the order line keeps what they were at placement)."""
 
     def fetch_for_line(self, line, stockrecord=None):
-        info = super().fetch_for_line(line, stockrecord)
         from shop.personalization.selectors import line_quote
 
-        surcharge = line_quote(line).surcharge
+        return self.with_surcharge(
+            super().fetch_for_line(line, stockrecord), line_quote(line).surcharge
+        )
+
+    def with_surcharge(self, info, surcharge: Decimal):
         if not surcharge or info.stockrecord is None or not info.price.exists:
             return info
         return PurchaseInfo(
@@ -64,3 +67,14 @@ class UKStrategy(
 class Selector:
     def strategy(self, request=None, user=None, **kwargs):
         return UKStrategy(request)
+
+
+def with_surcharge(info: PurchaseInfo, surcharge: Decimal) -> PurchaseInfo:
+    """The same purchase info with a personalization surcharge (VAT included) on the price."""
+    if not surcharge or info.stockrecord is None or not info.price.exists:
+        return info
+    return PurchaseInfo(
+        price=UKVATInclusive()._price(info.stockrecord, extra=surcharge),
+        availability=info.availability,
+        stockrecord=info.stockrecord,
+    )

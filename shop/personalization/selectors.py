@@ -1,5 +1,7 @@
 """Reads for personalization: what a product offers, priced; open choices on lines."""
 
+from decimal import Decimal
+
 from django.db.models import Prefetch, Q
 
 from shop.personalization.models import PersonalizationOffer, PersonalizationValue
@@ -64,6 +66,16 @@ def line_choices(line) -> Choices:
         if attribute.option_id == option_id:
             return Choices.from_line_value(attribute.value)
     return Choices()
+
+
+def options_surcharge(*, product, options: list[dict]) -> Decimal:
+    """Surcharge for the options a line is about to be created with (basket.add_product)."""
+    option_id = personalization_option_id()
+    for option in options:
+        if option["option"].pk == option_id:
+            choices = Choices.from_line_value(option["value"])
+            return quote(offers=offers_for_product(product=product), choices=choices).surcharge
+    return Decimal("0.00")
 
 
 def line_quote(line, offers: dict[str, OfferView] | None = None) -> Quote:

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from shop.partner.strategy import with_surcharge
 from shop.personalization import selectors
 from shop.personalization.models import (
     OrderLinePersonalization,
@@ -72,7 +73,15 @@ def basket_line_personalize(*, basket, line, choices: Choices):
             for option in options:
                 line.attributes.create(option=option["option"], value=option["value"])
             line.line_reference = reference
-            line.save(update_fields=["line_reference"])
+            # Record the new unit price, as Oscar does on adding, so no "price changed" notice.
+            price = with_surcharge(
+                basket.strategy.fetch_for_product(line.product),
+                quote(
+                    offers=selectors.offers_for_product(product=line.product), choices=choices
+                ).surcharge,
+            ).price
+            line.price_excl_tax, line.price_incl_tax = price.excl_tax, price.incl_tax
+            line.save(update_fields=["line_reference", "price_excl_tax", "price_incl_tax"])
             result = line
         basket.reset_offer_applications()
         basket._lines = None

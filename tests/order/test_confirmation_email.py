@@ -24,7 +24,7 @@ def test_confirmation_is_sent_by_the_worker_after_commit_once(celery_worker, mai
     files = wait_for(lambda: _emails(mail_dir))
     body = files[0].read_text()
     assert "To: ada@example.com" in body
-    assert f"Confirmation of order {order.number}" in body
+    assert f"Subject: Your Marlow & Vale order {order.number}" in body
     assert f"/accounts/order-status/{order.number}/" in body  # signed guest link
 
     # A second delivery of the same job (retry, redelivery) sends nothing more.

@@ -61,6 +61,7 @@ def test_add_with_choices_prices_the_line_and_shows_each_choice(client, demo_per
     )
     assert line.unit_price_incl_tax == product.stockrecords.get().price + D("27.00")
     html = client.get("/basket/").content.decode()
+    assert "price has" not in html.lower()  # the line recorded the personalized price
     for text in ("JB", "Gold foil", "Oxblood", "Gunmetal", "Happy anniversary", "£15.00", "£12.00"):
         assert text in html, text
 

@@ -45,7 +45,6 @@ def test_queries_per_page_are_the_same_for_a_larger_catalogue(client, demo_perso
     assert Product.objects.browsable().count() >= 89
     large = _counts(client)
     assert large == small
-    # Budgets that catch a regression; the product page's variant picker still costs a few
-    # queries per colour (Oscar's attribute summaries), fixed per product, not per catalogue.
+    # Budgets that catch a regression (the product page has a colour picker and personalization).
     assert all(n <= 15 for page, n in small.items() if page != "product"), small
-    assert small["product"] <= 70, small
+    assert small["product"] <= 30, small
