@@ -47,6 +47,27 @@ def staff_login_ensure() -> StaffLogin:
     return StaffLogin(email=STAFF_EMAIL, password=password)
 
 
+SHIPPING_COUNTRIES = (("GB", "GBR", "826", "United Kingdom", "United Kingdom"),)
+
+
+def shipping_countries_ensure() -> None:
+    """The countries we deliver to (the UK, for now), so the address form offers them."""
+    from oscar.apps.address.models import Country
+
+    for a2, a3, numeric, name, printable in SHIPPING_COUNTRIES:
+        Country.objects.update_or_create(
+            iso_3166_1_a2=a2,
+            defaults={
+                "iso_3166_1_a3": a3,
+                "iso_3166_1_numeric": numeric,
+                "name": name,
+                "printable_name": printable,
+                "is_shipping_country": True,
+                "display_order": 1,
+            },
+        )
+
+
 def demo_data_load() -> None:
     """Load the demo catalogue and draw its product images (both idempotent)."""
     call_command("load_catalogue", str(DEMO_CATALOGUE))

@@ -27,7 +27,7 @@ FACTS = (
     ("end_of_life", "End of life", ""),
     ("carbon_footprint", "Carbon footprint", "kg CO₂e"),
 )
-FREE_DELIVERY_THRESHOLD = Decimal("100.00")
+from shop.shipping.methods import FREE_TRACKED_THRESHOLD as FREE_DELIVERY_THRESHOLD  # noqa: E402
 
 
 @register.simple_tag

@@ -14,6 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, domain: str, no_demo_data: bool, **options):
         call_command("migrate", interactive=False, verbosity=0)
         services.site_configure(domain=domain)
+        services.shipping_countries_ensure()
         if not no_demo_data:
             services.demo_data_load()
         login = services.staff_login_ensure()
