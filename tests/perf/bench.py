@@ -693,7 +693,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below
     env = {**os.environ, **bench_environment(args)}
     wrk = None if args.python_client else find_wrk(allow_install=True)
-    client = f"wrk -t{args.threads} -c{args.connections}" if wrk else "Python threads, c16"
+    client = (
+        f"wrk -t{args.threads} -c{args.connections}"
+        if wrk
+        else f"Python threads, {args.connections} connections"
+    )
     print(f"Benchmark set-up (logs in {BENCH_DIR}); load client: {client}")
     created = False
 
