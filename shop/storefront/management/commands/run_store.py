@@ -22,6 +22,15 @@ def redis_answers(url: str) -> bool:
         return False
 
 
+def tasks_in_process() -> None:
+    """No broker: run every task in this process, now (the demo keeps working)."""
+    from config.celery_app import app
+
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True
+
+
 class Command(BaseCommand):
     help = "Set the store up and serve it with a worker and beat (the `make run` command)."
 
@@ -38,11 +47,7 @@ class Command(BaseCommand):
             children.append(subprocess.Popen([*celery, "beat", "-l", "warning"]))
             self.stdout.write(f"Celery worker and beat started on {settings.CELERY_BROKER_URL}.")
         else:
-            os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
-            settings.CELERY_TASK_ALWAYS_EAGER = True
-            from config.celery_app import app
-
-            app.conf.task_always_eager = True
+            tasks_in_process()
             self.stdout.write(
                 self.style.WARNING(
                     f"No Redis answers at {settings.CELERY_BROKER_URL}: "
