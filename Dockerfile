@@ -35,8 +35,8 @@ ENV PATH="/opt/venv/bin:${PATH}" \
     DJANGO_SETTINGS_MODULE=config.settings.production \
     WEB_CONCURRENCY=3
 
-# WeasyPrint (workshop tickets and labels as PDF) loads Pango, HarfBuzz and fontconfig as soon
-# as it is imported (the workshop views import it), and needs at least one font.
+# WeasyPrint (workshop tickets and labels as PDF) loads Pango, HarfBuzz and fontconfig when it
+# is imported, on the first PDF a web or worker process renders; it needs at least one font.
 # Versions are left to bookworm's archive so rebuilds pick up its security updates.
 # hadolint ignore=DL3008
 RUN apt-get update \
