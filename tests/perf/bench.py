@@ -3,7 +3,7 @@
 
     .venv/bin/python tests/perf/bench.py [--products 2000] [--duration 10] [--keep-db]
 
-Loopback only; about 3 to 4 minutes on two cores. Steps:
+Loopback only; about 3 minutes on an idle 2-core machine (up to 5 when it is busy). Steps:
  1. (Re)creates the PostgreSQL database ``marlowvale_bench`` on 127.0.0.1:5432 (user postgres),
     migrates it and collects static files (var/staticfiles).
  2. Loads the demo catalogue: ``manage.py load_catalogue`` and ``generate_product_images``
@@ -13,12 +13,12 @@ Loopback only; about 3 to 4 minutes on two cores. Steps:
     -d10s``; a Python client if wrk is missing and cannot be installed): requests/s, p50/p99
     latency; bytes of the HTML.
  4. Counts each page's SQL queries in-process (Django test Client + CaptureQueriesContext,
-    same database and cache).
+    same database and cache) and times the page served in-process to a single client.
  5. Grows the catalogue to 2,000 browsable products (tests/perf/catalogue_generator.py, loaded
     by the real loader) and repeats 3 and 4.
- 6. Prints the table, whether each page's query count is the same at both sizes, and the
-    statements a page runs more than twice (N+1 suspects); writes var/bench/results.json
-    (with every query) and logs under var/bench/.
+ 6. Prints the table, whether each page's query count is the same at both sizes, the
+    statements a page runs more than twice (N+1 suspects) and each page's slowest statement;
+    writes var/bench/results.json (every query, with its time) and logs under var/bench/.
  7. Stops gunicorn and drops the database (``--keep-db`` leaves it for inspection).
 
 Exit status 0 when every page answered 200 and no page's query count grew; 1 otherwise.
