@@ -86,9 +86,4 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
 @pytest.fixture
 def demo_personalization(demo_catalogue):
     """The demo personalization offers (fixtures/personalization.json) on the demo catalogue."""
-    from shop.personalization.selectors import personalization_option_forget
-
-    personalization_option_forget()
     call_command("load_personalization", verbosity=0)
-    yield
-    personalization_option_forget()

@@ -60,19 +60,20 @@ def _view(offer: PersonalizationOffer) -> OfferView:
 
 
 def line_choices(line) -> Choices:
-    """The personalization stored on a basket or order line (uses prefetched attributes)."""
-    option_id = personalization_option_id()
+    """The personalization stored on a basket or order line. Order line attributes name their
+    option in `type`; basket line attributes are read with their option (the basket prefetches
+    `attributes__option`, see shop.basket.models)."""
     for attribute in line.attributes.all():
-        if attribute.option_id == option_id:
+        code = getattr(attribute, "type", None) or attribute.option.code
+        if code == LINE_OPTION_CODE:
             return Choices.from_line_value(attribute.value)
     return Choices()
 
 
 def options_surcharge(*, product, options: list[dict]) -> Decimal:
     """Surcharge for the options a line is about to be created with (basket.add_product)."""
-    option_id = personalization_option_id()
     for option in options:
-        if option["option"].pk == option_id:
+        if option["option"].code == LINE_OPTION_CODE:
             choices = Choices.from_line_value(option["value"])
             return quote(offers=offers_for_product(product=product), choices=choices).surcharge
     return Decimal("0.00")
@@ -87,25 +88,15 @@ def line_quote(line, offers: dict[str, OfferView] | None = None) -> Quote:
     return quote(offers=offers, choices=choices)
 
 
-_OPTION_ID: dict[str, int] = {}
+def personalization_option():
+    """The Oscar Option that carries personalization on lines. A data migration makes it;
+    it is made again here if staff deleted it."""
+    from shop.catalogue.models import Option
 
-
-def personalization_option_id() -> int:
-    """Primary key of the Oscar Option that carries personalization on lines, cached per
-    process. The row is made by a data migration; created here if it is missing."""
-    if LINE_OPTION_CODE not in _OPTION_ID:
-        from shop.catalogue.models import Option
-
-        option, _ = Option.objects.get_or_create(
-            code=LINE_OPTION_CODE, defaults={"name": "Personalization", "type": Option.TEXT}
-        )
-        _OPTION_ID[LINE_OPTION_CODE] = option.pk
-    return _OPTION_ID[LINE_OPTION_CODE]
-
-
-def personalization_option_forget() -> None:
-    """Drop the cached id (tests that flush the database call this)."""
-    _OPTION_ID.clear()
+    option, _ = Option.objects.get_or_create(
+        code=LINE_OPTION_CODE, defaults={"name": "Personalization", "type": Option.TEXT}
+    )
+    return option
 
 
 def product_personalization_context(*, product) -> dict:
@@ -142,3 +133,7 @@ def product_personalization_context(*, product) -> dict:
             str(days): dispatch_date(extra_days=days).isoformat() for days in sorted(lead_times)
         },
     }
+
+
+def personalization_option_id() -> int:
+    return personalization_option().pk

@@ -44,10 +44,7 @@ def personalization_line_options(choices: Choices) -> list[dict]:
     """The Oscar line options that carry these choices (none when nothing was chosen)."""
     if choices.is_empty():
         return []
-    from shop.catalogue.models import Option
-
-    option = Option.objects.get(pk=selectors.personalization_option_id())
-    return [{"option": option, "value": choices.as_line_value()}]
+    return [{"option": selectors.personalization_option(), "value": choices.as_line_value()}]
 
 
 def basket_add_personalized(*, basket, product, quantity: int, choices: Choices):
