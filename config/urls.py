@@ -1,8 +1,9 @@
 from django.apps import apps
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from shop.storefront.views import public_media
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -14,7 +15,7 @@ urlpatterns = [
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA:
+    urlpatterns.insert(0, re_path(r"^media/(?P<path>.+)$", public_media, name="public-media"))
 
 handler400 = "shop.storefront.views.bad_request"

@@ -37,3 +37,20 @@ def content_page(request, slug: str):
 def bad_request(request, exception=None):
     """400 in the shop's full layout (Django's default renders without the request)."""
     return render(request, "400.html", {"reason": str(exception or "")[:200]}, status=400)
+
+
+# Public media only: product pictures and their thumbnails. Private uploads (take-back photos,
+# labels) are stored elsewhere and served by their own access-checked views.
+PUBLIC_MEDIA_PREFIXES = ("products/", "images/products/", "cache/")
+
+
+def public_media(request, path: str):
+    """Serve product images from MEDIA_ROOT when no proxy or CDN does (SERVE_MEDIA)."""
+    from django.conf import settings
+    from django.views.static import serve
+
+    if not path.startswith(PUBLIC_MEDIA_PREFIXES) or ".." in path.split("/"):
+        raise Http404("No such file.")
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Cache-Control"] = "public, max-age=604800"
+    return response

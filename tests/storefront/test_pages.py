@@ -179,3 +179,16 @@ def test_content_pages_render(client):
     for slug in ("take-back", "care", "delivery", "returns", "contact", "our-workshop"):
         response = client.get(reverse("storefront:page", args=[slug]))
         assert response.status_code == 200, slug
+
+
+def test_public_media_serves_product_images_only(client, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    (tmp_path / "products").mkdir()
+    (tmp_path / "products" / "mv-eg-bif.png").write_bytes(b"\x89PNG\r\n")
+    (tmp_path / "takeback").mkdir()
+    (tmp_path / "takeback" / "private.jpg").write_bytes(b"secret")
+    response = client.get("/media/products/mv-eg-bif.png")
+    assert response.status_code == 200 and "max-age" in response["Cache-Control"]
+    assert client.get("/media/takeback/private.jpg").status_code == 404
+    assert client.get("/media/products/../takeback/private.jpg").status_code == 404
+    assert client.get("/media/products/missing.png").status_code == 404

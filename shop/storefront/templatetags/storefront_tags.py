@@ -90,10 +90,11 @@ def gallery_images(product):
 
     Each image carries `child_id` (None for the product's own images) so the page can show the
     picture of the colour a shopper picks."""
+    # product_id IN (the product, its public children): an index lookup, where an OR across
+    # the join to products scanned every image at catalogue scale.
+    children = product.children.filter(is_public=True).values("pk")
     images = list(
-        ProductImage.objects.filter(
-            Q(product=product) | Q(product__parent=product, product__is_public=True)
-        )
+        ProductImage.objects.filter(Q(product_id=product.pk) | Q(product_id__in=children))
         .select_related("product")
         .order_by("product__parent_id", "product_id", "display_order", "pk")
     )
