@@ -10,7 +10,6 @@ from oscar.test.factories import UserFactory
 
 from shop.common.workdays import dispatch_date
 from shop.personalization.rules import Choices
-from shop.personalization.selectors import personalization_option_id
 from shop.workshop.models import WorkshopJob, WorkshopJobEvent, WorkshopJobTransitionError
 from shop.workshop.services import (
     workshop_job_advance,
@@ -131,9 +130,6 @@ def test_jobs_are_queued_only_after_the_order_commits(demo_personalization, monk
     class Boom(Exception):
         pass
 
-    # The line option row (a data migration's, gone after an earlier transactional test's
-    # flush) must not be created inside the block we roll back: its id is cached.
-    personalization_option_id()
     with pytest.raises(Boom), transaction.atomic():
         order = place_personalized_order()
         workshop_jobs_enqueue(order=order)
