@@ -36,6 +36,12 @@
     });
   });
 
+  /* "Print this page" buttons (hidden without JavaScript, where the browser's menu does it). */
+  each("[data-mv-print]", function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+
   /* Dismissable messages. */
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-mv-dismiss]");
@@ -94,7 +100,8 @@
       });
     }
   });
-  /* Personalisation: keep the price, the dispatch date and the quoted surcharge current.
+  /* Personalisation: keep the price, the dispatch date and the quoted surcharge current, say
+     when the piece becomes made to order, and draw the monogram preview ([data-mv-preview]).
      Mirrors shop.personalization.rules.quote: an item costs its offer's surcharge plus its
      chosen values'; the longest lead time sets the date. The server checks the quote. */
   each("[data-mv-personalise]", function (box) {
@@ -105,9 +112,20 @@
     if (!data || !data.offers || !form) { return; }
     var quoted = form.querySelector("input[name='quoted_surcharge']");
     var totalEl = box.querySelector("[data-mv-personalise-total]");
+    var sayEl = box.querySelector("[data-mv-preview-text]");
     var priceEl = document.querySelector("[data-mv-price]");
     var dispatchEl = document.querySelector("[data-mv-dispatch]");
+    var mtoEl = document.querySelector("[data-mv-mto]");
+    var previews = document.querySelectorAll("[data-mv-preview]");
     var base = priceEl ? Math.round(parseFloat(priceEl.getAttribute("data-mv-price")) * 100) : NaN;
+    var first = previews[0];
+    var skinEl = first && first.querySelector("[data-mv-pv-leather]");
+    var stitchEl = first && first.querySelector("[data-mv-pv-stitch]");
+    var houseSkin = skinEl ? skinEl.getAttribute("fill") : "#8A4B2A";
+    var houseThread = stitchEl ? stitchEl.getAttribute("stroke") : "#D8C3A0";
+    var monogram = data.offers.monogram;
+    var hasPositions = !!(monogram && monogram.values && monogram.values.position &&
+      Object.keys(monogram.values.position).length);
 
     function field(name) {
       var el = form.elements[name];
@@ -117,7 +135,7 @@
     function money(p) { return "£" + (p / 100).toFixed(2); }
     function pick(kind, group, code) {
       var offer = data.offers[kind];
-      return code && offer && offer.values && offer.values[group] ? offer.values[group][code] : null;
+      return code && offer && offer.values && offer.values[group] ? offer.values[group][code] || null : null;
     }
     function longDate(iso) {
       var parts = String(iso || "").split("-");
@@ -125,6 +143,96 @@
       var d = new Date(+parts[0], +parts[1] - 1, +parts[2]);
       return d.toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long" });
     }
+
+    /* Colours: "#rrggbb" mixed towards another colour by t (0..1), and how light one is. */
+    function rgb(h) {
+      var m = /^#([0-9a-f]{6})$/i.exec(h || "");
+      if (!m) { return null; }
+      var n = parseInt(m[1], 16);
+      return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+    }
+    function mix(h, to, t) {
+      var a = rgb(h), b = rgb(to);
+      if (!a || !b) { return h; }
+      return "#" + a.map(function (x, i) {
+        return ("0" + Math.round(x + (b[i] - x) * t).toString(16)).slice(-2);
+      }).join("");
+    }
+    function light(h) {
+      var c = rgb(h);
+      return c ? (0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]) / 255 > 0.5 : false;
+    }
+    function set(root, selector, name, value) {
+      each(selector, function (el) { el.setAttribute(name, value); }, root);
+    }
+    /* Where the mark sits: in the middle, at the front corner, near a belt's tip, or on the
+       pocket inside (drawn smaller). */
+    function place(code) {
+      if (!hasPositions) { return { at: "translate(160 124)" }; }
+      if (/inside/.test(code)) { return { at: "translate(160 137) scale(.7)", inside: true }; }
+      if (/tip/.test(code)) { return { at: "translate(96 160) scale(.8)" }; }
+      return { at: "translate(234 162) scale(.8)" };
+    }
+
+    function describe(s) {
+      var bits = [], note = "";
+      if (s.initials) {
+        var mark = s.initials + " in " + (s.style ? s.style.label.toLowerCase() : "a style still to choose");
+        if (s.position) { mark += ", " + s.position.label.toLowerCase(); }
+        bits.push(mark);
+        if (/[^A-Z]/.test(s.initials)) { note = " Only the letters A to Z can be stamped."; }
+      } else if (monogram) {
+        bits.push("no monogram");
+      }
+      if (data.offers.thread) { bits.push((s.thread ? s.thread.label.toLowerCase() : "natural") + " thread"); }
+      if (s.finish) { bits.push(s.finish.label.toLowerCase() + " hardware"); }
+      return "Preview: " + bits.join(", ") + "." + note;
+    }
+
+    function draw(s) {
+      var picked = form.querySelector("input[name='child_id']:checked");
+      var skin = (picked && picked.getAttribute("data-mv-leather")) || houseSkin;
+      var where = place(s.positionCode);
+      var foil = /foil|gold/.test(s.styleCode);
+      var onSkin = light(skin) ? "#1E1B18" : "#F5F0E8";
+      var label = s.position ? s.position.label : "";
+      Array.prototype.forEach.call(previews, function (fig) {
+        var pid = fig.getAttribute("data-mv-pid");
+        fig.hidden = false;
+        fig.classList.toggle("is-idle", !s.any);
+        set(fig, "[data-mv-pv-leather]", "fill", skin);
+        set(fig, "[data-mv-pv-stitch]", "stroke", (s.thread && s.thread.hex) || houseThread);
+        set(fig, "[data-mv-pv-inside]", "display", where.inside ? "inline" : "none");
+        set(fig, "[data-mv-pv-mark]", "transform", where.at);
+        set(fig, "[data-mv-pv-ghost]", "display", s.initials ? "none" : "inline");
+        set(fig, "[data-mv-pv-ghost]", "fill", where.inside ? "#5C544C" : onSkin);
+        each("[data-mv-pv-initials]", function (text) {
+          text.textContent = s.initials;
+          text.setAttribute("fill", foil ? "url(#" + pid + "-gold)" : mix(skin, "#000000", light(skin) ? 0.42 : 0.32));
+          text.setAttribute("filter", "url(#" + pid + (foil ? "-foil)" : "-deboss)"));
+        }, fig);
+        each("[data-mv-pv-label]", function (text) {
+          text.textContent = label.toUpperCase();
+          text.setAttribute("fill", where.inside ? "#1E1B18" : onSkin);
+        }, fig);
+        set(fig, "[data-mv-pv-hw]", "display", s.finish && s.finish.hex ? "inline" : "none");
+        if (s.finish && s.finish.hex) {
+          set(fig, "[data-mv-pv-metal='light']", "stop-color", mix(s.finish.hex, "#FFFFFF", 0.55));
+          set(fig, "[data-mv-pv-metal='base']", "stop-color", s.finish.hex);
+          set(fig, "[data-mv-pv-metal='dark']", "stop-color", mix(s.finish.hex, "#000000", 0.4));
+          each("[data-mv-pv-hw-label]", function (text) {
+            text.textContent = s.finish.label.toUpperCase();
+            text.setAttribute("fill", where.inside ? "#1E1B18" : onSkin);
+          }, fig);
+        }
+      });
+      if (sayEl) {
+        var words = describe(s);
+        if (sayEl.textContent !== words) { sayEl.textContent = words; }
+        sayEl.hidden = false;
+      }
+    }
+
     function update() {
       var sum = 0, lead = 0, chosen = [];
       function add(kind, values) {
@@ -138,10 +246,10 @@
         lead = Math.max(lead, l);
         chosen.push(kind);
       }
+      var initials = field("initials").replace(/[\s.]/g, "").toUpperCase().slice(0, 3);
       var style = pick("monogram", "style", field("style"));
-      if (field("initials").replace(/[\s.]/g, "") && style) {
-        add("monogram", [style, pick("monogram", "position", field("position"))]);
-      }
+      var position = pick("monogram", "position", field("position"));
+      if (initials && style) { add("monogram", [style, position]); }
       var thread = pick("thread", "colour", field("thread"));
       if (thread) { add("thread", [thread]); }
       var finish = pick("hardware", "finish", field("finish"));
@@ -151,16 +259,25 @@
       if (quoted) { quoted.value = chosen.length ? (sum / 100).toFixed(2) : ""; }
       var when = data.dispatch_dates ? longDate(data.dispatch_dates[String(lead)]) : "";
       if (dispatchEl && when) { dispatchEl.textContent = when; }
+      if (mtoEl) {
+        mtoEl.hidden = !chosen.some(function (kind) { return kind !== "gift_message"; });
+      }
+      draw({
+        initials: initials, style: style, styleCode: field("style"),
+        position: position, positionCode: field("position"), thread: thread, finish: finish,
+        any: !!(initials || style || position || thread || finish)
+      });
       if (!totalEl) { return; }
       if (!chosen.length) { totalEl.hidden = true; return; }
       var text = "Personalisation " + (sum ? money(sum) : "at no charge");
       if (!isNaN(base)) { text += " \u00b7 " + money(base + sum) + " each"; }
-      if (when) { text += " \u00b7 leaves the workshop on " + when; }
+      /* The date is said here unless the form shows it itself (the basket line form). */
+      if (when && !(dispatchEl && form.contains(dispatchEl))) { text += " \u00b7 leaves the workshop on " + when; }
       totalEl.textContent = text;
       totalEl.hidden = false;
     }
-    box.addEventListener("input", update);
-    box.addEventListener("change", update);
+    form.addEventListener("input", update);
+    form.addEventListener("change", update);
     update();
   });
 })();
