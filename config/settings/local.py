@@ -6,3 +6,5 @@ os.environ.setdefault("SECRET_KEY", "local-only-insecure-key-never-used-in-produ
 os.environ.setdefault("DEBUG", "true")
 
 from .base import *  # noqa: E402,F403
+
+VAR_DIR.mkdir(exist_ok=True)  # noqa: F405  (the SQLite file and media live here)

@@ -1,7 +1,7 @@
 from oscar.apps.checkout.mixins import OrderPlacementMixin as CoreOrderPlacementMixin
 from oscar.apps.payment.exceptions import UnableToTakePayment
 
-from shop.order.services import order_confirmation_enqueue
+from shop.order.services import order_placed_followups
 
 
 class OrderPlacementMixin(CoreOrderPlacementMixin):
@@ -13,5 +13,5 @@ class OrderPlacementMixin(CoreOrderPlacementMixin):
         )
 
     def send_order_placed_email(self, order):
-        # Sent by the worker once the order has committed (see shop.order.tasks).
-        order_confirmation_enqueue(order=order)
+        # Email and workshop jobs go out from the worker once the order has committed.
+        order_placed_followups(order=order)

@@ -13,6 +13,15 @@ from shop.order.models import CommunicationEvent, Order
 logger = logging.getLogger(__name__)
 
 
+def order_placed_followups(*, order: Order) -> None:
+    """After a paid order commits: the confirmation email, and workshop jobs for its
+    personalized lines (both idempotent Celery tasks)."""
+    from shop.workshop.services import workshop_jobs_enqueue
+
+    order_confirmation_enqueue(order=order)
+    workshop_jobs_enqueue(order=order)
+
+
 def order_confirmation_enqueue(*, order: Order) -> None:
     """Queue the confirmation email to go out after the surrounding transaction commits."""
     from shop.order.tasks import send_order_confirmation

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from oscar.apps.partner import prices
+from oscar.apps.partner import availability, prices
 from oscar.apps.partner.strategy import (
     PurchaseInfo,
     StockRequired,
@@ -42,20 +42,21 @@ class PersonalizationPricing:
     priced from the current offers (the order line keeps what they were at placement)."""
 
     def fetch_for_line(self, line, stockrecord=None):
+        from shop.personalization.rules import PersonalizationError
         from shop.personalization.selectors import line_quote
 
-        return self.with_surcharge(
-            super().fetch_for_line(line, stockrecord), line_quote(line).surcharge
-        )
-
-    def with_surcharge(self, info, surcharge: Decimal):
-        if not surcharge or info.stockrecord is None or not info.price.exists:
-            return info
-        return PurchaseInfo(
-            price=self._price(info.stockrecord, extra=surcharge),
-            availability=info.availability,
-            stockrecord=info.stockrecord,
-        )
+        info = super().fetch_for_line(line, stockrecord)
+        try:
+            surcharge = line_quote(line).surcharge
+        except PersonalizationError:
+            # A choice staff have since switched off: the line cannot be bought as it is, and
+            # the basket asks the shopper to change it (its price stays the product's own).
+            return PurchaseInfo(
+                price=info.price,
+                availability=availability.Unavailable(),
+                stockrecord=info.stockrecord,
+            )
+        return with_surcharge(info, surcharge)
 
 
 class UKStrategy(

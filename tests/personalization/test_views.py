@@ -156,3 +156,23 @@ def test_personalization_costs_at_most_two_queries_on_the_product_page(
     with CaptureQueriesContext(connection) as without:
         assert client.get(product.get_absolute_url()).status_code == 200
     assert len(with_offers) - len(without) <= 2, [q["sql"] for q in with_offers.captured_queries]
+
+
+def test_a_choice_switched_off_later_asks_the_shopper_to_change_the_line(
+    client, demo_personalization
+):
+    from shop.personalization.models import PersonalizationValue
+
+    _add(client, _holdall(), initials="AB", style="foil", position="front")
+    PersonalizationValue.objects.filter(code="foil").update(is_active=False)
+    response = client.get("/basket/")
+    assert response.status_code == 200
+    [line] = response.context["basket"].all_lines()
+    assert not line.purchase_info.availability.is_available_to_buy
+    response = client.post(
+        f"/basket/lines/{line.pk}/personalize/",
+        {"initials": "AB", "style": "deboss", "position": "front"},
+    )
+    assert response.status_code == 302
+    [line] = _lines(client)
+    assert line.purchase_info.availability.is_available_to_buy
