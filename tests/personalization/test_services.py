@@ -149,3 +149,28 @@ def test_a_switched_off_value_cannot_be_chosen(demo_personalization):
     with pytest.raises(PersonalizationError) as exc:
         personalization_validate(product=_wallet(), data={"thread": "navy"})
     assert "thread" in exc.value.errors
+
+
+def test_offers_and_vouchers_discount_the_surcharged_price(demo_personalization):
+    from oscar.apps.offer.applicator import Applicator
+    from oscar.apps.offer.models import Benefit, Condition
+    from oscar.test.factories import ConditionalOfferFactory, RangeFactory
+
+    everything = RangeFactory(includes_all_products=True)
+    ConditionalOfferFactory(
+        name="Ten per cent off",
+        condition=Condition.objects.create(range=everything, type=Condition.COUNT, value=1),
+        benefit=Benefit.objects.create(range=everything, type=Benefit.PERCENTAGE, value=10),
+    )
+    basket = _basket()
+    bag = _bag()
+    basket_add_personalized(
+        basket=basket, product=bag, quantity=1, choices=Choices(initials="AB", style="foil")
+    )
+    Applicator().apply(basket)
+    unit = bag.stockrecords.get().price + D("15.00")
+    assert basket.total_incl_tax_excl_discounts == unit
+    assert basket.total_incl_tax == (unit * D("0.9")).quantize(D("0.01"))
+    order = create_order(basket=basket)
+    assert order.total_incl_tax == (unit * D("0.9")).quantize(D("0.01")) + order.shipping_incl_tax
+    assert order.lines.get().personalizations.get().surcharge == D("15.00")
