@@ -52,6 +52,8 @@ def test_tracked_delivery_is_free_over_100_pounds(client, demo_catalogue):
 def test_placing_an_order_without_card_payment_is_refused(client, demo_catalogue):
     _checkout_to_shipping_method(client, "MV-HE-KEY")
     client.post("/checkout/shipping-method/", {"method_code": "royal-mail-tracked-48"})
+    payment = client.get("/checkout/payment-details/").content.decode()
+    assert "Card payment opens very soon" in payment and "needs implementing" not in payment
     response = client.post("/checkout/preview/", {"action": "place_order"}, follow=True)
     assert response.status_code == 200
     assert "Card payments are not open yet" in response.content.decode()
