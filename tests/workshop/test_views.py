@@ -258,3 +258,26 @@ def test_pdf_rendering_refuses_remote_resources(monkeypatch):
     )
     assert html_to_pdf(html).startswith(b"%PDF")
     assert attempts == []
+
+
+@pytest.mark.django_db
+def test_oscar_order_page_links_to_the_workshop_tickets(client, demo_personalization):
+    order = place_personalized_order()
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_user(
+        username="orders-staff",
+        email="orders@example.com",
+        password="x",
+        is_staff=True,
+        is_superuser=True,
+    )
+    client.force_login(staff)
+    response = client.get(f"/dashboard/orders/{order.number}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"/dashboard/workshop/orders/{order.number}/" in html
+    from django.utils.html import escape
+
+    for choice in order.lines.get().personalizations.all():
+        assert escape(choice.description) in html
