@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "shop.storefront",
     "shop.personalization",
     "shop.workshop",
+    "shop.payments",
 ]
 
 SITE_ID = 1
@@ -254,6 +255,18 @@ WORKSHOP_CLOSED_DAYS = env.list(
         "2027-12-28",
     ],
 )
+
+# --- Stripe (shop.payments.stripe_api is the only module that talks to it) ---
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# Empty = real Stripe; e.g. http://127.0.0.1:8420 for localstripe (tests and the local demo).
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=20.0)  # seconds per request
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Fee rate used when Stripe's balance transaction gives none: percent of the amount + fixed.
+STRIPE_FEE_PERCENT = env.str("STRIPE_FEE_PERCENT", default="1.5")
+STRIPE_FEE_FIXED = env.str("STRIPE_FEE_FIXED", default="0.20")
 
 LOGGING = {
     "version": 1,
