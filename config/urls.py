@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("shop.storefront.urls")),
     path("", include("shop.personalization.urls")),
+    path("payments/", include("shop.payments.urls")),
     path("dashboard/workshop/", include("shop.workshop.urls")),
     path("dashboard/personalization/", include("shop.personalization.dashboard_urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),

@@ -1,0 +1,338 @@
+"""Payments services: store and process Stripe events, record refunds and fees.
+
+Webhook events are stored by id before anything else happens (`stripe_event_store`), then
+processed by a Celery task (`stripe_event_process`), which is idempotent: an event is
+processed once, under a row lock, and its handler only ever moves a PaymentIntentRecord
+forward (a late `payment_failed` after `succeeded` changes nothing; refunds are counted once
+by refund id).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from shop.payments import stripe_api
+from shop.payments.exceptions import PaymentError
+from shop.payments.models import PaymentIntentRecord, PaymentRefund, StripeEvent
+from shop.payments.money import exponent, from_minor, to_minor
+
+logger = logging.getLogger(__name__)
+
+Status = PaymentIntentRecord.Status
+
+
+# --- Storing events ---
+
+
+def stripe_event_store(*, event: dict[str, Any]) -> tuple[StripeEvent, bool]:
+    """Store a verified webhook event once by its id (duplicates are ignored) and, if it is
+    not processed yet, enqueue its processing after commit. Returns (event, created)."""
+    created_ts = event.get("created")
+    with transaction.atomic():
+        stored, created = StripeEvent.objects.get_or_create(
+            stripe_id=event["id"],
+            defaults={
+                "type": event["type"],
+                "livemode": bool(event.get("livemode", False)),
+                "payload": event,
+                "stripe_created_at": _timestamp(created_ts),
+            },
+        )
+        if stored.processed_at is None:
+            pk = stored.pk
+            transaction.on_commit(lambda: stripe_event_enqueue(event_pk=pk))
+    return stored, created
+
+
+def stripe_event_enqueue(*, event_pk: int) -> None:
+    """Queue processing; if the broker is down the event stays unprocessed for the sweeper
+    (`stripe_events_sweep`) instead of failing the webhook that already stored it."""
+    from shop.payments.tasks import process_stripe_event
+
+    try:
+        process_stripe_event.delay(event_pk)
+    except Exception:
+        logger.exception("Could not enqueue Stripe event %s; the sweeper will retry", event_pk)
+
+
+# --- Processing events ---
+
+
+def stripe_event_process(*, event: StripeEvent) -> StripeEvent:
+    """Process a stored event once: dispatch by type, then mark it processed. Safe to call
+    any number of times, concurrently too (the event row is locked). On failure nothing of
+    the handler's work is kept, the attempt and error are recorded, and the error re-raised
+    (the task retries)."""
+    try:
+        with transaction.atomic():
+            locked = StripeEvent.objects.select_for_update().get(pk=event.pk)
+            if locked.processed_at is not None:
+                return locked
+            handler = EVENT_HANDLERS.get(locked.type)
+            if handler is not None:
+                handler(event=locked)
+            locked.processed_at = timezone.now()
+            locked.attempts += 1
+            locked.processing_error = ""
+            locked.save(update_fields=["processed_at", "attempts", "processing_error"])
+            return locked
+    except Exception as exc:
+        StripeEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
+            attempts=F("attempts") + 1,
+            processing_error=f"{type(exc).__name__}: {exc}"[:4000],
+        )
+        raise
+
+
+def payment_succeeded_hook(*, record: PaymentIntentRecord, event: StripeEvent) -> None:
+    """Where the idempotent order placement will be called: NOT WIRED YET, places nothing.
+
+    Called (inside the event's transaction) for every `payment_intent.succeeded` event,
+    duplicates and replays included. The checkout work will call here the same function the
+    return page calls: it re-reads the PaymentIntent from Stripe, checks its amount and
+    currency against the basket (record.basket_id) and turns the pending order into a paid
+    one exactly once (unique constraint: one order per PaymentIntent). Until then a paid
+    PaymentIntent is only recorded in PaymentIntentRecord.
+    """
+    logger.info(
+        "PaymentIntent %s succeeded (basket %s); order placement is not wired yet",
+        record.payment_intent_id,
+        record.basket_id,
+    )
+
+
+def _on_payment_intent_succeeded(*, event: StripeEvent) -> None:
+    record = _record_for_intent(event=event)
+    _status_advance(record=record, status=Status.SUCCEEDED, event=event)
+    payment_succeeded_hook(record=record, event=event)
+    if record.fee is None:
+        pk = record.pk
+        transaction.on_commit(lambda: _enqueue_fee(record_pk=pk))
+
+
+def _on_payment_intent_payment_failed(*, event: StripeEvent) -> None:
+    record = _record_for_intent(event=event)
+    error = event.data_object.get("last_payment_error") or {}
+    _status_advance(
+        record=record,
+        status=Status.PAYMENT_FAILED,
+        event=event,
+        error=str(error.get("message") or "The payment failed."),
+    )
+
+
+def _on_payment_intent_canceled(*, event: StripeEvent) -> None:
+    record = _record_for_intent(event=event)
+    _status_advance(record=record, status=Status.CANCELED, event=event)
+
+
+def _on_charge_refunded(*, event: StripeEvent) -> None:
+    charge = event.data_object
+    intent_id = charge.get("payment_intent")
+    if isinstance(intent_id, dict):
+        intent_id = intent_id.get("id")
+    if not intent_id:
+        logger.warning("charge.refunded %s has no PaymentIntent; ignored", event.stripe_id)
+        return
+    currency = charge["currency"]
+    record, _ = PaymentIntentRecord.objects.select_for_update().get_or_create(
+        payment_intent_id=intent_id,
+        defaults={
+            "amount": from_minor(charge["amount"], currency),
+            "currency": currency.upper(),
+            **_metadata_fields(charge.get("metadata") or {}),
+        },
+    )
+    refunds = charge.get("refunds") or {}
+    for refund in refunds.get("data", []) if isinstance(refunds, dict) else []:
+        _refund_row(record=record, refund=refund)
+    _refunded_total_update(
+        record=record, at_least=from_minor(charge.get("amount_refunded") or 0, currency)
+    )
+
+
+EVENT_HANDLERS: dict[str, Callable[..., None]] = {
+    "payment_intent.succeeded": _on_payment_intent_succeeded,
+    "payment_intent.payment_failed": _on_payment_intent_payment_failed,
+    "payment_intent.canceled": _on_payment_intent_canceled,
+    "charge.refunded": _on_charge_refunded,
+}
+
+
+# --- Refunds ---
+
+
+def payment_refund_create(
+    *, record: PaymentIntentRecord, amount: Decimal | None, idempotency_key: str
+) -> PaymentRefund:
+    """Refund `amount` (None = all that is left) through Stripe and record it once.
+
+    The record stays locked during the Stripe call so two refunds of the same payment are
+    checked one after the other against what is left (staff action, low volume)."""
+    with transaction.atomic():
+        record = PaymentIntentRecord.objects.select_for_update().get(pk=record.pk)
+        if record.status != Status.SUCCEEDED:
+            raise PaymentError("Only a payment that succeeded can be refunded.")
+        left = record.amount - record.amount_refunded
+        amount = left if amount is None else amount
+        if amount <= 0 or amount > left:
+            raise PaymentError(f"A refund must be more than 0 and at most {left}.")
+        refund = stripe_api.refund_create(
+            payment_intent_id=record.payment_intent_id,
+            amount_minor=to_minor(amount, record.currency),
+            idempotency_key=idempotency_key,
+        )
+        row = _refund_row(record=record, refund=refund.to_dict())
+        _refunded_total_update(record=record, at_least=Decimal("0"))
+    return row
+
+
+def _refund_row(*, record: PaymentIntentRecord, refund: dict[str, Any]) -> PaymentRefund:
+    currency = refund.get("currency") or record.currency
+    row, _ = PaymentRefund.objects.get_or_create(
+        refund_id=refund["id"],
+        defaults={
+            "record": record,
+            "amount": from_minor(refund["amount"], currency),
+            "currency": currency.upper(),
+            "status": refund.get("status") or "",
+            "created_at": _timestamp(refund.get("created")) or timezone.now(),
+        },
+    )
+    if refund.get("status") and row.status != refund["status"]:
+        PaymentRefund.objects.filter(pk=row.pk).update(status=refund["status"])
+        row.status = refund["status"]
+    return row
+
+
+def _refunded_total_update(*, record: PaymentIntentRecord, at_least: Decimal) -> None:
+    """amount_refunded = the larger of Stripe's cumulative figure and our refunds' sum:
+    counting the same refund twice, or an older event after a newer one, changes nothing."""
+    counted = PaymentRefund.objects.filter(record=record).exclude(
+        status__in=["failed", "canceled"]
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    total = max(record.amount_refunded, counted, at_least)
+    if total != record.amount_refunded:
+        record.amount_refunded = total
+        record.save(update_fields=["amount_refunded", "updated_at"])
+
+
+# --- Fees ---
+
+
+def fee_at_rate(*, amount: Decimal, currency: str) -> Decimal:
+    """The configured rate: STRIPE_FEE_PERCENT of the amount plus STRIPE_FEE_FIXED."""
+    percent = Decimal(str(settings.STRIPE_FEE_PERCENT))
+    fixed = Decimal(str(settings.STRIPE_FEE_FIXED))
+    quantum = Decimal(1).scaleb(-exponent(currency))
+    return (amount * percent / 100 + fixed).quantize(quantum, ROUND_HALF_UP)
+
+
+def payment_fee_record(*, record: PaymentIntentRecord) -> PaymentIntentRecord:
+    """Record the fee once: Stripe's balance transaction when it gives one, else our rate.
+    Raises PaymentProviderUnavailable if Stripe cannot be asked (the task retries)."""
+    if record.fee is not None:
+        return record
+    fee_minor = stripe_api.balance_fee_for(payment_intent_id=record.payment_intent_id)
+    if fee_minor is not None:
+        fee, source = from_minor(fee_minor, record.currency), "stripe"
+    else:
+        fee, source = fee_at_rate(amount=record.amount, currency=record.currency), "rate"
+    PaymentIntentRecord.objects.filter(pk=record.pk, fee__isnull=True).update(
+        fee=fee, fee_source=source, updated_at=timezone.now()
+    )
+    record.refresh_from_db()
+    return record
+
+
+def _enqueue_fee(*, record_pk: int) -> None:
+    from shop.payments.tasks import record_payment_fee
+
+    try:
+        record_payment_fee.delay(record_pk)
+    except Exception:
+        logger.exception("Could not enqueue the fee of PaymentIntentRecord %s", record_pk)
+
+
+# --- Helpers ---
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if isinstance(value, int | float) and value > 0:
+        return datetime.fromtimestamp(value, tz=UTC)
+    return None
+
+
+def _metadata_fields(metadata: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    basket_id = str(metadata.get("basket_id") or "")
+    if basket_id.isdigit():
+        fields["basket_id"] = int(basket_id)
+    if metadata.get("order_number"):
+        fields["order_number"] = str(metadata["order_number"])[:128]
+    return fields
+
+
+def _record_for_intent(*, event: StripeEvent) -> PaymentIntentRecord:
+    """The locked record of the event's PaymentIntent, created on first sight; basket id
+    and order number are filled from metadata when they were missing."""
+    intent = event.data_object
+    currency = intent["currency"]
+    meta = _metadata_fields(intent.get("metadata") or {})
+    record, created = PaymentIntentRecord.objects.select_for_update().get_or_create(
+        payment_intent_id=intent["id"],
+        defaults={
+            "amount": from_minor(intent["amount"], currency),
+            "currency": currency.upper(),
+            **meta,
+        },
+    )
+    missing = {k: v for k, v in meta.items() if not getattr(record, k)}
+    if missing and not created:
+        for key, value in missing.items():
+            setattr(record, key, value)
+        record.save(update_fields=[*missing, "updated_at"])
+    return record
+
+
+def _status_advance(
+    *, record: PaymentIntentRecord, status: str, event: StripeEvent, error: str = ""
+) -> bool:
+    """Move the (locked) record to `status` unless that would go backwards: a final status
+    (succeeded, canceled) never changes, and an event older than the last one applied does
+    not override it. Returns whether the record changed."""
+    event_at = event.stripe_created_at or event.received_at
+    if record.status in PaymentIntentRecord.FINAL_STATUSES:
+        return False
+    if (
+        record.last_event_at
+        and event_at < record.last_event_at
+        and status not in (PaymentIntentRecord.FINAL_STATUSES)
+    ):
+        return False
+    intent = event.data_object
+    record.status = status
+    record.last_event_at = max(filter(None, [record.last_event_at, event_at]))
+    record.amount = from_minor(intent["amount"], intent["currency"])
+    record.currency = intent["currency"].upper()
+    record.last_payment_error = error
+    record.save(
+        update_fields=[
+            "status",
+            "last_event_at",
+            "amount",
+            "currency",
+            "last_payment_error",
+            "updated_at",
+        ]
+    )
+    return True
