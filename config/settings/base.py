@@ -262,6 +262,8 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 # Empty = real Stripe; e.g. http://127.0.0.1:8420 for localstripe (tests and the local demo).
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# Stripe.js for the payment page; with STRIPE_API_BASE set, localstripe's fake is used instead.
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
 STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=20.0)  # seconds per request
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # Fee rate used when Stripe's balance transaction gives none: percent of the amount + fixed.

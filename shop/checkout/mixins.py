@@ -6,10 +6,11 @@ from shop.order.services import order_placed_followups
 
 class OrderPlacementMixin(CoreOrderPlacementMixin):
     def handle_payment(self, order_number, total, **kwargs):
-        # Card payment arrives with the Stripe checkout. Until then no order may be placed
-        # without payment, so the last step refuses plainly instead of placing a free order.
+        # Orders are placed only by shop.checkout.services.order_place_for_payment_intent
+        # once Stripe says the card payment succeeded; Oscar's "place order" never places one.
         raise UnableToTakePayment(
-            "Card payments are not open yet. Your basket is saved; please try again soon."
+            "Please pay by card on the payment page: no order is placed without payment. "
+            "Your basket is kept."
         )
 
     def send_order_placed_email(self, order):

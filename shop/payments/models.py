@@ -65,6 +65,9 @@ class PaymentIntentRecord(models.Model):
         max_length=16, blank=True, choices=[("stripe", "Stripe balance"), ("rate", "Our rate")]
     )
     last_event_at = models.DateTimeField(null=True, blank=True)
+    # What the order is placed from (shipping address, method, guest email, user id), saved
+    # when the PaymentIntent is made for the basket, so the webhook can place it too.
+    checkout = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -72,6 +75,12 @@ class PaymentIntentRecord(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount_refunded__gte=0), name="payments_refunded_not_negative"
+            ),
+            # One order per PaymentIntent, and one PaymentIntent per order.
+            models.UniqueConstraint(
+                fields=["order_number"],
+                condition=~models.Q(order_number=""),
+                name="payments_one_intent_per_order",
             ),
         ]
 

@@ -30,6 +30,71 @@ logger = logging.getLogger(__name__)
 Status = PaymentIntentRecord.Status
 
 
+# --- PaymentIntents for baskets ---
+
+
+def payment_intent_for_basket(
+    *,
+    basket: Any,
+    email: str,
+    amount: Decimal,
+    currency: str = "GBP",
+    checkout: dict[str, Any] | None = None,
+) -> PaymentIntentRecord:
+    """The PaymentIntent of this basket's current attempt, for `amount` (basket total incl.
+    shipping), made once and reused: a changed total updates it, unless it has already
+    succeeded (then a new attempt starts). The returned record carries the intent's
+    `client_secret` (not stored) for the payment page, and `checkout` (what the order is
+    placed from) is saved on it.
+
+    Raises PaymentProviderUnavailable when Stripe cannot be reached."""
+    currency = currency.upper()
+    amount_minor = to_minor(amount, currency)
+    metadata = {"basket_id": str(basket.id), "email": email or ""}
+    with transaction.atomic():
+        # One attempt at a time per basket: two tabs opening the payment page queue here.
+        basket._meta.model.objects.select_for_update().filter(pk=basket.pk).first()
+        attempts = PaymentIntentRecord.objects.filter(basket_id=basket.id)
+        record = (
+            attempts.select_for_update()
+            .filter(order_number="", currency=currency)
+            .exclude(status__in=PaymentIntentRecord.FINAL_STATUSES)
+            .order_by("-pk")
+            .first()
+        )
+        intent = None
+        if record is not None:
+            intent = stripe_api.payment_intent_retrieve(payment_intent_id=record.payment_intent_id)
+            if intent.status in ("succeeded", "canceled", "processing"):
+                intent = None  # paid (or being paid) already: never change it, start anew
+            elif (
+                int(intent.amount) != amount_minor
+                or (intent.metadata.to_dict() if intent.metadata else {}) != metadata
+            ):
+                intent = stripe_api.payment_intent_update(
+                    payment_intent_id=record.payment_intent_id,
+                    amount_minor=amount_minor,
+                    metadata=metadata,
+                )
+        if intent is None:
+            intent = stripe_api.payment_intent_create(
+                amount_minor=amount_minor,
+                currency=currency,
+                metadata=metadata,
+                idempotency_key=f"mv-basket-{basket.id}-{amount_minor}-{attempts.count()}",
+            )
+            record, _ = PaymentIntentRecord.objects.select_for_update().get_or_create(
+                payment_intent_id=intent.id,
+                defaults={"basket_id": basket.id, "amount": amount, "currency": currency},
+            )
+        record.amount = from_minor(intent.amount, currency)
+        record.basket_id = basket.id
+        record.checkout = dict(checkout or {}, email=email or "")
+        record.save(update_fields=["amount", "basket_id", "checkout", "updated_at"])
+    record.client_secret = intent.client_secret
+    return record
+
+
 # --- Storing events ---
 
 
@@ -94,20 +159,24 @@ def stripe_event_process(*, event: StripeEvent) -> StripeEvent:
 
 
 def payment_succeeded_hook(*, record: PaymentIntentRecord, event: StripeEvent) -> None:
-    """Where the idempotent order placement will be called: NOT WIRED YET, places nothing.
+    """Place the order for a succeeded PaymentIntent (the shopper may have closed the
+    browser): the same idempotent function the confirmation page calls, so replays and the
+    browser together give one order. Refusals are logged (a refund was issued when money
+    was taken for an order that cannot be placed); Stripe being unreachable re-raises so the
+    task retries."""
+    from shop.checkout.services import OrderPlacementRefused, order_place_for_payment_intent
 
-    Called (inside the event's transaction) for every `payment_intent.succeeded` event,
-    duplicates and replays included. The checkout work will call here the same function the
-    return page calls: it re-reads the PaymentIntent from Stripe, checks its amount and
-    currency against the basket (record.basket_id) and turns the pending order into a paid
-    one exactly once (unique constraint: one order per PaymentIntent). Until then a paid
-    PaymentIntent is only recorded in PaymentIntentRecord.
-    """
-    logger.info(
-        "PaymentIntent %s succeeded (basket %s); order placement is not wired yet",
-        record.payment_intent_id,
-        record.basket_id,
-    )
+    if record.basket_id is None or record.order_number or not record.checkout:
+        return  # not made by our checkout (nothing to place from), or placed already
+    try:
+        order_place_for_payment_intent(payment_intent_id=record.payment_intent_id)
+    except OrderPlacementRefused as exc:
+        logger.warning(
+            "PaymentIntent %s (basket %s): no order placed: %s",
+            record.payment_intent_id,
+            record.basket_id,
+            exc.message,
+        )
 
 
 def _on_payment_intent_succeeded(*, event: StripeEvent) -> None:

@@ -49,13 +49,17 @@ def test_tracked_delivery_is_free_over_100_pounds(client, demo_catalogue):
     assert methods["royal-mail-tracked-48"].calculate(response.context["basket"]).incl_tax == 0
 
 
-def test_placing_an_order_without_card_payment_is_refused(client, demo_catalogue):
+def test_placing_an_order_without_card_payment_is_refused(client, demo_catalogue, localstripe):
     _checkout_to_shipping_method(client, "MV-HE-KEY")
     client.post("/checkout/shipping-method/", {"method_code": "royal-mail-tracked-48"})
     payment = client.get("/checkout/payment-details/").content.decode()
-    assert "Card payment opens very soon" in payment and "needs implementing" not in payment
+    assert 'id="card-element"' in payment and "needs implementing" not in payment
     response = client.post("/checkout/preview/", {"action": "place_order"}, follow=True)
     assert response.status_code == 200
-    assert "Card payments are not open yet" in response.content.decode()
+    assert "no order is placed without payment" in response.content.decode()
+    # Nor on the browser's word: an unpaid PaymentIntent is refused at confirmation.
+    pi_id = client.session["stripe_payment_intent_id"]
+    response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id}, follow=True)
+    assert "has not gone through" in response.content.decode()
     assert Order.objects.count() == 0
     assert response.context["basket"].num_items == 1  # the basket is kept

@@ -1,0 +1,223 @@
+"""Order placement for a paid PaymentIntent: one idempotent function, called by the payment
+confirmation view (the browser) and by the `payment_intent.succeeded` webhook.
+
+The server never trusts the client: it re-reads the PaymentIntent from Stripe, requires it to
+have succeeded for exactly the basket's current total, and places the order under locks
+(PaymentIntentRecord row, then basket row, then stock records in primary-key order). One
+order per PaymentIntent: the record's order_number is unique and set once; Oscar's order
+number is derived from the basket id and is unique too.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from oscar.core.loading import get_class, get_model
+
+from shop.order.services import order_placed_followups
+from shop.order.utils import OrderCreator, OrderNumberGenerator
+from shop.payments import stripe_api
+from shop.payments.exceptions import PaymentError
+from shop.payments.models import PaymentIntentRecord
+from shop.payments.money import to_minor
+from shop.payments.services import payment_refund_create
+
+logger = logging.getLogger(__name__)
+
+Basket = get_model("basket", "Basket")
+Order = get_model("order", "Order")
+ShippingAddress = get_model("order", "ShippingAddress")
+StockRecord = get_model("partner", "StockRecord")
+Source = get_model("payment", "Source")
+SourceType = get_model("payment", "SourceType")
+PaymentEvent = get_model("order", "PaymentEvent")
+PaymentEventType = get_model("order", "PaymentEventType")
+Selector = get_class("partner.strategy", "Selector")
+Repository = get_class("shipping.repository", "Repository")
+OrderTotalCalculator = get_class("checkout.calculators", "OrderTotalCalculator")
+SurchargeApplicator = get_class("checkout.applicator", "SurchargeApplicator")
+
+
+class OrderPlacementRefused(PaymentError):
+    """The order cannot be placed for this PaymentIntent; `message` is for the shopper."""
+
+
+class SoldOut(OrderPlacementRefused):
+    """Paid, but the last units went to someone else: the payment has been refunded."""
+
+
+def checkout_snapshot(
+    *, user: Any, guest_email: str, shipping_address: Any, shipping_method_code: str
+) -> dict[str, Any]:
+    """What the order is placed from, stored on the PaymentIntentRecord (JSON)."""
+    address = {}
+    if shipping_address is not None:
+        for field in shipping_address._meta.concrete_fields:
+            if field.primary_key:
+                continue
+            value = getattr(shipping_address, field.attname)
+            address[field.attname] = value if value is None else str(value)
+    return {
+        "user_id": user.pk if user is not None and user.is_authenticated else None,
+        "guest_email": guest_email or "",
+        "shipping_address": address,
+        "shipping_method_code": shipping_method_code,
+    }
+
+
+def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bool]:
+    """Place the order paid by this PaymentIntent, once. Returns (order, created): calling it
+    again (replays, the webhook and the browser together) returns the same order.
+
+    Raises OrderPlacementRefused (nothing created) when the payment is unknown, not
+    succeeded, from another basket or does not match the basket's total; SoldOut (after a
+    refund) when stock ran out; PaymentProviderUnavailable when Stripe cannot be asked."""
+    intent = stripe_api.payment_intent_retrieve(payment_intent_id=payment_intent_id)
+    refund_because = ""
+    with transaction.atomic():
+        record = (
+            PaymentIntentRecord.objects.select_for_update()
+            .filter(payment_intent_id=intent.id)
+            .first()
+        )
+        if record is None or record.basket_id is None:
+            raise OrderPlacementRefused("We do not recognise this payment.")
+        metadata = intent.metadata.to_dict() if intent.metadata else {}
+        if str(metadata.get("basket_id")) != str(record.basket_id):
+            raise OrderPlacementRefused("This payment does not belong to this basket.")
+        if record.order_number:
+            return Order.objects.get(number=record.order_number), False
+        if intent.status != "succeeded":
+            raise OrderPlacementRefused("The payment has not gone through; no order was placed.")
+        basket = Basket.objects.select_for_update().filter(pk=record.basket_id).first()
+        if basket is None:
+            raise OrderPlacementRefused("This payment's basket no longer exists.")
+        if record.status != PaymentIntentRecord.Status.SUCCEEDED:
+            record.status = PaymentIntentRecord.Status.SUCCEEDED
+            record.save(update_fields=["status", "updated_at"])
+
+        snapshot = record.checkout or {}
+        user = (
+            get_user_model().objects.filter(pk=snapshot.get("user_id")).first()
+            if snapshot.get("user_id")
+            else None
+        )
+        basket.strategy = Selector().strategy(user=user)
+        method = _shipping_method(basket=basket, snapshot=snapshot)
+        if basket.status == Basket.SUBMITTED:
+            refund_because = "This basket has already been ordered; this payment is refunded."
+        elif basket.is_empty or method is None:
+            refund_because = "Your basket changed; this payment is refunded."
+        else:
+            shipping_charge = method.calculate(basket)
+            surcharges = SurchargeApplicator(None, {}).get_applicable_surcharges(
+                basket, shipping_charge=shipping_charge
+            )
+            total = OrderTotalCalculator().calculate(basket, shipping_charge, surcharges=surcharges)
+            paid_minor = int(intent.amount)
+            if (
+                intent.currency.upper() != total.currency.upper()
+                or to_minor(total.incl_tax, total.currency) != paid_minor
+            ):
+                refund_because = "Your basket changed after payment; the payment is refunded."
+            elif not _stock_reserve_possible(basket=basket):
+                refund_because = (
+                    "Sorry, an item in your basket has just sold out. Your payment is refunded."
+                )
+        if not refund_because:
+            order = _order_create(
+                basket=basket,
+                user=user,
+                snapshot=snapshot,
+                method=method,
+                shipping_charge=shipping_charge,
+                surcharges=surcharges,
+                total=total,
+                payment_intent_id=intent.id,
+            )
+            record.order_number = order.number
+            record.save(update_fields=["order_number", "updated_at"])
+            order_placed_followups(order=order)
+            return order, True
+    payment_refund_create(
+        record=record, amount=None, idempotency_key=f"mv-unplaceable-{record.payment_intent_id}"
+    )
+    logger.warning("PaymentIntent %s refunded: %s", record.payment_intent_id, refund_because)
+    raise (
+        SoldOut(refund_because)
+        if "sold out" in refund_because
+        else OrderPlacementRefused(refund_because)
+    )
+
+
+def _shipping_method(*, basket: Any, snapshot: dict[str, Any]) -> Any:
+    address = ShippingAddress(**(snapshot.get("shipping_address") or {}))
+    code = snapshot.get("shipping_method_code") or ""
+    for method in Repository().get_shipping_methods(basket, shipping_addr=address):
+        if method.code == code:
+            return method
+    return None
+
+
+def _stock_reserve_possible(*, basket: Any) -> bool:
+    """Lock the basket's stock records (primary-key order) and check every line still fits
+    in what is left; OrderCreator then allocates under these locks, so stock never goes
+    negative."""
+    needed: dict[int, int] = {}
+    for line in basket.all_lines():
+        if line.stockrecord_id:
+            needed[line.stockrecord_id] = needed.get(line.stockrecord_id, 0) + line.quantity
+    records = StockRecord.objects.select_for_update().filter(pk__in=needed).order_by("pk")
+    for stockrecord in records:
+        product = stockrecord.product
+        tracks = product.get_product_class().track_stock if product else True
+        if tracks and stockrecord.num_in_stock is not None:
+            if stockrecord.net_stock_level < needed[stockrecord.pk]:
+                return False
+    return True
+
+
+def _order_create(
+    *, basket, user, snapshot, method, shipping_charge, surcharges, total, payment_intent_id
+) -> Order:
+    address = snapshot.get("shipping_address") or {}
+    shipping_address = None
+    if address:
+        shipping_address = ShippingAddress(**address)
+        shipping_address.save()
+    order_kwargs = {}
+    if user is None:
+        order_kwargs["guest_email"] = snapshot.get("guest_email") or snapshot.get("email") or ""
+    order = OrderCreator().place_order(
+        basket=basket,
+        total=total,
+        shipping_method=method,
+        shipping_charge=shipping_charge,
+        user=user or AnonymousUser(),
+        shipping_address=shipping_address,
+        billing_address=None,
+        order_number=OrderNumberGenerator().order_number(basket),
+        surcharges=surcharges,
+        **order_kwargs,
+    )
+    source_type, _ = SourceType.objects.get_or_create(name="Stripe")
+    Source.objects.create(
+        order=order,
+        source_type=source_type,
+        currency=total.currency,
+        amount_allocated=total.incl_tax,
+        amount_debited=total.incl_tax,
+        reference=payment_intent_id,
+    )
+    event_type, _ = PaymentEventType.objects.get_or_create(name="Settled")
+    event = PaymentEvent.objects.create(
+        order=order, amount=total.incl_tax, reference=payment_intent_id, event_type=event_type
+    )
+    for line in order.lines.all():
+        event.line_quantities.create(line=line, quantity=line.quantity)
+    basket.submit()
+    return order

@@ -1,0 +1,107 @@
+"""Checkout fork: the payment step takes the card with Stripe.js; the order is placed by
+shop.checkout.services.order_place_for_payment_intent once the PaymentIntent succeeded."""
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from oscar.apps.checkout import views
+
+from shop.checkout.services import (
+    OrderPlacementRefused,
+    checkout_snapshot,
+    order_place_for_payment_intent,
+)
+from shop.payments.exceptions import PaymentError, PaymentProviderUnavailable
+from shop.payments.services import payment_intent_for_basket
+
+logger = logging.getLogger(__name__)
+
+SESSION_KEY = "stripe_payment_intent_id"
+UNAVAILABLE = (
+    "Card payment is temporarily unavailable. "
+    "Your basket is kept; please try again in a few minutes."
+)
+
+
+def stripe_js_url() -> str:
+    if settings.STRIPE_API_BASE:
+        return settings.STRIPE_API_BASE.rstrip("/") + "/js.stripe.com/v3/"
+    return settings.STRIPE_JS_URL
+
+
+class PaymentDetailsView(views.PaymentDetailsView):
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        if self.preview:
+            return ctx
+        try:
+            record = self._payment_intent()
+        except PaymentProviderUnavailable:
+            ctx["payment_unavailable"] = UNAVAILABLE
+        except PaymentError as exc:
+            logger.error("PaymentIntent for basket %s refused: %s", self.request.basket.id, exc)
+            ctx["payment_unavailable"] = UNAVAILABLE
+        else:
+            ctx.update(
+                stripe_client_secret=record.client_secret,
+                stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
+                stripe_js_url=stripe_js_url(),
+                stripe_api_base=(settings.STRIPE_API_BASE or "").rstrip("/"),
+                payment_intent_id=record.payment_intent_id,
+            )
+        return ctx
+
+    def _payment_intent(self):
+        submission = self.build_submission()
+        total = submission["order_total"]
+        user = self.request.user
+        email = user.email if user.is_authenticated else self.checkout_session.get_guest_email()
+        method = submission["shipping_method"]
+        record = payment_intent_for_basket(
+            basket=self.request.basket,
+            email=email or "",
+            amount=total.incl_tax,
+            currency=total.currency,
+            checkout=checkout_snapshot(
+                user=user,
+                guest_email=email or "",
+                shipping_address=submission["shipping_address"],
+                shipping_method_code=method.code if method else "",
+            ),
+        )
+        self.request.session[SESSION_KEY] = record.payment_intent_id
+        return record
+
+
+class PaymentConfirmView(views.OrderPlacementMixin, views.generic.View):
+    """The browser posts the PaymentIntent id after confirmCardPayment succeeded. Only the
+    PaymentIntent made for this session's basket is accepted; the server re-reads it."""
+
+    def post(self, request, *args, **kwargs):
+        posted = request.POST.get("payment_intent_id", "")
+        owned = request.session.get(SESSION_KEY)
+        if not posted or posted != owned:
+            messages.error(
+                request,
+                "This payment confirmation is not valid for your basket. No order was placed.",
+            )
+            return redirect("checkout:payment-details")
+        try:
+            order, _created = order_place_for_payment_intent(payment_intent_id=posted)
+        except PaymentProviderUnavailable:
+            messages.error(
+                request,
+                "We could not confirm your payment just now. If it went through, your order "
+                "will be placed and emailed to you; your basket is kept.",
+            )
+            return redirect("checkout:payment-details")
+        except OrderPlacementRefused as exc:
+            messages.error(request, exc.message)
+            return redirect("checkout:payment-details")
+        request.session.pop(SESSION_KEY, None)
+        self.checkout_session.flush()
+        request.session["checkout_order_id"] = order.id
+        return redirect(reverse("checkout:thank-you"))

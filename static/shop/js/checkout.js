@@ -1,0 +1,37 @@
+/* Payment step: mount Stripe's Card Element, confirm the PaymentIntent, then post its id to
+   the server, which re-reads it from Stripe and places the order. A decline shows Stripe's
+   own message and leaves the form ready for another card. */
+(function () {
+  "use strict";
+  var form = document.getElementById("payment-form");
+  if (!form || typeof Stripe === "undefined") { return; }
+  var stripe = Stripe(form.dataset.publishableKey);
+  var card = stripe.elements().create("card");
+  card.mount("#card-element");
+  var errors = document.getElementById("card-errors");
+  var button = document.getElementById("pay-button");
+  if (card.on) {
+    card.on("change", function (event) {   // the fake element passes no event
+      errors.textContent = event && event.error ? event.error.message : "";
+    });
+  }
+  var confirm = window.mvLocalStripeConfirm
+    ? function (secret) { return window.mvLocalStripeConfirm(stripe, form, secret); }
+    : function (secret) { return stripe.confirmCardPayment(secret, {payment_method: {card: card}}); };
+  var busy = false;
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (busy) { return; }                     // a double click pays once
+    busy = true; button.disabled = true; errors.textContent = "";
+    confirm(form.dataset.clientSecret).then(function (result) {
+      if (result.error) { throw result.error; }
+      if (!result.paymentIntent || result.paymentIntent.status !== "succeeded") {
+        throw {message: "The payment did not go through. Please try another card."};
+      }
+      form.submit();                          // server checks and places the order
+    }).catch(function (error) {
+      errors.textContent = (error && error.message) || "The payment did not go through. Please try another card.";
+      busy = false; button.disabled = false;
+    });
+  });
+}());

@@ -1,0 +1,113 @@
+"""Paying and placing: success, decline, replay, tampering, Stripe unreachable (localstripe)."""
+
+import pytest
+
+from shop.checkout.services import OrderPlacementRefused, order_place_for_payment_intent
+from shop.order.models import Order
+from shop.payments import stripe_api
+from shop.payments.exceptions import CardDeclined
+from shop.payments.localstripe import free_port
+from shop.payments.models import PaymentIntentRecord
+from shop.payments.services import payment_succeeded_hook
+from tests.storefront.test_checkout_steps import _checkout_to_shipping_method
+
+pytestmark = pytest.mark.django_db
+
+OK, DECLINED = "4242424242424242", "4000000000000341"
+
+
+def _to_payment_page(client, upc="MV-HE-KEY"):
+    _checkout_to_shipping_method(client, upc)
+    client.post("/checkout/shipping-method/", {"method_code": "royal-mail-tracked-48"})
+    response = client.get("/checkout/payment-details/")
+    assert response.status_code == 200
+    return response
+
+
+def _pay(pi_id: str, number: str = OK):
+    """What the localstripe adapter does: PaymentMethod, attach with an update, confirm."""
+    card = stripe_api.payment_method_create_card(
+        number=number, exp_month=12, exp_year=2034, cvc="123"
+    )
+    stripe_api.payment_intent_update(payment_intent_id=pi_id, payment_method=card.id)
+    return stripe_api.payment_intent_confirm(payment_intent_id=pi_id)
+
+
+def test_pay_with_4242_then_confirm_places_one_order(client, demo_catalogue, localstripe):
+    page = _to_payment_page(client)
+    pi_id = page.context["payment_intent_id"]
+    assert page.context["stripe_client_secret"].startswith(pi_id)
+    _pay(pi_id)
+    response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})
+    assert response.status_code == 302 and response["Location"] == "/checkout/thank-you/"
+    order = Order.objects.get()
+    assert order.total_incl_tax == order.sources.get().amount_debited
+    assert order.sources.get().reference == pi_id and order.guest_email == "ada@example.com"
+    assert PaymentIntentRecord.objects.get(payment_intent_id=pi_id).order_number == order.number
+    assert client.get("/checkout/thank-you/").status_code == 200
+
+    # Replays: the same confirmation again, the placement again, the webhook's hook too.
+    again = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id}, follow=True)
+    assert "not valid" in again.content.decode()
+    assert order_place_for_payment_intent(payment_intent_id=pi_id) == (order, False)
+    payment_succeeded_hook(
+        record=PaymentIntentRecord.objects.get(payment_intent_id=pi_id), event=None
+    )
+    assert Order.objects.count() == 1
+
+
+def test_webhook_alone_places_the_order(client, demo_catalogue, localstripe):
+    pi_id = _to_payment_page(client).context["payment_intent_id"]
+    _pay(pi_id)
+    payment_succeeded_hook(
+        record=PaymentIntentRecord.objects.get(payment_intent_id=pi_id), event=None
+    )
+    payment_succeeded_hook(
+        record=PaymentIntentRecord.objects.get(payment_intent_id=pi_id), event=None
+    )
+    assert Order.objects.count() == 1
+    # The browser arriving late still lands on its order.
+    response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})
+    assert response["Location"] == "/checkout/thank-you/"
+    assert Order.objects.count() == 1
+
+
+def test_declined_card_places_nothing_and_keeps_the_basket(client, demo_catalogue, localstripe):
+    pi_id = _to_payment_page(client).context["payment_intent_id"]
+    with pytest.raises(CardDeclined) as declined:
+        _pay(pi_id, DECLINED)
+    assert "declined" in declined.value.message.lower()
+    response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id}, follow=True)
+    assert "has not gone through" in response.content.decode()
+    assert Order.objects.count() == 0 and response.context["basket"].num_items == 1
+
+
+def test_payment_intent_of_another_basket_is_refused(
+    client, demo_catalogue, localstripe, django_user_model
+):
+    from django.test import Client
+
+    other = Client()
+    other_pi = _to_payment_page(other).context["payment_intent_id"]
+    _pay(other_pi)
+    _to_payment_page(client)
+    response = client.post(
+        "/checkout/payment-confirm/", {"payment_intent_id": other_pi}, follow=True
+    )
+    assert "not valid" in response.content.decode()
+    assert Order.objects.count() == 0
+    # A PaymentIntent made outside our checkout is refused by the placement itself.
+    stray = stripe_api.payment_intent_create(
+        amount_minor=100, currency="gbp", metadata={"basket_id": "1"}, idempotency_key="x"
+    )
+    with pytest.raises(OrderPlacementRefused):
+        order_place_for_payment_intent(payment_intent_id=stray.id)
+    assert Order.objects.count() == 0
+
+
+def test_stripe_unreachable_keeps_the_basket(client, demo_catalogue, localstripe, settings):
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"
+    response = _to_payment_page(client)
+    assert "temporarily unavailable" in response.content.decode()
+    assert 'id="card-element"' not in response.content.decode()
+    assert response.context["basket"].num_items == 1 and Order.objects.count() == 0
