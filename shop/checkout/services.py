@@ -91,6 +91,11 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
             raise OrderPlacementRefused("This payment does not belong to this basket.")
         if record.order_number:
             return Order.objects.get(number=record.order_number), False
+        if intent.status == "requires_action":
+            raise OrderPlacementRefused(
+                "Your bank asks you to authenticate this payment (3-D Secure). Please complete "
+                "the check on the payment page; no order was placed and nothing was charged."
+            )
         if intent.status != "succeeded":
             raise OrderPlacementRefused("The payment has not gone through; no order was placed.")
         basket = Basket.objects.select_for_update().filter(pk=record.basket_id).first()
@@ -128,6 +133,13 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
                 refund_because = (
                     "Sorry, an item in your basket has just sold out. Your payment is refunded."
                 )
+        if not refund_because and record.amount_refunded > 0:
+            # Refunded earlier because it could not be placed then (sold out): stock that
+            # came back since must not turn money already returned into an order.
+            raise OrderPlacementRefused(
+                "This payment has been refunded, so no order was placed. "
+                "Your basket is kept; please pay again to order."
+            )
         if not refund_because:
             order = _order_create(
                 basket=basket,
@@ -143,15 +155,34 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
             record.save(update_fields=["order_number", "updated_at"])
             order_placed_followups(order=order)
             return order, True
-    payment_refund_create(
-        record=record, amount=None, idempotency_key=f"mv-unplaceable-{record.payment_intent_id}"
-    )
+    placed = _refund_unplaceable(payment_intent_id=record.payment_intent_id)
+    if placed is not None:
+        return placed, False
     logger.warning("PaymentIntent %s refunded: %s", record.payment_intent_id, refund_because)
     raise (
         SoldOut(refund_because)
         if "sold out" in refund_because
         else OrderPlacementRefused(refund_because)
     )
+
+
+def _refund_unplaceable(*, payment_intent_id: str) -> Order | None:
+    """Refund a paid PaymentIntent that cannot become an order, once: under the record's
+    lock, so the browser and the webhook refusing together refund it a single time (the
+    second finds it refunded), and a placement never interleaves with the refund (a placer
+    holds the same lock and refuses a refunded payment). Returns the order instead if one
+    was placed for it meanwhile (nothing is refunded then)."""
+    with transaction.atomic():
+        record = PaymentIntentRecord.objects.select_for_update().get(
+            payment_intent_id=payment_intent_id
+        )
+        if record.order_number:
+            return Order.objects.get(number=record.order_number)
+        if record.amount_refunded < record.amount:
+            payment_refund_create(
+                record=record, amount=None, idempotency_key=f"mv-unplaceable-{payment_intent_id}"
+            )
+    return None
 
 
 def _shipping_method(*, basket: Any, snapshot: dict[str, Any]) -> Any:
