@@ -2,9 +2,15 @@
 
 If no Redis answers at REDIS_URL, no worker is started and tasks run in-process
 (CELERY_TASK_ALWAYS_EAGER), which the console says once.
+
+Unless real Stripe is configured (a `sk_` STRIPE_SECRET_KEY and no STRIPE_API_BASE), a
+localstripe is started on a free loopback port for the run: the web process, worker and beat
+get its API base, test keys, its Stripe.js URL and a webhook secret made for this run, and
+localstripe sends its signed webhooks to this server. It stops when the store stops.
 """
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -20,6 +26,37 @@ def redis_answers(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
     except (redis.RedisError, OSError):
         return False
+
+
+def real_stripe_configured() -> bool:
+    return not settings.STRIPE_API_BASE and settings.STRIPE_SECRET_KEY.startswith("sk_")
+
+
+def localstripe_for_run(host: str, port: int):
+    """Start localstripe and point this process and its children (through os.environ) at it."""
+    from shop.payments import stripe_api
+    from shop.payments.localstripe import LocalStripe
+
+    server = LocalStripe().start()
+    values = {
+        "STRIPE_API_BASE": server.base_url,
+        "STRIPE_SECRET_KEY": "sk_test_localstripe",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_localstripe",
+        "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(16),
+        "STRIPE_JS_URL": server.js_url,
+    }
+    for name, value in values.items():
+        os.environ[name] = value
+        setattr(settings, name, value)
+    stripe_api._client_for.cache_clear()
+    webhook_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    webhook_url = f"http://{webhook_host}:{port}/payments/stripe/webhook/"
+    try:
+        server.configure_webhook(webhook_url, values["STRIPE_WEBHOOK_SECRET"])
+    except Exception:
+        server.stop()
+        raise
+    return server, webhook_url
 
 
 def tasks_in_process() -> None:
@@ -41,6 +78,15 @@ class Command(BaseCommand):
     def handle(self, *args, port: int, host: str, **options):
         call_command("bootstrap_store", domain=f"{host}:{port}")
         children: list[subprocess.Popen] = []
+        localstripe = None
+        if real_stripe_configured():
+            self.stdout.write("Stripe: real Stripe (STRIPE_SECRET_KEY is set, no STRIPE_API_BASE).")
+        else:
+            localstripe, webhook_url = localstripe_for_run(host, port)
+            self.stdout.write(
+                f"Stripe: localstripe at {localstripe.base_url} (test cards, e.g. 4242 4242 4242 "
+                f"4242), webhooks to {webhook_url}."
+            )
         if redis_answers(settings.CELERY_BROKER_URL):
             celery = [sys.executable, "-m", "celery", "-A", "config"]
             children.append(subprocess.Popen([*celery, "worker", "-l", "warning", "-c", "2"]))
@@ -63,6 +109,8 @@ class Command(BaseCommand):
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+            if localstripe is not None:
+                localstripe.stop()
 
         signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
         self.stdout.write(self.style.SUCCESS(f"Marlow & Vale is open at http://{host}:{port}/"))
