@@ -67,6 +67,14 @@ def payment_intent_for_basket(
             intent = stripe_api.payment_intent_retrieve(payment_intent_id=record.payment_intent_id)
             if intent.status in ("succeeded", "canceled", "processing"):
                 intent = None  # paid (or being paid) already: never change it, start anew
+            elif getattr(intent, "last_payment_error", None):
+                # A card was declined or failed authentication on this attempt: the shopper
+                # tries another card on a fresh PaymentIntent (the old one is cancelled).
+                try:
+                    stripe_api.payment_intent_cancel(payment_intent_id=record.payment_intent_id)
+                except PaymentError:
+                    logger.warning("Could not cancel %s", record.payment_intent_id)
+                intent = None
             elif (
                 int(intent.amount) != amount_minor
                 or (intent.metadata.to_dict() if intent.metadata else {}) != metadata
@@ -227,6 +235,7 @@ def _on_charge_refunded(*, event: StripeEvent) -> None:
     _refunded_total_update(
         record=record, at_least=from_minor(charge.get("amount_refunded") or 0, currency)
     )
+    order_refunds_sync(record=record)
 
 
 EVENT_HANDLERS: dict[str, Callable[..., None]] = {
@@ -405,3 +414,134 @@ def _status_advance(
         ]
     )
     return True
+
+
+# --- Refunds of orders (staff, from the dashboard) ---
+
+
+class RefundRefused(PaymentError):
+    """The refund was refused before anything went to Stripe; `message` is for staff and
+    `field` names the form field it is about (None: the whole form)."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+REFUND_NOT_COUNTED = ("failed", "canceled")
+
+
+def order_refund(
+    *,
+    order: Any,
+    amount: Decimal,
+    staff: Any,
+    reason: str = "",
+    refunded_before: Decimal | None = None,
+) -> PaymentRefund:
+    """Refund `amount` of a card-paid order through Stripe and record it on the order: an
+    Oscar PaymentEvent "Refunded", a refund on the order's "Stripe" payment Source and an
+    order note with who and why. Returns the PaymentRefund.
+
+    Runs under the lock of the order's PaymentIntentRecord, so refunds of one order are
+    checked one after the other against what is left. `refunded_before` is what the form
+    showed as already refunded: if it changed meanwhile (the form sent twice, another staff
+    member) nothing is refunded. The Stripe idempotency key is derived from the locked state,
+    so a retried request after a lost reply gives back the same refund. Stripe unreachable:
+    PaymentProviderUnavailable, nothing recorded. Refused input: RefundRefused."""
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise RefundRefused("Enter an amount.", field="amount")
+    with transaction.atomic():
+        record = (
+            PaymentIntentRecord.objects.select_for_update()
+            .filter(order_number=order.number)
+            .first()
+        )
+        if record is None:
+            raise RefundRefused("This order was not paid by card through Stripe.")
+        if record.status != Status.SUCCEEDED:
+            raise RefundRefused("Only a payment that succeeded can be refunded.")
+        quantum = Decimal(1).scaleb(-exponent(record.currency))
+        if amount != amount.quantize(quantum):
+            raise RefundRefused(
+                f"Enter the amount in {record.currency} with at most {exponent(record.currency)}"
+                " decimal places.",
+                field="amount",
+            )
+        left = record.amount - record.amount_refunded
+        if refunded_before is not None and refunded_before != record.amount_refunded:
+            raise RefundRefused(
+                "This order's refunds changed since the page was shown (was the form sent "
+                "twice?); nothing more was refunded. Check the figures and try again."
+            )
+        if left <= 0:
+            raise RefundRefused("This order has been refunded in full already.")
+        if amount <= 0:
+            raise RefundRefused("A refund must be more than 0.", field="amount")
+        if amount > left:
+            raise RefundRefused(
+                f"At most {left} {record.currency} can be refunded.", field="amount"
+            )
+        refunded_minor = to_minor(record.amount_refunded, record.currency)
+        amount_minor = to_minor(amount, record.currency)
+        refund = payment_refund_create(
+            record=record,
+            amount=amount,
+            idempotency_key=f"mv-order-refund-{record.payment_intent_id}-{refunded_minor}-{amount_minor}",
+        )
+        order_refund_record(order=order, refund=refund)
+        who = (staff.get_full_name() or staff.get_username()) if staff is not None else "staff"
+        order.notes.create(
+            user=staff if staff is not None and staff.pk else None,
+            note_type="Info",
+            message=(
+                f"Refunded {refund.amount} {refund.currency} through Stripe ({refund.refund_id})"
+                f" by {who}." + (f" Reason: {reason.strip()}" if reason.strip() else "")
+            ),
+        )
+    return refund
+
+
+def order_refund_record(*, order: Any, refund: PaymentRefund) -> bool:
+    """Record one Stripe refund on the order, once (keyed by the refund id): a PaymentEvent
+    "Refunded" and a refund on the "Stripe" Source. Called by `order_refund` and for each
+    refund in a `charge.refunded` event, so a refund made outside the dashboard (or whose
+    reply was lost) is recorded too, and one made here is not recorded twice. Failed or
+    canceled refunds are not recorded. Returns whether anything was recorded."""
+    from oscar.core.loading import get_model
+
+    PaymentEvent = get_model("order", "PaymentEvent")
+    PaymentEventType = get_model("order", "PaymentEventType")
+    Source = get_model("payment", "Source")
+
+    if refund.status in REFUND_NOT_COUNTED:
+        return False
+    event_type, _ = PaymentEventType.objects.get_or_create(name="Refunded")
+    if PaymentEvent.objects.filter(
+        order=order, event_type=event_type, reference=refund.refund_id
+    ).exists():
+        return False
+    PaymentEvent.objects.create(
+        order=order, event_type=event_type, amount=refund.amount, reference=refund.refund_id
+    )
+    source = (
+        Source.objects.select_for_update()
+        .filter(order=order, source_type__name="Stripe", reference=refund.record.payment_intent_id)
+        .first()
+    )
+    if source is not None:
+        source.refund(refund.amount, reference=refund.refund_id, status=refund.status)
+    return True
+
+
+def order_refunds_sync(*, record: PaymentIntentRecord) -> None:
+    """Record on the record's order every refund of it not recorded yet (webhook path)."""
+    if not record.order_number:
+        return
+    from oscar.core.loading import get_model
+
+    order = get_model("order", "Order").objects.filter(number=record.order_number).first()
+    if order is None:
+        return
+    for refund in PaymentRefund.objects.filter(record=record).order_by("created_at", "pk"):
+        order_refund_record(order=order, refund=refund)

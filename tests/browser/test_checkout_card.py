@@ -144,12 +144,16 @@ def test_guest_pays_by_card_and_lands_on_the_order_confirmation(shop_page: Page,
         print("\n".join(page.console_messages))
 
 
-def test_declined_card_shows_stripes_reason_and_keeps_the_basket(shop_page: Page, store):
+def test_declined_card_shows_stripes_reason_and_another_card_then_pays(shop_page: Page, store):
     page = shop_page
     _to_payment_page(page, store.url)
     _type_card(page, DECLINED)
     try:
         _assert_refused(page, "Your card was declined.")
+        # Another card on the same page: a fresh PaymentIntent, one order.
+        _type_card(page, OK)
+        _assert_paid_order(page)
+        assert PaymentIntentRecord.objects.exclude(order_number="").count() == 1
     finally:
         print("\n".join(page.console_messages))
 

@@ -18,6 +18,18 @@
   var confirm = window.mvLocalStripeConfirm
     ? function (secret) { return window.mvLocalStripeConfirm(stripe, form, secret); }
     : function (secret) { return stripe.confirmCardPayment(secret, {payment_method: {card: card}}); };
+  function refreshIntent() {
+    return fetch(window.location.href, {credentials: "same-origin"}).then(function (response) {
+      return response.text();
+    }).then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("payment-form");
+      if (!fresh || !fresh.dataset.clientSecret) { return; }
+      form.dataset.clientSecret = fresh.dataset.clientSecret;
+      var id = form.querySelector("[name=payment_intent_id]");
+      var freshId = fresh.querySelector("[name=payment_intent_id]");
+      if (id && freshId) { id.value = freshId.value; }
+    }).catch(function () { /* keep the current attempt; the server refuses if it is stale */ });
+  }
   var busy = false;
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -31,7 +43,9 @@
       form.submit();                          // server checks and places the order
     }).catch(function (error) {
       errors.textContent = (error && error.message) || "The payment did not go through. Please try another card.";
-      busy = false; button.disabled = false;
+      // The next card goes on a fresh attempt: the server starts a new PaymentIntent once a
+      // card failed on this one; read its client secret from the payment page again.
+      refreshIntent().then(function () { busy = false; button.disabled = false; });
     });
   });
 }());
