@@ -18,6 +18,14 @@ from tests.payments.helpers import WEBHOOK_SECRET
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _broker_queue_cleanup():
+    """Tasks queued by tests without a worker stay in this run's Redis queue: drop it at the
+    end (the queue name is unique to the run, see config/settings/test.py)."""
+    yield
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
 @pytest.fixture
 def demo_catalogue(db):
     """The demo catalogue from fixtures/catalogue.json, loaded the way `make run` loads it."""

@@ -111,3 +111,40 @@ def test_stripe_unreachable_keeps_the_basket(client, demo_catalogue, localstripe
     assert "temporarily unavailable" in response.content.decode()
     assert 'id="card-element"' not in response.content.decode()
     assert response.context["basket"].num_items == 1 and Order.objects.count() == 0
+
+
+def test_signed_in_customer_pays_and_gets_the_order_and_its_email(
+    client,
+    demo_catalogue,
+    localstripe,
+    django_user_model,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
+):
+    from shop.catalogue.models import Product
+    from shop.storefront.services import shipping_countries_ensure
+    from tests.storefront.test_checkout_steps import ADDRESS
+
+    sent = []
+    monkeypatch.setattr(
+        "shop.order.tasks.send_order_confirmation.delay", lambda order_id: sent.append(order_id)
+    )
+    monkeypatch.setattr("shop.workshop.tasks.create_workshop_jobs.delay", lambda order_id: None)
+    user = django_user_model.objects.create_user(
+        username="grace", email="grace@example.com", password="a long pass phrase"
+    )
+    client.force_login(user)
+    shipping_countries_ensure()
+    client.post(f"/basket/add/{Product.objects.get(upc='MV-HE-KEY').pk}/", {"quantity": 1})
+    assert client.get("/checkout/")["Location"] == "/checkout/shipping-address/"
+    assert client.post("/checkout/shipping-address/", ADDRESS).status_code == 302
+    client.post("/checkout/shipping-method/", {"method_code": "royal-mail-tracked-48"})
+    pi_id = client.get("/checkout/payment-details/").context["payment_intent_id"]
+    _pay(pi_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})
+    assert response["Location"] == "/checkout/thank-you/"
+    order = Order.objects.get()
+    assert order.user == user and order.total_incl_tax == order.sources.get().amount_debited
+    assert sent == [order.pk]
+    assert client.get(f"/accounts/orders/{order.number}/").status_code == 200
