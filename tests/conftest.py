@@ -23,7 +23,9 @@ def _broker_queue_cleanup():
     """Tasks queued by tests without a worker stay in this run's Redis queue: drop it at the
     end (the queue name is unique to the run, see config/settings/test.py)."""
     yield
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 @pytest.fixture
