@@ -195,8 +195,9 @@ def test_ticket_shows_every_choice_and_the_gift_message(staff_client, demo_perso
     assert "http://" not in html.split("<main", 1)[1] and "https://" not in html
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils (make system-deps)")
 def test_ticket_pdf_carries_what_the_maker_needs(staff_client, demo_personalization, tmp_path):
+    # Never skipped: `make test` installs poppler-utils (make system-deps); missing is a failure.
+    assert shutil.which("pdftotext"), "pdftotext is missing: run `make system-deps`"
     job = _job()
     response = staff_client.get(f"/dashboard/workshop/jobs/{job.pk}/ticket.pdf")
     assert response.status_code == 200
