@@ -87,19 +87,6 @@ class Command(BaseCommand):
                 f"Stripe: localstripe at {localstripe.base_url} (test cards, e.g. 4242 4242 4242 "
                 f"4242), webhooks to {webhook_url}."
             )
-        if redis_answers(settings.CELERY_BROKER_URL):
-            celery = [sys.executable, "-m", "celery", "-A", "config"]
-            children.append(subprocess.Popen([*celery, "worker", "-l", "warning", "-c", "2"]))
-            children.append(subprocess.Popen([*celery, "beat", "-l", "warning"]))
-            self.stdout.write(f"Celery worker and beat started on {settings.CELERY_BROKER_URL}.")
-        else:
-            tasks_in_process()
-            self.stdout.write(
-                self.style.WARNING(
-                    f"No Redis answers at {settings.CELERY_BROKER_URL}: "
-                    "background tasks will run in-process."
-                )
-            )
 
         def stop(*_):
             for child in children:
@@ -113,8 +100,24 @@ class Command(BaseCommand):
                 localstripe.stop()
 
         signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
-        self.stdout.write(self.style.SUCCESS(f"Marlow & Vale is open at http://{host}:{port}/"))
         try:
+            if redis_answers(settings.CELERY_BROKER_URL):
+                celery = [sys.executable, "-m", "celery", "-A", "config"]
+                children.append(subprocess.Popen([*celery, "worker", "-l", "warning", "-c", "2"]))
+                children.append(subprocess.Popen([*celery, "beat", "-l", "warning"]))
+                self.stdout.write(
+                    f"Celery worker and beat started on {settings.CELERY_BROKER_URL}."
+                )
+            else:
+                tasks_in_process()
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"No Redis answers at {settings.CELERY_BROKER_URL}: "
+                        "background tasks will run in-process."
+                    )
+                )
+            self.stdout.write(self.style.SUCCESS(f"Marlow & Vale is open at http://{host}:{port}/"))
             call_command("runserver", f"{host}:{port}", use_reloader=False)
         finally:
+            # Also when starting the worker or beat failed: nothing we started outlives us.
             stop()
