@@ -133,7 +133,3 @@ def product_personalization_context(*, product) -> dict:
             str(days): dispatch_date(extra_days=days).isoformat() for days in sorted(lead_times)
         },
     }
-
-
-def personalization_option_id() -> int:
-    return personalization_option().pk
