@@ -1,13 +1,20 @@
 """Working days for dispatch promises: Monday to Friday, less the workshop's closed days."""
 
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.utils import timezone
 
 
+@lru_cache(maxsize=8)
+def _parsed(days: tuple[str, ...]) -> frozenset[date]:
+    return frozenset(date.fromisoformat(d) for d in days)
+
+
 def closed_days() -> frozenset[date]:
-    return frozenset(date.fromisoformat(d) for d in getattr(settings, "WORKSHOP_CLOSED_DAYS", ()))
+    # Parsed once per distinct setting, not on every day the date loops below step over.
+    return _parsed(tuple(getattr(settings, "WORKSHOP_CLOSED_DAYS", ())))
 
 
 def is_working_day(day: date) -> bool:
