@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("shop.storefront.urls")),
     path("", include("shop.personalization.urls")),
     path("payments/", include("shop.payments.urls")),
+    path("dashboard/fulfilment/", include("shop.order.dashboard_urls")),
+    path("dashboard/tasks/", include("shop.common.dashboard_urls")),
     path("dashboard/workshop/", include("shop.workshop.urls")),
     path("dashboard/personalization/", include("shop.personalization.dashboard_urls")),
     path("dashboard/payments/", include("shop.payments.dashboard_urls")),

@@ -87,6 +87,17 @@ def celery_worker(transactional_db, mail_dir):
     redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(queue)
 
 
+@pytest.fixture
+def published_tasks(monkeypatch):
+    """Record the tasks the outbox publishes, as (task name, args), instead of sending them."""
+    published: list[tuple[str, list]] = []
+    monkeypatch.setattr(
+        "shop.common.outbox._publish",
+        lambda message: published.append((message.task.rsplit(".", 1)[-1], list(message.args))),
+    )
+    return published
+
+
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
     """Poll until predicate() is truthy; return its value or fail the test."""
     deadline = time.monotonic() + timeout

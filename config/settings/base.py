@@ -3,8 +3,11 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.urls import reverse_lazy
 from oscar.defaults import *  # noqa: F403  (Oscar's OSCAR_* defaults, overridden below)
+
+from shop.order.pipeline import PENDING_PAYMENT, PIPELINE  # plain data, no Django imports
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -189,6 +192,21 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat schedules live here, in code (django-celery-beat copies them into its tables).
+CELERY_BEAT_SCHEDULE = {
+    "drain-outbox": {"task": "shop.common.tasks.drain_outbox", "schedule": 60.0},
+    "sweep-stripe-events": {"task": "shop.payments.tasks.stripe_events_sweep", "schedule": 300.0},
+    "cancel-unpaid-orders": {
+        "task": "shop.order.tasks.cancel_unpaid_orders",
+        "schedule": crontab(hour=3, minute=10),
+    },
+    "flag-overdue-workshop-jobs": {
+        "task": "shop.workshop.tasks.flag_overdue_workshop_jobs",
+        "schedule": crontab(hour=7, minute=30),
+    },
+}
+# Orders whose payment has not succeeded after this long are cancelled (daily job).
+ORDER_UNPAID_CANCEL_HOURS = env.int("ORDER_UNPAID_CANCEL_HOURS", default=24)
 
 # --- Oscar ---
 OSCAR_SHOP_NAME = "Marlow & Vale"
@@ -197,6 +215,8 @@ OSCAR_HOMEPAGE = reverse_lazy("storefront:home")
 OSCAR_DEFAULT_CURRENCY = "GBP"
 OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL
 OSCAR_ALLOW_ANON_CHECKOUT = True
+OSCAR_INITIAL_ORDER_STATUS = PENDING_PAYMENT
+OSCAR_ORDER_STATUS_PIPELINE = {status: list(moves) for status, moves in PIPELINE.items()}
 OSCAR_PRODUCTS_PER_PAGE = 12
 OSCAR_MISSING_IMAGE_URL = "image_not_found.jpg"
 OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "postcode", "country")
@@ -211,6 +231,22 @@ def _dashboard_staff_only(user, url_name=None, url_args=None, url_kwargs=None) -
 
 OSCAR_DASHBOARD_NAVIGATION = [
     *OSCAR_DASHBOARD_NAVIGATION,  # noqa: F405
+    {
+        "label": "Fulfilment",
+        "icon": "fas fa-truck",
+        "children": [
+            {
+                "label": "Orders to dispatch",
+                "url_name": "order-dashboard:fulfilment",
+                "access_fn": _dashboard_staff_only,
+            },
+            {
+                "label": "Background tasks",
+                "url_name": "common-dashboard:tasks",
+                "access_fn": _dashboard_staff_only,
+            },
+        ],
+    },
     {
         "label": "Workshop",
         "icon": "fas fa-hammer",

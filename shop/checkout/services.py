@@ -18,7 +18,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from oscar.core.loading import get_class, get_model
 
-from shop.order.services import order_placed_followups
+from shop.order.services import order_mark_paid
 from shop.order.utils import OrderCreator, OrderNumberGenerator
 from shop.payments import stripe_api
 from shop.payments.exceptions import PaymentError
@@ -96,12 +96,13 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
                 "Your bank asks you to authenticate this payment (3-D Secure). Please complete "
                 "the check on the payment page; no order was placed and nothing was charged."
             )
-        if intent.status != "succeeded":
+        if intent.status not in ("succeeded", "processing"):
             raise OrderPlacementRefused("The payment has not gone through; no order was placed.")
+        paid = intent.status == "succeeded"
         basket = Basket.objects.select_for_update().filter(pk=record.basket_id).first()
         if basket is None:
             raise OrderPlacementRefused("This payment's basket no longer exists.")
-        if record.status != PaymentIntentRecord.Status.SUCCEEDED:
+        if paid and record.status != PaymentIntentRecord.Status.SUCCEEDED:
             record.status = PaymentIntentRecord.Status.SUCCEEDED
             record.save(update_fields=["status", "updated_at"])
 
@@ -153,7 +154,12 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
             )
             record.order_number = order.number
             record.save(update_fields=["order_number", "updated_at"])
-            order_placed_followups(order=order)
+            if paid:
+                # Placed as "Pending payment", paid in the same transaction: the timeline
+                # shows the payment, and confirmation and tickets follow the commit.
+                order_payment_settle(order=order, payment_intent_id=intent.id)
+            # "processing" (a bank still confirming): the order waits, stock reserved, no
+            # emails; the payment_intent.succeeded webhook or the daily job settles it.
             return order, True
     placed = _refund_unplaceable(payment_intent_id=record.payment_intent_id)
     if placed is not None:
@@ -241,14 +247,36 @@ def _order_create(
         source_type=source_type,
         currency=total.currency,
         amount_allocated=total.incl_tax,
-        amount_debited=total.incl_tax,
         reference=payment_intent_id,
     )
-    event_type, _ = PaymentEventType.objects.get_or_create(name="Settled")
-    event = PaymentEvent.objects.create(
-        order=order, amount=total.incl_tax, reference=payment_intent_id, event_type=event_type
-    )
-    for line in order.lines.all():
-        event.line_quantities.create(line=line, quantity=line.quantity)
     basket.submit()
     return order
+
+
+def order_payment_settle(*, order: Order, payment_intent_id: str) -> Order:
+    """The order's PaymentIntent succeeded: debit the Stripe source, record the "Settled"
+    payment event and move the order to Paid (confirmation email and workshop tickets
+    follow the commit). Once per order: a second call finds it settled and does nothing."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        event_type, _ = PaymentEventType.objects.get_or_create(name="Settled")
+        if PaymentEvent.objects.filter(order=order, event_type=event_type).exists():
+            return order
+        source = (
+            Source.objects.select_for_update()
+            .filter(order=order, source_type__name="Stripe", reference=payment_intent_id)
+            .first()
+        )
+        if source is not None:
+            source.debit(
+                source.amount_allocated - source.amount_debited, reference=payment_intent_id
+            )
+        event = PaymentEvent.objects.create(
+            order=order,
+            amount=order.total_incl_tax,
+            reference=payment_intent_id,
+            event_type=event_type,
+        )
+        for line in order.lines.all():
+            event.line_quantities.create(line=line, quantity=line.quantity)
+        return order_mark_paid(order=order, note=f"Stripe {payment_intent_id}")

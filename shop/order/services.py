@@ -1,33 +1,286 @@
-"""Order side effects. Placement itself stays Oscar's (shop.order.utils.OrderCreator)."""
+"""Writes for orders after placement: the status pipeline, its side effects (emails,
+workshop tickets, stock) and the scheduled clean-ups. Placement itself is Oscar's
+(shop.order.utils.OrderCreator, called by shop.checkout.services)."""
+
+from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 
+from django.conf import settings
 from django.contrib.sites.models import Site
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from oscar.apps.communication.models import CommunicationEventType
+from oscar.apps.order.signals import order_status_changed
 from oscar.apps.order.utils import OrderDispatcher
 
-from shop.order.models import CommunicationEvent, Order
+from shop.common.outbox import outbox_enqueue
+from shop.order import pipeline
+from shop.order.models import CommunicationEvent, Order, OrderStatusChange
+from shop.order.pipeline import OrderTransitionError
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "OrderTransitionError",
+    "order_cancel",
+    "order_email_send",
+    "order_placed_followups",
+    "order_status_change",
+    "order_status_change_bulk",
+    "orders_unpaid_cancel",
+]
+
+EMAIL_PLACED = OrderDispatcher.ORDER_PLACED_EVENT_CODE
+EMAIL_IN_WORKSHOP = "ORDER_IN_WORKSHOP"
+EMAIL_SHIPPED = "ORDER_SHIPPED"
+EMAIL_CANCELLED = "ORDER_CANCELLED"
+EMAIL_NAMES = {
+    EMAIL_PLACED: "Order placed",
+    EMAIL_IN_WORKSHOP: "Your order is being made",
+    EMAIL_SHIPPED: "Your order has shipped",
+    EMAIL_CANCELLED: "Your order is cancelled",
+}
+Source = OrderStatusChange.Source
+
+
+# --- the status pipeline --------------------------------------------------------------
+
+
+def order_status_change(
+    *,
+    order: Order,
+    to_status: str,
+    actor: Any = None,
+    source: str | None = None,
+    note: str = "",
+    tracking_number: str = "",
+) -> Order:
+    """Move the order to `to_status` under its row lock, or raise OrderTransitionError with
+    a message for staff. Records who (actor) or what (source) moved it and when, keeps the
+    dates the reports read (paid, shipped, delivered), moves stock (shipped: allocation
+    consumed; cancelled or refunded before shipping: allocation released) and queues the
+    customer's email for the move (through the outbox, after commit)."""
+    from shop.workshop.models import WorkshopJob
+
+    actor = actor if getattr(actor, "pk", None) else None
+    if source is None:
+        source = Source.STAFF if actor is not None else Source.SYSTEM
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        old = order.status
+        error = pipeline.transition_error(
+            from_status=old,
+            to_status=to_status,
+            personalized=pipeline.is_personalized(order=order),
+            open_jobs=WorkshopJob.objects.filter(
+                order=order, status__in=WorkshopJob.ACTIVE
+            ).count(),
+            tracking_number=tracking_number,
+        )
+        if error:
+            raise OrderTransitionError(f"Order {order.number}: {error}")
+        now = timezone.now()
+        order.status = to_status
+        fields = ["status"]
+        if to_status == pipeline.PAID:
+            order.paid_at = order.paid_at or now
+            fields.append("paid_at")
+        elif to_status == pipeline.SHIPPED:
+            order.tracking_number = pipeline.normalise_tracking_number(tracking_number)
+            order.shipped_at = now
+            fields += ["tracking_number", "shipped_at"]
+            _stock_allocations(order=order, consume=True)
+        elif to_status == pipeline.DELIVERED:
+            order.delivered_at = now
+            fields.append("delivered_at")
+        elif to_status in (pipeline.CANCELLED, pipeline.REFUNDED) and order.shipped_at is None:
+            _stock_allocations(order=order, consume=False)
+        order.save(update_fields=fields)
+        OrderStatusChange.objects.create(
+            order=order,
+            old_status=old,
+            new_status=to_status,
+            actor=actor,
+            source=source,
+            note=note.strip(),
+        )
+        order_status_changed.send(sender=order, order=order, old_status=old, new_status=to_status)
+        if to_status == pipeline.PAID:
+            order_placed_followups(order=order)
+        elif to_status == pipeline.IN_WORKSHOP:
+            order_email_enqueue(order=order, code=EMAIL_IN_WORKSHOP)
+        elif to_status == pipeline.SHIPPED:
+            order_email_enqueue(order=order, code=EMAIL_SHIPPED)
+        elif to_status == pipeline.CANCELLED:
+            order_email_enqueue(order=order, code=EMAIL_CANCELLED)
+    logger.info("Order %s: %s → %s (%s)", order.number, old, to_status, source)
+    return order
+
+
+@dataclass
+class BulkResult:
+    moved: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+def order_status_change_bulk(
+    *,
+    orders: list[Order],
+    to_status: str,
+    actor: Any,
+    tracking_numbers: dict[int, str] | None = None,
+) -> BulkResult:
+    """Move each order on its own (one refusal does not stop the others); returns the
+    numbers moved and the refusal messages."""
+    result = BulkResult()
+    tracking_numbers = tracking_numbers or {}
+    for order in sorted(orders, key=lambda o: o.pk):
+        try:
+            order_status_change(
+                order=order,
+                to_status=to_status,
+                actor=actor,
+                tracking_number=tracking_numbers.get(order.pk, ""),
+            )
+        except OrderTransitionError as exc:
+            result.refused.append(str(exc))
+        else:
+            result.moved.append(order.number)
+    return result
+
+
+def _stock_allocations(*, order: Order, consume: bool) -> None:
+    """Consume (shipped) or release (cancelled) what the order still holds, with the stock
+    records locked in primary-key order like checkout does."""
+    from oscar.core.loading import get_model
+
+    StockRecord = get_model("partner", "StockRecord")
+    lines = [line for line in order.lines.order_by("pk") if line.num_allocated]
+    ids = sorted({line.stockrecord_id for line in lines if line.stockrecord_id})
+    list(StockRecord.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    for line in lines:
+        if consume:
+            line.consume_allocation(line.num_allocated)
+        else:
+            line.cancel_allocation(line.num_allocated)
+
+
+def order_mark_paid(*, order: Order, note: str = "") -> Order:
+    """The payment for a pending order succeeded: Paid, then confirmation and tickets."""
+    return order_status_change(
+        order=order, to_status=pipeline.PAID, source=Source.PAYMENT, note=note
+    )
+
+
+def order_cancel(*, order: Order, actor: Any = None, reason: str = "", source: str | None = None):
+    """Cancel an order that has not shipped: its stock is released, and a paid order is
+    refunded in full through Stripe first (if Stripe cannot be reached, nothing changes and
+    PaymentProviderUnavailable is raised)."""
+    from shop.payments.services import order_amount_refundable, order_refund
+
+    order = Order.objects.get(pk=order.pk)
+    error = pipeline.transition_error(
+        from_status=order.status, to_status=pipeline.CANCELLED, personalized=False
+    )
+    if error:
+        raise OrderTransitionError(f"Order {order.number}: {error}")
+    if order.status in pipeline.PAID_STATUSES:
+        left = order_amount_refundable(order=order)
+        if left > 0:
+            order_refund(
+                order=order,
+                amount=left,
+                staff=actor,
+                reason=reason or "Order cancelled",
+                sync_status=False,
+            )
+    return order_status_change(
+        order=order, to_status=pipeline.CANCELLED, actor=actor, source=source, note=reason
+    )
+
+
+def order_refund_status_sync(*, order: Order, actor: Any = None) -> Order:
+    """After a refund: an order refunded in full becomes Refunded (stock released if it had
+    not shipped). Partial refunds leave the status as it is."""
+    from shop.payments.services import order_amount_refundable
+
+    order = Order.objects.get(pk=order.pk)
+    if order.status in (pipeline.CANCELLED, pipeline.REFUNDED, pipeline.PENDING_PAYMENT):
+        return order
+    if order_amount_refundable(order=order) > 0:
+        return order
+    return order_status_change(
+        order=order,
+        to_status=pipeline.REFUNDED,
+        actor=actor,
+        source=Source.STAFF if getattr(actor, "pk", None) else Source.PAYMENT,
+        note="Refunded in full",
+    )
+
+
+def orders_unpaid_cancel(*, older_than: timedelta | None = None) -> int:
+    """Cancel orders still waiting for their payment after `older_than` (the payment never
+    came) and release their stock. A payment that did succeed meanwhile (its webhook lost)
+    is recognised first: that order becomes Paid instead. Returns how many were cancelled."""
+    from shop.payments.exceptions import PaymentProviderUnavailable
+    from shop.payments.services import pending_order_payment_settle
+
+    if older_than is None:
+        older_than = timedelta(hours=settings.ORDER_UNPAID_CANCEL_HOURS)
+    cutoff = timezone.now() - older_than
+    cancelled = 0
+    for order in Order.objects.filter(
+        status=pipeline.PENDING_PAYMENT, date_placed__lt=cutoff
+    ).order_by("pk"):
+        try:
+            if pending_order_payment_settle(order=order):
+                continue
+        except PaymentProviderUnavailable:
+            logger.warning("Order %s: Stripe unreachable; not cancelled yet", order.number)
+            continue
+        try:
+            order_status_change(
+                order=order,
+                to_status=pipeline.CANCELLED,
+                source=Source.SYSTEM,
+                note=f"No payment after {older_than}; stock released.",
+            )
+        except OrderTransitionError:
+            continue  # moved meanwhile (paid by a webhook)
+        cancelled += 1
+    return cancelled
+
+
+# --- emails ---------------------------------------------------------------------------
+
 
 def order_placed_followups(*, order: Order) -> None:
-    """After a paid order commits: the confirmation email, and workshop jobs for its
-    personalized lines (both idempotent Celery tasks)."""
-    from shop.workshop.services import workshop_jobs_enqueue
-
-    order_confirmation_enqueue(order=order)
-    workshop_jobs_enqueue(order=order)
+    """After an order is paid (and the transaction commits): the confirmation email, and
+    workshop jobs for its personalized lines (idempotent tasks, through the outbox)."""
+    order_email_enqueue(order=order, code=EMAIL_PLACED)
+    outbox_enqueue(
+        task="shop.workshop.tasks.create_workshop_jobs",
+        args=[order.pk],
+        subject=f"order:{order.pk}",
+    )
 
 
 def order_confirmation_enqueue(*, order: Order) -> None:
-    """Queue the confirmation email to go out after the surrounding transaction commits."""
-    from shop.order.tasks import send_order_confirmation
+    order_email_enqueue(order=order, code=EMAIL_PLACED)
 
-    order_id = order.pk
-    transaction.on_commit(lambda: send_order_confirmation.delay(order_id))
+
+def order_email_enqueue(*, order: Order, code: str) -> None:
+    """Queue one of the order's emails (sent once, whatever happens to the queue)."""
+    outbox_enqueue(
+        task="shop.order.tasks.send_order_email",
+        args=[order.pk, code],
+        subject=f"order:{order.pk}",
+    )
 
 
 def order_status_path(*, order: Order) -> str:
@@ -43,20 +296,25 @@ def order_status_path(*, order: Order) -> str:
 
 
 def order_confirmation_send(*, order_id: int) -> bool:
-    """Send the order confirmation once. Returns False when it had already been sent.
+    return order_email_send(order_id=order_id, code=EMAIL_PLACED)
+
+
+def order_email_send(*, order_id: int, code: str) -> bool:
+    """Send one of the order's emails once. Returns False when it had already been sent.
 
     The order row is locked while we check and record the communication event, so two
     deliveries of the same task (a retry, a redelivery after a worker died) send one email.
     """
-    code = OrderDispatcher.ORDER_PLACED_EVENT_CODE
+    if code not in EMAIL_NAMES:
+        raise ValueError(f"Unknown order email {code!r}")
     event_type, _ = CommunicationEventType.objects.get_or_create(
         code=code,
-        defaults={"name": "Order placed", "category": CommunicationEventType.ORDER_RELATED},
+        defaults={"name": EMAIL_NAMES[code], "category": CommunicationEventType.ORDER_RELATED},
     )
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         if CommunicationEvent.objects.filter(order=order, event_type=event_type).exists():
-            logger.info("Order %s: confirmation already sent", order.number)
+            logger.info("Order %s: %s already sent", order.number, code)
             return False
         lines = list(order.lines.prefetch_related("personalizations"))
         context = {
@@ -69,10 +327,13 @@ def order_confirmation_send(*, order_id: int) -> bool:
             "status_url": True,
             "status_path": order_status_path(order=order),
             "site": Site.objects.get_current(),
+            "last_change": order.status_changes.order_by("-date_created", "-pk").first(),
         }
-        OrderDispatcher(logger=logger).send_order_placed_email_for_user(order, context)
+        dispatcher = OrderDispatcher(logger=logger)
+        messages = dispatcher.dispatcher.get_messages(code, context)
+        dispatcher.dispatch_order_messages(order, messages, event_type)
         if not CommunicationEvent.objects.filter(order=order, event_type=event_type).exists():
-            # Oscar records the event only when a message went out (and the event type
-            # exists); record it regardless so a redelivery never sends a second email.
+            # Oscar records the event only when a message went out; record it regardless
+            # so a redelivery never sends a second email.
             CommunicationEvent.objects.create(order=order, event_type=event_type)
     return True

@@ -1,8 +1,20 @@
+from django.db.models import Max
 from oscar.apps.order.utils import OrderCreator as CoreOrderCreator
 from oscar.apps.order.utils import OrderNumberGenerator  # noqa: F401
 
+from shop.common.workdays import dispatch_date
+
 
 class OrderCreator(CoreOrderCreator):
+    def place_order(self, *args, **kwargs):
+        order = super().place_order(*args, **kwargs)
+        # The date promised at checkout: stock lead time plus the longest personalization
+        # lead time among the lines, in working days from placement.
+        lead = order.lines.aggregate(days=Max("personalizations__lead_days"))["days"] or 0
+        order.promised_dispatch_date = dispatch_date(extra_days=lead, now=order.date_placed)
+        order.save(update_fields=["promised_dispatch_date"])
+        return order
+
     def create_line_models(self, order, basket_line, extra_line_fields=None):
         extra_line_fields = dict(extra_line_fields or {})
         stockrecord = basket_line.stockrecord

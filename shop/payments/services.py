@@ -174,8 +174,11 @@ def payment_succeeded_hook(*, record: PaymentIntentRecord, event: StripeEvent) -
     task retries."""
     from shop.checkout.services import OrderPlacementRefused, order_place_for_payment_intent
 
-    if record.basket_id is None or record.order_number or not record.checkout:
-        return  # not made by our checkout (nothing to place from), or placed already
+    if record.order_number:
+        _pending_order_settle(record=record)  # placed while the bank was still confirming
+        return
+    if record.basket_id is None or not record.checkout:
+        return  # not made by our checkout: nothing to place from
     try:
         order_place_for_payment_intent(payment_intent_id=record.payment_intent_id)
     except OrderPlacementRefused as exc:
@@ -205,11 +208,13 @@ def _on_payment_intent_payment_failed(*, event: StripeEvent) -> None:
         event=event,
         error=str(error.get("message") or "The payment failed."),
     )
+    _pending_order_cancel(record=record, reason="The payment failed.")
 
 
 def _on_payment_intent_canceled(*, event: StripeEvent) -> None:
     record = _record_for_intent(event=event)
     _status_advance(record=record, status=Status.CANCELED, event=event)
+    _pending_order_cancel(record=record, reason="The payment was cancelled.")
 
 
 def _on_charge_refunded(*, event: StripeEvent) -> None:
@@ -438,6 +443,7 @@ def order_refund(
     staff: Any,
     reason: str = "",
     refunded_before: Decimal | None = None,
+    sync_status: bool = True,
 ) -> PaymentRefund:
     """Refund `amount` of a card-paid order through Stripe and record it on the order: an
     Oscar PaymentEvent "Refunded", a refund on the order's "Stripe" payment Source and an
@@ -499,6 +505,10 @@ def order_refund(
                 f" by {who}." + (f" Reason: {reason.strip()}" if reason.strip() else "")
             ),
         )
+        if sync_status:
+            from shop.order.services import order_refund_status_sync
+
+            order_refund_status_sync(order=order, actor=staff)
     return refund
 
 
@@ -545,3 +555,67 @@ def order_refunds_sync(*, record: PaymentIntentRecord) -> None:
         return
     for refund in PaymentRefund.objects.filter(record=record).order_by("created_at", "pk"):
         order_refund_record(order=order, refund=refund)
+    from shop.order.services import order_refund_status_sync
+
+    order_refund_status_sync(order=order)
+
+
+def order_amount_refundable(*, order: Any) -> Decimal:
+    """What is left to refund of the order's card payment (0 when it was not card-paid)."""
+    record = PaymentIntentRecord.objects.filter(order_number=order.number).first()
+    if record is None or record.status != Status.SUCCEEDED:
+        return Decimal("0.00")
+    return max(record.amount - record.amount_refunded, Decimal("0.00"))
+
+
+def _order_for_record(*, record: PaymentIntentRecord) -> Any:
+    from oscar.core.loading import get_model
+
+    if not record.order_number:
+        return None
+    return get_model("order", "Order").objects.filter(number=record.order_number).first()
+
+
+def _pending_order_settle(*, record: PaymentIntentRecord) -> bool:
+    from shop.order.pipeline import PENDING_PAYMENT
+
+    order = _order_for_record(record=record)
+    if order is None or order.status != PENDING_PAYMENT:
+        return False
+    from shop.checkout.services import order_payment_settle
+
+    order_payment_settle(order=order, payment_intent_id=record.payment_intent_id)
+    return True
+
+
+def _pending_order_cancel(*, record: PaymentIntentRecord, reason: str) -> None:
+    from shop.order.pipeline import CANCELLED, PENDING_PAYMENT
+    from shop.order.services import order_status_change
+
+    order = _order_for_record(record=record)
+    if order is not None and order.status == PENDING_PAYMENT:
+        order_status_change(order=order, to_status=CANCELLED, source="payment", note=reason)
+
+
+def pending_order_payment_settle(*, order: Any) -> bool:
+    """For the daily clean-up of unpaid orders: ask Stripe about the order's payment. If it
+    succeeded (its webhook lost), the order is settled (True). Otherwise the PaymentIntent
+    is cancelled so it can no longer be paid, and False says the order may be cancelled.
+    PaymentProviderUnavailable when Stripe cannot be asked (the order is left alone)."""
+    record = PaymentIntentRecord.objects.filter(order_number=order.number).first()
+    if record is None:
+        return False
+    intent = stripe_api.payment_intent_retrieve(payment_intent_id=record.payment_intent_id)
+    if intent.status == "succeeded":
+        with transaction.atomic():
+            locked = PaymentIntentRecord.objects.select_for_update().get(pk=record.pk)
+            if locked.status not in PaymentIntentRecord.FINAL_STATUSES:
+                locked.status = Status.SUCCEEDED
+                locked.save(update_fields=["status", "updated_at"])
+            return _pending_order_settle(record=locked)
+    if intent.status not in ("canceled",):
+        try:
+            stripe_api.payment_intent_cancel(payment_intent_id=record.payment_intent_id)
+        except PaymentError as exc:
+            logger.warning("PaymentIntent %s not cancelled: %s", record.payment_intent_id, exc)
+    return False

@@ -28,6 +28,8 @@ class WorkshopJob(models.Model):
     order = models.ForeignKey("order.Order", on_delete=models.CASCADE, related_name="workshop_jobs")
     due_date = models.DateField(help_text="The dispatch date promised when the order was placed.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    # The day staff were last told this job is past its due date (daily job; once a day).
+    overdue_flagged_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -119,17 +119,12 @@ def test_signed_in_customer_pays_and_gets_the_order_and_its_email(
     localstripe,
     django_user_model,
     django_capture_on_commit_callbacks,
-    monkeypatch,
+    published_tasks,
 ):
     from shop.catalogue.models import Product
     from shop.storefront.services import shipping_countries_ensure
     from tests.storefront.test_checkout_steps import ADDRESS
 
-    sent = []
-    monkeypatch.setattr(
-        "shop.order.tasks.send_order_confirmation.delay", lambda order_id: sent.append(order_id)
-    )
-    monkeypatch.setattr("shop.workshop.tasks.create_workshop_jobs.delay", lambda order_id: None)
     user = django_user_model.objects.create_user(
         username="grace", email="grace@example.com", password="a long pass phrase"
     )
@@ -146,5 +141,13 @@ def test_signed_in_customer_pays_and_gets_the_order_and_its_email(
     assert response["Location"] == "/checkout/thank-you/"
     order = Order.objects.get()
     assert order.user == user and order.total_incl_tax == order.sources.get().amount_debited
-    assert sent == [order.pk]
+    assert published_tasks == [
+        ("send_order_email", [order.pk, "ORDER_PLACED"]),
+        ("create_workshop_jobs", [order.pk]),
+    ]
+    assert order.status == "Paid" and order.paid_at is not None
+    assert order.promised_dispatch_date is not None
+    assert list(order.status_changes.values_list("old_status", "new_status", "source")) == [
+        ("Pending payment", "Paid", "payment")
+    ]
     assert client.get(f"/accounts/orders/{order.number}/").status_code == 200

@@ -1,10 +1,11 @@
-"""The order confirmation email goes out through a real Celery worker after commit."""
+"""Order emails go out through the outbox and a real Celery worker, after commit, once."""
 
 import pytest
 from django.db import transaction
 from oscar.test.factories import create_order
 
 from shop.checkout.mixins import OrderPlacementMixin
+from shop.common.models import OutboxMessage
 from shop.order.models import CommunicationEvent
 from shop.order.services import order_confirmation_enqueue
 from tests.conftest import wait_for
@@ -37,7 +38,7 @@ def test_confirmation_is_sent_by_the_worker_after_commit_once(celery_worker, mai
         return [
             line.rsplit(": ", 1)[-1]
             for line in lines
-            if "send_order_confirmation[" in line and " succeeded in " in line
+            if "send_order_email[" in line and " succeeded in " in line
         ]
 
     assert wait_for(
@@ -48,15 +49,11 @@ def test_confirmation_is_sent_by_the_worker_after_commit_once(celery_worker, mai
     ]
     assert len(_emails(mail_dir)) == 1
     assert CommunicationEvent.objects.filter(order=order).count() == 1
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_nothing_is_queued_when_the_transaction_rolls_back(monkeypatch):
-    queued = []
-    monkeypatch.setattr(
-        "shop.order.tasks.send_order_confirmation.delay", lambda order_id: queued.append(order_id)
-    )
-
+def test_nothing_is_queued_when_the_transaction_rolls_back(published_tasks):
     class Boom(Exception):
         pass
 
@@ -64,9 +61,11 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(monkeypatch):
         order = create_order(guest_email="ada@example.com")
         order_confirmation_enqueue(order=order)
         raise Boom
-    assert queued == []
+    assert published_tasks == [] and not OutboxMessage.objects.exists()
 
     with transaction.atomic():
         order = create_order(guest_email="ada@example.com")
         order_confirmation_enqueue(order=order)
-    assert queued == [order.pk]
+        assert published_tasks == []
+    assert published_tasks == [("send_order_email", [order.pk, "ORDER_PLACED"])]
+    assert OutboxMessage.objects.get().sent_at is not None

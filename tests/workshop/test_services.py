@@ -14,7 +14,6 @@ from shop.workshop.models import WorkshopJob, WorkshopJobEvent, WorkshopJobTrans
 from shop.workshop.services import (
     workshop_job_advance,
     workshop_jobs_create,
-    workshop_jobs_enqueue,
 )
 from shop.workshop.tasks import create_workshop_jobs
 from tests.workshop.helpers import (
@@ -121,24 +120,21 @@ def test_in_progress_can_go_back_to_open(demo_personalization, workdays):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_jobs_are_queued_only_after_the_order_commits(demo_personalization, monkeypatch):
-    queued = []
-    monkeypatch.setattr(
-        "shop.workshop.tasks.create_workshop_jobs.delay", lambda order_id: queued.append(order_id)
-    )
+def test_jobs_are_queued_only_after_the_order_commits(demo_personalization, published_tasks):
+    from shop.order.services import order_placed_followups
 
     class Boom(Exception):
         pass
 
     with pytest.raises(Boom), transaction.atomic():
         order = place_personalized_order()
-        workshop_jobs_enqueue(order=order)
-        assert queued == []
+        order_placed_followups(order=order)
+        assert published_tasks == []
         raise Boom
-    assert queued == []
+    assert published_tasks == []
 
     with transaction.atomic():
         order = place_personalized_order()
-        workshop_jobs_enqueue(order=order)
-        assert queued == []
-    assert queued == [order.pk]
+        order_placed_followups(order=order)
+        assert published_tasks == []
+    assert ("create_workshop_jobs", [order.pk]) in published_tasks

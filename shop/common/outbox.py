@@ -1,0 +1,110 @@
+"""The task outbox: enqueue Celery tasks so that a broker outage loses nothing.
+
+`outbox_enqueue` writes a row inside the caller's transaction and, once it commits, tries
+to publish the task straight away (the usual path: milliseconds). If Redis cannot be
+reached, the shopper's request still succeeds; the row stays unsent and `outbox_drain`
+(Celery beat, every minute) publishes it when Redis is back.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from importlib import import_module
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from shop.common.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+# A message is left to the drain only when the immediate publish had time to happen.
+DRAIN_GRACE = timedelta(seconds=20)
+
+
+def outbox_enqueue(
+    *,
+    task: str,
+    args: list[Any] | None = None,
+    kwargs: dict[str, Any] | None = None,
+    subject: str = "",
+) -> OutboxMessage:
+    """Record the task in the current transaction; publish it once the transaction commits."""
+    message = OutboxMessage.objects.create(
+        task=task, args=list(args or []), kwargs=dict(kwargs or {}), subject=subject
+    )
+    pk = message.pk
+    transaction.on_commit(lambda: outbox_publish(message_id=pk))
+    return message
+
+
+def outbox_publish(*, message_id: int) -> bool:
+    """Publish one unsent message to the broker; True when it went out now.
+
+    Never raises for a broker failure: the error is kept on the row for the drain."""
+    message = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True).first()
+    if message is None:
+        return False
+    try:
+        _publish(message)
+    except Exception as exc:  # noqa: BLE001 - any broker failure leaves the row for the drain
+        logger.warning("Outbox %s: could not publish %s: %s", message.pk, message.task, exc)
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            attempts=message.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        return False
+    OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=True).update(
+        sent_at=timezone.now(), attempts=message.attempts + 1, last_error=""
+    )
+    return True
+
+
+def outbox_drain(*, limit: int = 500, grace: timedelta = DRAIN_GRACE) -> int:
+    """Publish messages left unsent (older than `grace`), oldest first. Rows are locked with
+    SKIP LOCKED, so two drains running together never publish the same row. Returns how
+    many went out; stops at the first broker failure (the broker is still down)."""
+    sent = 0
+    cutoff = timezone.now() - grace
+    while sent < limit:
+        with transaction.atomic():
+            message = (
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(sent_at__isnull=True, created_at__lte=cutoff)
+                .order_by("pk")
+                .first()
+            )
+            if message is None:
+                break
+            try:
+                _publish(message)
+            except Exception as exc:  # noqa: BLE001
+                message.attempts += 1
+                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                message.save(update_fields=["attempts", "last_error"])
+                logger.warning("Outbox drain stopped: %s", exc)
+                break
+            message.sent_at = timezone.now()
+            message.attempts += 1
+            message.last_error = ""
+            message.save(update_fields=["sent_at", "attempts", "last_error"])
+            sent += 1
+    return sent
+
+
+def outbox_backlog() -> int:
+    """How many messages wait to be sent."""
+    return OutboxMessage.objects.filter(sent_at__isnull=True).count()
+
+
+def _publish(message: OutboxMessage) -> None:
+    from config.celery_app import app
+
+    if message.task not in app.tasks:
+        # Our task names are their module paths: import it so the task registers.
+        import_module(message.task.rsplit(".", 1)[0])
+    task = app.tasks[message.task]
+    # No publish retries here: a broker that is down must not hold up the shopper's
+    # request; the drain tries again.
+    task.apply_async(args=message.args, kwargs=message.kwargs, retry=False)

@@ -1,0 +1,200 @@
+"""Staff screens for getting orders out of the door: /dashboard/fulfilment/.
+
+Thin: authorize, parse, call shop.order.services, report. Who may: active staff with
+Oscar's order permissions (view and change); anonymous visitors go to the dashboard login,
+signed-in customers get 403.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from oscar.views.decorators import permissions_required
+
+from shop.order import pipeline
+from shop.order.models import Order
+from shop.order.selectors import orders_to_dispatch
+from shop.order.services import (
+    OrderTransitionError,
+    order_cancel,
+    order_status_change,
+    order_status_change_bulk,
+)
+from shop.payments.exceptions import PaymentError
+
+order_staff_required = permissions_required(
+    ["is_staff", "order.view_order", "order.change_order"],
+    login_url=reverse_lazy("dashboard:login"),
+)
+
+BULK_TARGETS = (pipeline.IN_WORKSHOP, pipeline.READY_TO_SHIP, pipeline.SHIPPED, pipeline.DELIVERED)
+FILTERS = {
+    "open": pipeline.OPEN_STATUSES,
+    "paid": (pipeline.PAID,),
+    "workshop": (pipeline.IN_WORKSHOP,),
+    "ready": (pipeline.READY_TO_SHIP,),
+    "shipped": (pipeline.SHIPPED,),
+    "pending": (pipeline.PENDING_PAYMENT,),
+}
+
+
+class FulfilmentFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[
+            ("open", "To dispatch (paid, in workshop, ready)"),
+            ("paid", "Paid"),
+            ("workshop", "In workshop"),
+            ("ready", "Ready to ship"),
+            ("shipped", "Shipped, not yet delivered"),
+            ("pending", "Waiting for payment"),
+        ],
+        required=False,
+    )
+    late = forms.BooleanField(required=False, label="Late only")
+    q = forms.CharField(required=False, max_length=100, label="Order, email or name")
+
+    def clean_q(self) -> str:
+        return self.cleaned_data["q"].replace("\x00", "").strip()
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _back(request, default: str) -> str:
+    target = request.POST.get("next") or ""
+    return target if target.startswith("/dashboard/") else default
+
+
+@order_staff_required
+def fulfilment_list(request):
+    if request.method == "POST":
+        return _fulfilment_post(request)
+    form = FulfilmentFilterForm(request.GET or None)
+    key, late, query = "open", False, ""
+    if form.is_valid():
+        key = form.cleaned_data["status"] or "open"
+        late = form.cleaned_data["late"]
+        query = form.cleaned_data["q"]
+    orders = orders_to_dispatch(statuses=FILTERS[key], late_only=late, query=query)
+    page = Paginator(orders, 50).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    for order in page.object_list:
+        order.days_late = (today - order.promised_dispatch_date).days if order.is_late else 0
+    return render(
+        request,
+        "shop/dashboard/fulfilment.html",
+        {
+            "form": form,
+            "page_obj": page,
+            "orders": page.object_list,
+            "bulk_targets": BULK_TARGETS,
+            "late_count": orders_to_dispatch(late_only=True).count(),
+            "query_string": request.GET.urlencode(),
+        },
+    )
+
+
+def _fulfilment_post(request):
+    back = _back(request, reverse("order-dashboard:fulfilment"))
+    ship_one = request.POST.get("ship")
+    if ship_one:
+        order = Order.objects.filter(pk=ship_one if ship_one.isdigit() else 0).first()
+        if order is None:
+            messages.error(request, "That order no longer exists.")
+            return redirect(back)
+        return _ship(request, order, request.POST.get(f"tracking-{order.pk}", ""), back)
+    target = request.POST.get("to_status", "")
+    ids = [int(pk) for pk in request.POST.getlist("selected") if pk.isdigit()]
+    if target not in BULK_TARGETS:
+        messages.error(request, "Choose what to do with the selected orders.")
+        return redirect(back)
+    if not ids:
+        messages.error(request, "Select at least one order.")
+        return redirect(back)
+    orders = list(Order.objects.filter(pk__in=ids))
+    tracking = {order.pk: request.POST.get(f"tracking-{order.pk}", "") for order in orders}
+    result = order_status_change_bulk(
+        orders=orders, to_status=target, actor=request.user, tracking_numbers=tracking
+    )
+    if result.moved:
+        messages.success(
+            request,
+            f"{len(result.moved)} order(s) moved to {target.lower()}: " + ", ".join(result.moved),
+        )
+    for refusal in result.refused:
+        messages.error(request, refusal)
+    return redirect(back)
+
+
+def _ship(request, order: Order, tracking_number: str, back: str):
+    try:
+        order_status_change(
+            order=order,
+            to_status=pipeline.SHIPPED,
+            actor=request.user,
+            tracking_number=tracking_number,
+        )
+    except OrderTransitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Order {order.number} shipped; the customer has been emailed.")
+    return redirect(back)
+
+
+@order_staff_required
+@require_POST
+def order_ship(request, number: str):
+    order = get_object_or_404(Order, number=number)
+    back = _back(request, reverse("dashboard:order-detail", kwargs={"number": number}))
+    return _ship(request, order, request.POST.get("tracking_number", ""), back)
+
+
+@order_staff_required
+@require_POST
+def order_move(request, number: str):
+    order = get_object_or_404(Order, number=number)
+    back = _back(request, reverse("dashboard:order-detail", kwargs={"number": number}))
+    target = request.POST.get("to_status", "")
+    if target not in pipeline.MANUAL:
+        messages.error(request, "Choose a status to move the order to.")
+        return redirect(back)
+    try:
+        order_status_change(order=order, to_status=target, actor=request.user)
+    except OrderTransitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Order {order.number} moved to {target.lower()}.")
+    return redirect(back)
+
+
+@order_staff_required
+@require_POST
+def order_cancel_view(request, number: str):
+    order = get_object_or_404(Order, number=number)
+    back = _back(request, reverse("dashboard:order-detail", kwargs={"number": number}))
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a reason for cancelling (the customer is told it).")
+        return redirect(back)
+    try:
+        order_cancel(order=order, actor=request.user, reason=form.cleaned_data["reason"])
+    except OrderTransitionError as exc:
+        messages.error(request, str(exc))
+    except PaymentError as exc:
+        messages.error(
+            request,
+            f"The refund could not be made, so the order was not cancelled: {exc.message}",
+        )
+    else:
+        messages.success(
+            request,
+            f"Order {order.number} cancelled; its stock is released and any payment "
+            "refunded in full.",
+        )
+    return redirect(back)
