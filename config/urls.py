@@ -16,6 +16,7 @@ urlpatterns = [
     path("dashboard/workshop/", include("shop.workshop.urls")),
     path("dashboard/personalization/", include("shop.personalization.dashboard_urls")),
     path("dashboard/payments/", include("shop.payments.dashboard_urls")),
+    path("dashboard/business-reports/", include("shop.reports.dashboard_urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 

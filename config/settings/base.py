@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "shop.personalization",
     "shop.workshop",
     "shop.payments",
+    "shop.reports",
 ]
 
 SITE_ID = 1
@@ -229,8 +230,29 @@ def _dashboard_staff_only(user, url_name=None, url_args=None, url_kwargs=None) -
     return user.is_active and user.is_staff
 
 
+
+def _reports_access(user, url_name=None, url_args=None, url_kwargs=None) -> bool:
+    """Menu access for the business reports: staff with the reports permission."""
+    return user.is_active and user.is_staff and user.has_perm("reports.view_business_reports")
+
+
 OSCAR_DASHBOARD_NAVIGATION = [
     *OSCAR_DASHBOARD_NAVIGATION,  # noqa: F405
+    {
+        "label": "Business reports",
+        "icon": "fas fa-chart-line",
+        "children": [
+            {"label": label, "url_name": f"business-reports:{name}", "access_fn": _reports_access}
+            for label, name in (
+                ("Online share", "online-share"),
+                ("Customer profitability", "customers"),
+                ("Segments and cohorts", "segments"),
+                ("Production cost", "production-cost"),
+                ("Lead time", "lead-time"),
+                ("Offline sales import", "imports"),
+            )
+        ],
+    },
     {
         "label": "Fulfilment",
         "icon": "fas fa-truck",

@@ -1,0 +1,195 @@
+"""Reports: sales channels, imported offline sales, staff-set targets, the shipping cost rate
+table and the history of cost prices.
+
+Online orders are Oscar's own; everything sold elsewhere (boutique, wholesale, marketplace,
+events) arrives as CSV and lands in `OfflineSale`, one row per sale line, identified by its
+channel and reference so that importing a file twice never doubles a sale.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class Channel(models.Model):
+    """Where a sale was made. `online` is the store itself; the others come from CSV."""
+
+    ONLINE = "online"
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=60)
+    is_online = models.BooleanField(default=False)
+    display_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("display_order", "code")
+        permissions = [
+            ("view_business_reports", "Can view the business reports"),
+            ("import_offline_sales", "Can import offline sales"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SalesImport(models.Model):
+    """One CSV upload (dashboard or management command) and what became of it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        REJECTED = "rejected", "Rejected (nothing imported)"
+        FAILED = "failed", "Failed"
+
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    # The raw file, kept until the import has run (large files are imported by a worker).
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    skip_bad_rows = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_processed = models.PositiveIntegerField(default=0)
+    rows_imported = models.PositiveIntegerField(default=0)
+    rows_already_imported = models.PositiveIntegerField(default=0)
+    rows_bad = models.PositiveIntegerField(default=0)
+    # [{"line": 7, "errors": ["..."]}, ...] capped; `rows_bad` has the full count.
+    errors = models.JSONField(default=list, blank=True)
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.status in (self.Status.DONE, self.Status.REJECTED) else 0
+        return min(100, round(100 * self.rows_processed / self.rows_total))
+
+
+class OfflineSale(models.Model):
+    """One sale line made outside the online store, as imported from CSV."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="sales")
+    reference = models.CharField(max_length=64)
+    day = models.DateField(db_index=True)
+    sku = models.CharField(max_length=128)
+    stockrecord = models.ForeignKey(
+        "partner.StockRecord", on_delete=models.PROTECT, related_name="offline_sales"
+    )
+    product = models.ForeignKey(
+        "catalogue.Product", on_delete=models.PROTECT, related_name="offline_sales"
+    )
+    quantity = models.PositiveIntegerField()
+    net_amount = models.DecimalField("net amount (GBP, excl. VAT)", **MONEY)
+    customer_email = models.EmailField(blank=True)
+    sales_import = models.ForeignKey(
+        SalesImport, null=True, blank=True, on_delete=models.SET_NULL, related_name="sales"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("day", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=("channel", "reference"), name="offline_sale_once"),
+            models.CheckConstraint(
+                name="offline_sale_quantity_positive", condition=Q(quantity__gt=0)
+            ),
+            models.CheckConstraint(
+                name="offline_sale_amount_not_negative", condition=Q(net_amount__gte=0)
+            ),
+        ]
+        indexes = [models.Index(fields=("customer_email",), name="offline_sale_email")]
+
+    def __str__(self) -> str:
+        return f"{self.channel.code} {self.reference}"
+
+
+class OnlineShareTarget(models.Model):
+    """The online share of revenue staff aim at, from a date on (the latest one applies)."""
+
+    valid_from = models.DateField(unique=True)
+    share_percent = models.DecimalField(max_digits=5, decimal_places=2)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-valid_from",)
+        constraints = [
+            models.CheckConstraint(
+                name="target_share_0_100",
+                condition=Q(share_percent__gte=0) & Q(share_percent__lte=100),
+            )
+        ]
+
+
+class SustainableProjection(models.Model):
+    """Projected revenue (excl. VAT, all channels) of the sustainable line for one month."""
+
+    month = models.DateField(unique=True, help_text="First day of the month.")
+    revenue = models.DecimalField(**MONEY)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("month",)
+        constraints = [
+            models.CheckConstraint(name="projection_not_negative", condition=Q(revenue__gte=0)),
+            models.CheckConstraint(name="projection_first_of_month", condition=Q(month__day=1)),
+        ]
+
+
+class ShippingRate(models.Model):
+    """What one parcel of a shipping method costs us (an estimate staff maintain): the
+    profitability report charges it to every order sent with that method."""
+
+    shipping_code = models.CharField(max_length=128, unique=True)
+    name = models.CharField(max_length=128)
+    cost_per_order = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("shipping_code",)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.cost_per_order}"
+
+
+class CostPriceRecord(models.Model):
+    """A stock record's cost price from `changed_at` on (append-only; the newest row before a
+    moment is the cost in effect then). Written whenever the cost price changes, however it
+    is saved (catalogue loader, dashboard, admin), and once when the stock record is made."""
+
+    stockrecord = models.ForeignKey(
+        "partner.StockRecord", on_delete=models.CASCADE, related_name="cost_history"
+    )
+    cost_price = models.DecimalField(**MONEY, null=True, blank=True)
+    changed_at = models.DateTimeField()
+    source = models.CharField(max_length=30, blank=True)
+
+    class Meta:
+        ordering = ("stockrecord", "changed_at", "pk")
+        indexes = [
+            models.Index(fields=("stockrecord", "changed_at"), name="cost_history_lookup"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stockrecord_id}: {self.cost_price} from {self.changed_at:%Y-%m-%d}"

@@ -1,0 +1,915 @@
+"""Report queries. PostgreSQL does the work (CTEs, FILTER, window functions, percentiles);
+Python only shapes the already-aggregated rows for the page.
+
+Shared definitions (each page repeats the relevant ones in words):
+
+* A *sale* online is an order that was paid: status Paid, In workshop, Ready to ship,
+  Shipped, Delivered or Refunded (pending, cancelled and unpaid orders are not sales). It
+  counts on the day it was paid (the placement day for orders without a payment time),
+  in the store's time zone.
+* Money is excluding VAT. Online revenue is the line price after discounts; offline revenue
+  is the CSV's net amount.
+* The sustainable line is the products whose "Line" attribute is Evergreen (on the product
+  or its parent).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from shop.order.pipeline import OPEN_STATUSES, PAID_STATUSES
+from shop.reports.models import (
+    Channel,
+    CostPriceRecord,
+    OnlineShareTarget,
+    SustainableProjection,
+)
+
+SUSTAINABLE_LINE = "Evergreen"
+VAT_DIVISOR = Decimal("1.20")  # personalization surcharges are recorded including VAT
+BUCKETS = ("day", "week", "month")
+ZERO = Decimal("0.00")
+
+
+def _fetch(sql: str, params: Mapping[str, Any]) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c.name for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _json(value: Any) -> Any:
+    """jsonb comes back as text through Django's cursor; numbers as Decimal."""
+    return json.loads(value, parse_float=Decimal) if isinstance(value, str) else value
+
+
+def _bounds(start: date, end: date) -> dict[str, Any]:
+    """Inclusive local dates to a half-open range of aware datetimes, plus shared params."""
+    tz = timezone.get_default_timezone()
+    return {
+        "start": start,
+        "end": end,
+        "start_at": timezone.make_aware(datetime.combine(start, time.min), tz),
+        "end_at": timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
+        "tz": settings.TIME_ZONE,
+        "paid_statuses": list(PAID_STATUSES),
+        "line": SUSTAINABLE_LINE,
+    }
+
+
+# Order of a product: its own category (or its parent's, for variants) and whether it is in
+# the sustainable line. One row per product.
+PRODUCT_DIM = """
+product_dim AS (
+    SELECT p.id AS product_id,
+           COALESCE(bool_or(ao.option = %(line)s), false) AS sustainable,
+           (SELECT c.name FROM catalogue_productcategory pc
+              JOIN catalogue_category c ON c.id = pc.category_id
+             WHERE pc.product_id = COALESCE(p.parent_id, p.id)
+             ORDER BY c.path LIMIT 1) AS category
+      FROM catalogue_product p
+      LEFT JOIN catalogue_productattributevalue v
+             ON v.product_id IN (p.id, p.parent_id)
+            AND v.attribute_id IN (SELECT id FROM catalogue_productattribute WHERE code = 'line')
+      LEFT JOIN catalogue_attributeoption ao ON ao.id = v.value_option_id
+     GROUP BY p.id
+)"""
+
+SOLD_AT = "COALESCE(o.paid_at, o.date_placed)"
+
+
+# --- online share ----------------------------------------------------------------------------
+
+
+@dataclass
+class ShareReport:
+    start: date
+    end: date
+    bucket: str
+    channels: list[dict]  # code, name, is_online, revenue, units, revenue_share, units_share
+    rows: list[dict]  # per bucket: bucket, per-channel revenue/units, online shares, lines
+    total_revenue: Decimal
+    total_units: int
+    online_revenue_share: Decimal | None
+    online_units_share: Decimal | None
+    target_share: Decimal | None
+    gap_to_target: Decimal | None
+    sustainable_revenue: Decimal
+    other_revenue: Decimal
+    sustainable_units: int
+    other_units: int
+    projection: Decimal | None
+    vs_projection: Decimal | None  # percent above (+) or below (-) the projection
+
+
+def online_share_report(*, start: date, end: date, bucket: str = "month") -> ShareReport:
+    """Revenue and units per channel and bucket, online share, sustainable line vs the rest
+    and against its projection, and the gap to the latest target set on or before `end`."""
+    if bucket not in BUCKETS:
+        raise ValueError(f"bucket must be one of {BUCKETS}")
+    params = {**_bounds(start, end), "bucket": bucket}
+    sql = f"""
+    WITH {PRODUCT_DIM},
+    sales AS (
+        SELECT ({SOLD_AT} AT TIME ZONE %(tz)s)::date AS day, 'online' AS channel,
+               l.product_id, l.quantity AS units, l.line_price_excl_tax AS revenue
+          FROM order_line l JOIN order_order o ON o.id = l.order_id
+         WHERE o.status = ANY(%(paid_statuses)s)
+           AND {SOLD_AT} >= %(start_at)s AND {SOLD_AT} < %(end_at)s
+        UNION ALL
+        SELECT s.day, c.code, s.product_id, s.quantity, s.net_amount
+          FROM reports_offlinesale s JOIN reports_channel c ON c.id = s.channel_id
+         WHERE s.day BETWEEN %(start)s AND %(end)s
+    ),
+    buckets AS (
+        SELECT DISTINCT date_trunc(%(bucket)s, d)::date AS bucket
+          FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') AS d
+    ),
+    projection AS (
+        SELECT date_trunc(%(bucket)s, d)::date AS bucket,
+               SUM(p.revenue / extract(day FROM (p.month + interval '1 month - 1 day'))) AS amount
+          FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') AS d
+          JOIN reports_sustainableprojection p ON p.month = date_trunc('month', d)::date
+         GROUP BY 1
+    ),
+    agg AS (
+        SELECT date_trunc(%(bucket)s, s.day)::date AS bucket,
+               COALESCE(SUM(s.revenue) FILTER (WHERE s.channel = 'online'), 0) AS online_revenue,
+               COALESCE(SUM(s.units) FILTER (WHERE s.channel = 'online'), 0) AS online_units,
+               SUM(s.revenue) AS revenue, SUM(s.units) AS units,
+               COALESCE(SUM(s.revenue) FILTER (WHERE pd.sustainable), 0) AS sustainable_revenue,
+               COALESCE(SUM(s.units) FILTER (WHERE pd.sustainable), 0) AS sustainable_units
+          FROM sales s JOIN product_dim pd ON pd.product_id = s.product_id
+         GROUP BY 1
+    ),
+    per_channel AS (
+        SELECT date_trunc(%(bucket)s, s.day)::date AS bucket, s.channel,
+               SUM(s.revenue) AS revenue, SUM(s.units) AS units
+          FROM sales s GROUP BY 1, 2
+    )
+    SELECT b.bucket,
+           COALESCE(a.revenue, 0) AS revenue, COALESCE(a.units, 0) AS units,
+           COALESCE(a.online_revenue, 0) AS online_revenue,
+           COALESCE(a.online_units, 0) AS online_units,
+           ROUND(100 * a.online_revenue / NULLIF(a.revenue, 0), 1) AS online_revenue_share,
+           ROUND(100.0 * a.online_units / NULLIF(a.units, 0), 1) AS online_units_share,
+           COALESCE(a.sustainable_revenue, 0) AS sustainable_revenue,
+           COALESCE(a.revenue, 0) - COALESCE(a.sustainable_revenue, 0) AS other_revenue,
+           COALESCE(a.sustainable_units, 0) AS sustainable_units,
+           COALESCE(a.units, 0) - COALESCE(a.sustainable_units, 0) AS other_units,
+           ROUND(pr.amount, 2) AS projection,
+           COALESCE((SELECT jsonb_object_agg(pc.channel, jsonb_build_object(
+                        'revenue', pc.revenue, 'units', pc.units))
+                       FROM per_channel pc WHERE pc.bucket = b.bucket), '{{}}'::jsonb)
+               AS by_channel
+      FROM buckets b
+      LEFT JOIN agg a ON a.bucket = b.bucket
+      LEFT JOIN projection pr ON pr.bucket = b.bucket
+     ORDER BY b.bucket
+    """
+    rows = _fetch(sql, params)
+    for row in rows:
+        row["by_channel"] = _json(row["by_channel"])
+    channel_totals = _fetch(
+        """
+        WITH sales AS (
+            SELECT 'online' AS channel, l.quantity AS units, l.line_price_excl_tax AS revenue
+              FROM order_line l JOIN order_order o ON o.id = l.order_id
+             WHERE o.status = ANY(%(paid_statuses)s)
+               AND COALESCE(o.paid_at, o.date_placed) >= %(start_at)s
+               AND COALESCE(o.paid_at, o.date_placed) < %(end_at)s
+            UNION ALL
+            SELECT c.code, s.quantity, s.net_amount
+              FROM reports_offlinesale s JOIN reports_channel c ON c.id = s.channel_id
+             WHERE s.day BETWEEN %(start)s AND %(end)s
+        ), totals AS (
+            SELECT channel, SUM(revenue) AS revenue, SUM(units) AS units FROM sales GROUP BY 1
+        )
+        SELECT c.code, c.name, c.is_online,
+               COALESCE(t.revenue, 0) AS revenue, COALESCE(t.units, 0) AS units,
+               ROUND(100 * t.revenue / NULLIF(SUM(t.revenue) OVER (), 0), 1) AS revenue_share,
+               ROUND(100.0 * t.units / NULLIF(SUM(t.units) OVER (), 0), 1) AS units_share
+          FROM reports_channel c LEFT JOIN totals t ON t.channel = c.code
+         ORDER BY c.display_order, c.code
+        """,
+        params,
+    )
+    total_revenue = sum((c["revenue"] for c in channel_totals), ZERO)
+    total_units = sum(c["units"] for c in channel_totals)
+    online = next((c for c in channel_totals if c["is_online"]), None)
+    online_share = online["revenue_share"] if online else None
+    target = (
+        OnlineShareTarget.objects.filter(valid_from__lte=end)
+        .order_by("-valid_from")
+        .values_list("share_percent", flat=True)
+        .first()
+    )
+    sustainable_revenue = sum((r["sustainable_revenue"] for r in rows), ZERO)
+    projections = [r["projection"] for r in rows if r["projection"] is not None]
+    projection = sum(projections, ZERO) if projections else None
+    for r in rows:
+        r["target_share"] = target
+    return ShareReport(
+        start=start,
+        end=end,
+        bucket=bucket,
+        channels=channel_totals,
+        rows=rows,
+        total_revenue=total_revenue,
+        total_units=total_units,
+        online_revenue_share=online_share,
+        online_units_share=online["units_share"] if online else None,
+        target_share=target,
+        gap_to_target=(target - online_share) if target is not None and online_share else None,
+        sustainable_revenue=sustainable_revenue,
+        other_revenue=sum((r["other_revenue"] for r in rows), ZERO),
+        sustainable_units=sum(r["sustainable_units"] for r in rows),
+        other_units=sum(r["other_units"] for r in rows),
+        projection=projection,
+        vs_projection=(
+            ((sustainable_revenue - projection) * 100 / projection).quantize(Decimal("0.1"))
+            if projection
+            else None
+        ),
+    )
+
+
+def channels() -> list[Channel]:
+    return list(Channel.objects.all())
+
+
+def projections() -> list[SustainableProjection]:
+    return list(SustainableProjection.objects.order_by("-month")[:24])
+
+
+# --- take-back credits -------------------------------------------------------------------------
+
+
+def takeback_credits_by_customer(*, start: date, end: date) -> dict[str, dict[str, Decimal]]:
+    """Take-back store credit per customer key ("u:<user id>" or "e:<email>") over the
+    range: {"issued": Decimal, "redeemed": Decimal}.
+
+    The take-back scheme (app `shop.takeback`, with its credit ledger) is being built
+    separately. Until its ledger is wired in here, this returns an empty mapping, and the
+    report shows the credit columns as "not recorded" rather than inventing numbers. To wire
+    it: aggregate the ledger's issue and redemption entries by customer in the database and
+    return them keyed like the report's customer keys.
+    """
+    if not apps.is_installed("shop.takeback"):
+        return {}
+    return {}
+
+
+# --- customer profitability --------------------------------------------------------------------
+
+CUSTOMER_KEY = (
+    "CASE WHEN o.user_id IS NOT NULL THEN 'u:' || o.user_id ELSE 'e:' || lower(o.guest_email) END"
+)
+
+# One row per paid order, all time: its figures and contribution margin. See FORMULAS.
+ORDER_FACTS = f"""
+line_facts AS (
+    SELECT l.order_id,
+           SUM(l.quantity) AS units,
+           SUM(l.line_price_before_discounts_excl_tax) AS gross,
+           SUM(l.line_price_excl_tax) AS net,
+           SUM(l.quantity * COALESCE(l.unit_cost_price, 0)) AS cogs,
+           COUNT(*) FILTER (WHERE l.unit_cost_price IS NULL) AS lines_without_cost
+      FROM order_line l GROUP BY l.order_id
+),
+pers_facts AS (
+    SELECT l.order_id,
+           SUM(ROUND(p.surcharge * l.quantity / {VAT_DIVISOR}, 2)) AS pers_revenue,
+           SUM(p.cost * l.quantity) AS pers_cost
+      FROM personalization_orderlinepersonalization p
+      JOIN order_line l ON l.id = p.line_id
+     GROUP BY l.order_id
+),
+order_facts AS (
+    SELECT o.id, o.number, {CUSTOMER_KEY} AS customer_key, o.user_id,
+           lower(COALESCE(u.email, o.guest_email)) AS email,
+           {SOLD_AT} AS sold_at,
+           ({SOLD_AT} >= %(start_at)s AND {SOLD_AT} < %(end_at)s) AS in_range,
+           o.status,
+           lf.units, lf.gross, lf.gross - lf.net AS discounts, lf.net, lf.cogs,
+           lf.lines_without_cost,
+           COALESCE(pf.pers_revenue, 0) AS pers_revenue, COALESCE(pf.pers_cost, 0) AS pers_cost,
+           o.shipping_excl_tax AS shipping_charged,
+           COALESCE(sr.cost_per_order, 0) AS shipping_cost,
+           COALESCE(pi.fee, 0) AS fees,
+           COALESCE(ROUND(pi.amount_refunded * o.total_excl_tax
+                          / NULLIF(o.total_incl_tax, 0), 2), 0) AS refunds,
+           lf.net + o.shipping_excl_tax - lf.cogs - COALESCE(pf.pers_cost, 0)
+             - COALESCE(sr.cost_per_order, 0) - COALESCE(pi.fee, 0)
+             - COALESCE(ROUND(pi.amount_refunded * o.total_excl_tax
+                              / NULLIF(o.total_incl_tax, 0), 2), 0) AS margin
+      FROM order_order o
+      JOIN line_facts lf ON lf.order_id = o.id
+      LEFT JOIN pers_facts pf ON pf.order_id = o.id
+      LEFT JOIN auth_user u ON u.id = o.user_id
+      LEFT JOIN reports_shippingrate sr ON sr.shipping_code = o.shipping_code
+      LEFT JOIN payments_paymentintentrecord pi
+             ON pi.order_number = o.number AND o.number <> ''
+     WHERE o.status = ANY(%(paid_statuses)s) {{order_filter}}
+),
+offline_facts AS (
+    SELECT COALESCE('u:' || u.id, 'e:' || lower(s.customer_email)) AS customer_key,
+           lower(s.customer_email) AS email,
+           (s.day BETWEEN %(start)s AND %(end)s) AS in_range, s.day,
+           s.quantity, s.net_amount,
+           s.quantity * COALESCE(h.cost_price, 0) AS cogs
+      FROM reports_offlinesale s
+      LEFT JOIN LATERAL (
+            SELECT id FROM auth_user WHERE lower(email) = lower(s.customer_email)
+             ORDER BY id LIMIT 1) u ON true
+      LEFT JOIN LATERAL (
+            SELECT cost_price FROM reports_costpricerecord
+             WHERE stockrecord_id = s.stockrecord_id
+             ORDER BY changed_at < (s.day + 1)::timestamp AT TIME ZONE %(tz)s DESC,
+                      CASE WHEN changed_at < (s.day + 1)::timestamp AT TIME ZONE %(tz)s
+                           THEN changed_at END DESC NULLS LAST,
+                      changed_at, id DESC LIMIT 1) h ON true
+     WHERE s.customer_email <> '' {{offline_filter}}
+)"""
+
+CUSTOMER_AGG = f"""
+{ORDER_FACTS},
+online_c AS (
+    SELECT customer_key, MAX(email) AS email, MAX(user_id) AS user_id,
+           COUNT(*) FILTER (WHERE in_range) AS orders,
+           COALESCE(SUM(units) FILTER (WHERE in_range), 0) AS units,
+           COALESCE(SUM(gross) FILTER (WHERE in_range), 0) AS gross_revenue,
+           COALESCE(SUM(discounts) FILTER (WHERE in_range), 0) AS discounts,
+           COALESCE(SUM(net) FILTER (WHERE in_range), 0) AS net_revenue,
+           COALESCE(SUM(cogs) FILTER (WHERE in_range), 0) AS cogs,
+           COALESCE(SUM(pers_revenue) FILTER (WHERE in_range), 0) AS pers_revenue,
+           COALESCE(SUM(pers_cost) FILTER (WHERE in_range), 0) AS pers_cost,
+           COALESCE(SUM(shipping_charged) FILTER (WHERE in_range), 0) AS shipping_charged,
+           COALESCE(SUM(shipping_cost) FILTER (WHERE in_range), 0) AS shipping_cost,
+           COALESCE(SUM(fees) FILTER (WHERE in_range), 0) AS fees,
+           COALESCE(SUM(refunds) FILTER (WHERE in_range), 0) AS refunds,
+           COALESCE(SUM(margin) FILTER (WHERE in_range), 0) AS online_margin,
+           COALESCE(SUM(lines_without_cost) FILTER (WHERE in_range), 0) AS lines_without_cost,
+           MIN(sold_at) AS first_order, MAX(sold_at) AS last_order,
+           SUM(margin) FILTER (WHERE sold_at < %(end_at)s) AS lifetime_online_margin,
+           COUNT(*) FILTER (WHERE sold_at < %(end_at)s) AS lifetime_orders
+      FROM order_facts GROUP BY customer_key
+),
+offline_c AS (
+    SELECT customer_key, MAX(email) AS email,
+           COALESCE(SUM(quantity) FILTER (WHERE in_range), 0) AS offline_units,
+           COALESCE(SUM(net_amount) FILTER (WHERE in_range), 0) AS offline_revenue,
+           COALESCE(SUM(cogs) FILTER (WHERE in_range), 0) AS offline_cogs,
+           SUM(net_amount - cogs) FILTER (WHERE day <= %(end)s) AS lifetime_offline_margin,
+           MIN(day) AS first_offline, MAX(day) AS last_offline
+      FROM offline_facts GROUP BY customer_key
+),
+customers AS (
+    SELECT COALESCE(a.customer_key, b.customer_key) AS customer_key,
+           COALESCE(a.email, b.email) AS email, a.user_id,
+           COALESCE(a.orders, 0) AS orders,
+           COALESCE(a.units, 0) AS units,
+           COALESCE(a.gross_revenue, 0) AS gross_revenue,
+           COALESCE(a.discounts, 0) AS discounts,
+           COALESCE(a.net_revenue, 0) AS net_revenue,
+           COALESCE(b.offline_units, 0) AS offline_units,
+           COALESCE(b.offline_revenue, 0) AS offline_revenue,
+           COALESCE(a.cogs, 0) + COALESCE(b.offline_cogs, 0) AS cogs,
+           COALESCE(a.pers_revenue, 0) AS pers_revenue,
+           COALESCE(a.pers_cost, 0) AS pers_cost,
+           COALESCE(a.shipping_charged, 0) AS shipping_charged,
+           COALESCE(a.shipping_cost, 0) AS shipping_cost,
+           COALESCE(a.fees, 0) AS fees,
+           COALESCE(a.refunds, 0) AS refunds,
+           COALESCE(a.lines_without_cost, 0) AS lines_without_cost,
+           COALESCE(a.online_margin, 0) + COALESCE(b.offline_revenue, 0)
+             - COALESCE(b.offline_cogs, 0) AS margin,
+           COALESCE(a.net_revenue, 0) + COALESCE(b.offline_revenue, 0)
+             + COALESCE(a.shipping_charged, 0) - COALESCE(a.refunds, 0) AS revenue_base,
+           LEAST(a.first_order, b.first_offline::timestamp AT TIME ZONE %(tz)s) AS first_order,
+           GREATEST(a.last_order, b.last_offline::timestamp AT TIME ZONE %(tz)s) AS last_order,
+           COALESCE(a.lifetime_online_margin, 0) + COALESCE(b.lifetime_offline_margin, 0)
+             AS lifetime_margin,
+           COALESCE(a.lifetime_orders, 0) AS lifetime_orders
+      FROM online_c a FULL OUTER JOIN offline_c b ON b.customer_key = a.customer_key
+),
+ranked AS (
+    SELECT c.*,
+           ROUND(100 * c.margin / NULLIF(c.revenue_base, 0), 1) AS margin_percent,
+           ROUND((c.net_revenue + c.shipping_charged) / NULLIF(c.orders, 0), 2)
+             AS average_order_value,
+           ROW_NUMBER() OVER (ORDER BY c.margin DESC, c.customer_key) AS profit_rank
+      FROM customers c
+     WHERE c.orders > 0 OR c.offline_units > 0
+)"""
+
+CUSTOMER_COLUMNS = (
+    ("customer_key", "Customer key"),
+    ("email", "Email"),
+    ("orders", "Orders"),
+    ("units", "Units (online)"),
+    ("offline_units", "Units (offline)"),
+    ("gross_revenue", "Gross revenue"),
+    ("discounts", "Discounts"),
+    ("net_revenue", "Net revenue (online)"),
+    ("offline_revenue", "Net revenue (offline)"),
+    ("cogs", "Cost of goods"),
+    ("pers_revenue", "Personalization revenue"),
+    ("pers_cost", "Personalization cost"),
+    ("shipping_charged", "Shipping charged"),
+    ("shipping_cost", "Shipping cost (est.)"),
+    ("fees", "Payment fees"),
+    ("refunds", "Refunds"),
+    ("credits_issued", "Take-back credits issued"),
+    ("credits_redeemed", "Take-back credits redeemed"),
+    ("margin", "Contribution margin"),
+    ("margin_percent", "Margin %"),
+    ("average_order_value", "Average order value"),
+    ("first_order", "First order"),
+    ("last_order", "Last order"),
+    ("lifetime_orders", "Lifetime orders"),
+    ("lifetime_margin", "Lifetime value (margin)"),
+    ("profit_rank", "Profit rank"),
+)
+SORTABLE = {name for name, _ in CUSTOMER_COLUMNS} - {"credits_issued", "credits_redeemed"}
+
+FORMULAS = [
+    ("Gross revenue", "Σ line price before discounts, excl. VAT (paid online orders)."),
+    ("Discounts", "Gross revenue − Σ line price after discounts."),
+    (
+        "Net revenue",
+        "Online: Σ line price after discounts, excl. VAT. Offline: the CSV's net amount.",
+    ),
+    (
+        "Cost of goods",
+        "Online: Σ quantity × unit cost price recorded on the order line at the sale (recorded)."
+        " Offline: quantity × cost price in effect on the sale day, from the cost price history"
+        " (recorded). Lines sold without a cost price count 0 and are flagged.",
+    ),
+    (
+        "Personalization revenue / cost",
+        "Σ surcharge × quantity ÷ 1.20 (surcharges are recorded incl. VAT; already part of net"
+        " revenue, shown for insight) / Σ workshop cost × quantity, both recorded at placement.",
+    ),
+    ("Shipping charged", "The order's shipping charge excl. VAT (recorded)."),
+    (
+        "Shipping cost",
+        "ESTIMATED: the cost per parcel in the shipping rate table staff maintain, for the "
+        "order's shipping method.",
+    ),
+    ("Payment fees", "Stripe's fee for the payment (recorded from Stripe, or from our rate)."),
+    (
+        "Refunds",
+        "Amount refunded through Stripe × (order total excl. VAT ÷ incl. VAT), i.e. excl. VAT. "
+        "Refunded goods are not assumed resellable: their cost is not reversed.",
+    ),
+    (
+        "Take-back credits",
+        "Store credit issued for take-backs (a cost) and redeemed (shown for information). "
+        "Not recorded yet: the take-back credit ledger is not wired into reports.",
+    ),
+    (
+        "Contribution margin",
+        "Net revenue + shipping charged − cost of goods − personalization cost − shipping cost"
+        " − payment fees − refunds − take-back credits issued (offline sales: net amount − cost"
+        " of goods).",
+    ),
+    ("Margin %", "Contribution margin ÷ (net revenue + shipping charged − refunds)."),
+    ("Average order value", "(Online net revenue + shipping charged) ÷ online orders."),
+    (
+        "Lifetime value",
+        "Contribution margin of all the customer's sales from their first up to the range's end.",
+    ),
+]
+
+
+def _customer_params(start: date, end: date) -> dict[str, Any]:
+    return _bounds(start, end)
+
+
+def _customer_sql(order_filter: str = "", offline_filter: str = "") -> str:
+    return CUSTOMER_AGG.format(order_filter=order_filter, offline_filter=offline_filter)
+
+
+def _with_credits(rows: list[dict], credits: Mapping[str, Mapping[str, Decimal]]) -> None:
+    for row in rows:
+        found = credits.get(row["customer_key"])
+        row["credits_issued"] = found["issued"] if found else None
+        row["credits_redeemed"] = found["redeemed"] if found else None
+
+
+@dataclass
+class CustomerPage:
+    rows: list[dict]
+    count: int
+    page: int
+    pages: int
+    totals: dict
+
+
+def customer_profitability(
+    *,
+    start: date,
+    end: date,
+    sort: str = "margin",
+    descending: bool = True,
+    page: int = 1,
+    per_page: int = 50,
+    search: str = "",
+) -> CustomerPage:
+    """One page of customers with every figure, sorted in the database, and the totals."""
+    if sort not in SORTABLE:
+        sort = "margin"
+    direction = "DESC" if descending else "ASC"
+    params = {**_customer_params(start, end), "limit": per_page, "offset": (page - 1) * per_page}
+    where = ""
+    if search:
+        params["search"] = f"%{search.lower()}%"
+        where = "WHERE r.email LIKE %(search)s"
+    sql = f"""
+    WITH {_customer_sql()}
+    SELECT r.*, COUNT(*) OVER () AS full_count
+      FROM ranked r {where}
+     ORDER BY r.{sort} {direction} NULLS LAST, r.customer_key
+     LIMIT %(limit)s OFFSET %(offset)s
+    """
+    rows = _fetch(sql, params)
+    _with_credits(rows, takeback_credits_by_customer(start=start, end=end))
+    totals = _fetch(
+        f"""
+        WITH {_customer_sql()}
+        SELECT COUNT(*) AS customers, SUM(orders) AS orders, SUM(units) AS units,
+               SUM(offline_units) AS offline_units, SUM(gross_revenue) AS gross_revenue,
+               SUM(discounts) AS discounts, SUM(net_revenue) AS net_revenue,
+               SUM(offline_revenue) AS offline_revenue, SUM(cogs) AS cogs,
+               SUM(pers_revenue) AS pers_revenue, SUM(pers_cost) AS pers_cost,
+               SUM(shipping_charged) AS shipping_charged, SUM(shipping_cost) AS shipping_cost,
+               SUM(fees) AS fees, SUM(refunds) AS refunds, SUM(margin) AS margin,
+               ROUND(100 * SUM(margin) / NULLIF(SUM(revenue_base), 0), 1) AS margin_percent,
+               SUM(lines_without_cost) AS lines_without_cost
+          FROM ranked
+        """,
+        params,
+    )[0]
+    count = rows[0]["full_count"] if rows else 0
+    return CustomerPage(
+        rows=rows,
+        count=count,
+        page=page,
+        pages=max(1, -(-count // per_page)),
+        totals=totals,
+    )
+
+
+def customer_profitability_rows(*, start: date, end: date) -> Iterator[dict]:
+    """Every customer, ranked by profit, for the CSV export (fetched in chunks)."""
+    credits = takeback_credits_by_customer(start=start, end=end)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH {_customer_sql()} SELECT * FROM ranked ORDER BY profit_rank",
+            _customer_params(start, end),
+        )
+        names = [c.name for c in cursor.description]
+        while True:
+            chunk = cursor.fetchmany(2000)
+            if not chunk:
+                break
+            rows = [dict(zip(names, row, strict=True)) for row in chunk]
+            _with_credits(rows, credits)
+            yield from rows
+
+
+@dataclass
+class WhaleCurve:
+    points: list[dict]  # customer_share (%), profit_share (%)
+    customers: int
+    total_margin: Decimal
+    peak_customers: int  # customers up to the curve's peak (the profitable ones)
+    peak_share: Decimal | None  # cumulative profit at the peak, % of total
+    loss_customers: int
+    loss_total: Decimal
+    top_20_share: Decimal | None  # share of total profit earned by the top 20% of customers
+
+
+def whale_curve(*, start: date, end: date, max_points: int = 200) -> WhaleCurve:
+    """Cumulative share of contribution margin against customers ranked by margin."""
+    params = {**_customer_params(start, end), "max_points": max_points}
+    sql = f"""
+    WITH {_customer_sql()},
+    curve AS (
+        SELECT profit_rank, margin,
+               COUNT(*) OVER () AS n,
+               SUM(margin) OVER () AS total,
+               SUM(margin) OVER (ORDER BY profit_rank) AS cumulative
+          FROM ranked
+    ),
+    summary AS (
+        SELECT MAX(n) AS n, MAX(total) AS total,
+               COUNT(*) FILTER (WHERE margin < 0) AS loss_customers,
+               COALESCE(SUM(margin) FILTER (WHERE margin < 0), 0) AS loss_total,
+               COUNT(*) FILTER (WHERE margin > 0) AS peak_customers,
+               MAX(cumulative) AS peak,
+               MAX(cumulative) FILTER (WHERE profit_rank <= CEIL(n * 0.2)) AS top_20
+          FROM curve
+    )
+    SELECT s.*, COALESCE(
+        (SELECT jsonb_agg(jsonb_build_array(
+                    ROUND(100.0 * c.profit_rank / c.n, 2),
+                    ROUND(100 * c.cumulative / NULLIF(c.total, 0), 2)) ORDER BY c.profit_rank)
+           FROM curve c
+          WHERE c.profit_rank = 1 OR c.profit_rank = c.n
+             OR c.profit_rank %% GREATEST(1, c.n / %(max_points)s) = 0), '[]'::jsonb) AS points
+      FROM summary s
+    """
+    row = _fetch(sql, params)[0]
+    total = row["total"] or ZERO
+
+    def pct(value: Decimal | None) -> Decimal | None:
+        if value is None or not total:
+            return None
+        return (value * 100 / total).quantize(Decimal("0.1"))
+
+    return WhaleCurve(
+        points=[{"x": p[0], "y": p[1]} for p in _json(row["points"]) or []],
+        customers=row["n"] or 0,
+        total_margin=total,
+        peak_customers=row["peak_customers"] or 0,
+        peak_share=pct(row["peak"]),
+        loss_customers=row["loss_customers"] or 0,
+        loss_total=row["loss_total"] or ZERO,
+        top_20_share=pct(row["top_20"]),
+    )
+
+
+@dataclass
+class CustomerDetail:
+    figures: dict | None
+    orders: list[dict]
+    offline_sales: list[dict]
+
+
+def customer_detail(*, customer_key: str, start: date, end: date) -> CustomerDetail:
+    """One customer's figures over the range, their orders (all time) and offline sales."""
+    params = {**_customer_params(start, end), "key": customer_key}
+    order_filter = f"AND {CUSTOMER_KEY} = %(key)s"
+    offline_filter = "AND COALESCE('u:' || u.id, 'e:' || lower(s.customer_email)) = %(key)s"
+    rows = _fetch(
+        f"WITH {_customer_sql(order_filter, offline_filter)} SELECT * FROM ranked", params
+    )
+    figures = rows[0] if rows else None
+    if figures:
+        _with_credits([figures], takeback_credits_by_customer(start=start, end=end))
+    orders = _fetch(
+        f"WITH {ORDER_FACTS.format(order_filter=order_filter, offline_filter=offline_filter)}"
+        " SELECT * FROM order_facts ORDER BY sold_at DESC",
+        params,
+    )
+    offline = _fetch(
+        f"WITH {ORDER_FACTS.format(order_filter=order_filter, offline_filter=offline_filter)}"
+        " SELECT * FROM offline_facts ORDER BY day DESC",
+        params,
+    )
+    return CustomerDetail(figures=figures, orders=orders, offline_sales=offline)
+
+
+# --- segments: RFM and cohorts -----------------------------------------------------------------
+
+RFM_SEGMENTS = """
+CASE WHEN r >= 4 AND f >= 4 THEN 'Champions'
+     WHEN f >= 4 THEN 'Loyal, slipping'
+     WHEN r >= 4 AND f <= 2 THEN 'New or promising'
+     WHEN r <= 2 AND f >= 3 THEN 'At risk'
+     WHEN r <= 2 THEN 'Lost'
+     ELSE 'Needs attention' END"""
+
+
+def rfm_segments(*, start: date, end: date) -> dict[str, list[dict]]:
+    """RFM scores of every customer who bought online up to `end` (all time to the range's
+    end): R = quintile of days since last order (5 = most recent), F = number of orders
+    (1, 2, 3, 4–5, 6+ → 1–5), M = quintile of net revenue (5 = highest)."""
+    params = _customer_params(start, end)
+    sql = f"""
+    WITH {ORDER_FACTS.format(order_filter="", offline_filter="")},
+    base AS (
+        SELECT customer_key,
+               (%(end)s::date - MAX((sold_at AT TIME ZONE %(tz)s)::date)) AS recency_days,
+               COUNT(*) AS frequency, SUM(net) AS monetary, SUM(margin) AS margin
+          FROM order_facts WHERE sold_at < %(end_at)s GROUP BY customer_key
+    ),
+    scored AS (
+        SELECT b.*,
+               NTILE(5) OVER (ORDER BY recency_days DESC) AS r,
+               CASE WHEN frequency >= 6 THEN 5 WHEN frequency >= 4 THEN 4
+                    ELSE frequency END AS f,
+               NTILE(5) OVER (ORDER BY monetary) AS m
+          FROM base b
+    )
+    SELECT {RFM_SEGMENTS} AS segment, COUNT(*) AS customers,
+           ROUND(AVG(recency_days)) AS avg_recency_days,
+           ROUND(AVG(frequency), 1) AS avg_orders,
+           SUM(monetary) AS revenue, SUM(margin) AS margin,
+           ROUND(SUM(margin) / NULLIF(COUNT(*), 0), 2) AS margin_per_customer
+      FROM scored GROUP BY 1 ORDER BY SUM(margin) DESC
+    """
+    grid_sql = (
+        sql.split("    SELECT " + RFM_SEGMENTS)[0]
+        + """
+    SELECT r, f, COUNT(*) AS customers, SUM(margin) AS margin
+      FROM scored GROUP BY r, f ORDER BY r DESC, f DESC
+    """
+    )
+    return {"segments": _fetch(sql, params), "grid": _fetch(grid_sql, params)}
+
+
+def cohorts(*, start: date, end: date, months: int = 12) -> list[dict]:
+    """Customers by the month of their first paid online order (cohorts starting within the
+    range), the share of each cohort that bought again k = 1..months months later, and the
+    cohort's contribution margin (all its orders up to the range's end)."""
+    params = {**_customer_params(start, end), "months": months}
+    sql = f"""
+    WITH {ORDER_FACTS.format(order_filter="", offline_filter="")},
+    dated AS (
+        SELECT customer_key, margin,
+               date_trunc('month', sold_at AT TIME ZONE %(tz)s)::date AS month
+          FROM order_facts WHERE sold_at < %(end_at)s
+    ),
+    firsts AS (SELECT customer_key, MIN(month) AS cohort FROM dated GROUP BY customer_key),
+    activity AS (
+        SELECT DISTINCT d.customer_key, f.cohort,
+               ((extract(year FROM d.month) * 12 + extract(month FROM d.month))
+                - (extract(year FROM f.cohort) * 12 + extract(month FROM f.cohort)))::int AS k
+          FROM dated d JOIN firsts f USING (customer_key)
+    ),
+    sizes AS (SELECT cohort, COUNT(*) AS customers FROM firsts GROUP BY cohort),
+    margins AS (
+        SELECT f.cohort, SUM(d.margin) AS margin
+          FROM dated d JOIN firsts f USING (customer_key) GROUP BY f.cohort
+    )
+    SELECT s.cohort, s.customers, m.margin,
+           ROUND(m.margin / s.customers, 2) AS margin_per_customer,
+           COALESCE((SELECT jsonb_object_agg(a.k, a.n) FROM (
+                SELECT k, COUNT(*) AS n FROM activity a
+                 WHERE a.cohort = s.cohort AND a.k BETWEEN 1 AND %(months)s GROUP BY k) a),
+               '{{}}'::jsonb) AS returning
+      FROM sizes s JOIN margins m USING (cohort)
+     WHERE s.cohort BETWEEN date_trunc('month', %(start)s::date) AND %(end)s
+     ORDER BY s.cohort
+    """
+    rows = _fetch(sql, params)
+    last_month = end.replace(day=1)
+    for row in rows:
+        row["returning"] = _json(row["returning"])
+        available = (last_month.year - row["cohort"].year) * 12 + (
+            last_month.month - row["cohort"].month
+        )
+        row["retention"] = [
+            (
+                (Decimal(row["returning"].get(str(k), 0)) * 100 / row["customers"]).quantize(
+                    Decimal("0.1")
+                )
+                if k <= available
+                else None
+            )
+            for k in range(1, months + 1)
+        ]
+    return rows
+
+
+# --- lead time ----------------------------------------------------------------------------------
+
+
+def lead_time_by_month(*, start: date, end: date) -> list[dict]:
+    """Per month of payment and for personalized / not / all orders: payment → dispatch in
+    days (median, 90th percentile, of shipped orders) and the share of due orders dispatched
+    by the promised date. An order is *due* when it has a promised date and was shipped, or
+    is still open (not shipped) after its promised date; open orders not yet due and refunded
+    or cancelled orders that never shipped are left out."""
+    params = {
+        **_bounds(start, end),
+        "open_statuses": list(OPEN_STATUSES),
+        "today": timezone.localdate(),
+    }
+    sql = """
+    WITH facts AS (
+        SELECT date_trunc('month', o.paid_at AT TIME ZONE %(tz)s)::date AS month,
+               EXISTS (SELECT 1 FROM order_line l
+                         JOIN personalization_orderlinepersonalization p ON p.line_id = l.id
+                        WHERE l.order_id = o.id) AS personalized,
+               EXTRACT(EPOCH FROM (o.shipped_at - o.paid_at)) / 86400.0 AS days,
+               o.shipped_at IS NOT NULL AS shipped,
+               o.promised_dispatch_date AS promised,
+               (o.shipped_at AT TIME ZONE %(tz)s)::date AS shipped_day,
+               o.status
+          FROM order_order o
+         WHERE o.paid_at >= %(start_at)s AND o.paid_at < %(end_at)s
+           AND o.status = ANY(%(paid_statuses)s)
+    )
+    SELECT month,
+           CASE WHEN GROUPING(personalized) = 1 THEN 'all'
+                WHEN personalized THEN 'personalized' ELSE 'not personalized' END AS kind,
+           COUNT(*) AS orders, COUNT(*) FILTER (WHERE shipped) AS shipped,
+           ROUND((percentile_cont(0.5) WITHIN GROUP (ORDER BY days))::numeric, 2) AS median_days,
+           ROUND((percentile_cont(0.9) WITHIN GROUP (ORDER BY days))::numeric, 2) AS p90_days,
+           COUNT(*) FILTER (WHERE promised IS NOT NULL AND shipped
+                                  AND shipped_day <= promised) AS on_time,
+           COUNT(*) FILTER (WHERE promised IS NOT NULL AND (shipped OR (
+                               status = ANY(%(open_statuses)s) AND promised < %(today)s)))
+               AS due
+      FROM facts
+     GROUP BY GROUPING SETS ((month, personalized), (month))
+     ORDER BY month, kind
+    """
+    rows = _fetch(sql, params)
+    for row in rows:
+        row["on_time_share"] = (
+            (Decimal(row["on_time"]) * 100 / row["due"]).quantize(Decimal("0.1"))
+            if row["due"]
+            else None
+        )
+    return rows
+
+
+# --- production cost ----------------------------------------------------------------------------
+
+
+def production_cost_by_month(*, start: date, end: date, baseline: date) -> list[dict]:
+    """Unit-weighted average production cost per month (Σ units × unit cost ÷ Σ units) of
+    everything sold, overall, per category and for the sustainable line vs the rest, with
+    the reduction against the same group's baseline month in %.
+
+    The unit cost is the one in effect at the sale: the cost recorded on the online order
+    line, and for offline sales the cost price history on the sale day (the first recorded
+    cost for sales made before the history starts). Units without a
+    known cost are left out (counted in `units_without_cost`)."""
+    baseline = baseline.replace(day=1)
+    params = {**_bounds(min(start, baseline), end), "baseline": baseline, "from": start}
+    sql = f"""
+    WITH {PRODUCT_DIM},
+    units AS (
+        SELECT date_trunc('month', {SOLD_AT} AT TIME ZONE %(tz)s)::date AS month,
+               l.product_id, l.quantity AS qty, l.unit_cost_price AS cost
+          FROM order_line l JOIN order_order o ON o.id = l.order_id
+         WHERE o.status = ANY(%(paid_statuses)s)
+           AND {SOLD_AT} >= %(start_at)s AND {SOLD_AT} < %(end_at)s
+        UNION ALL
+        SELECT date_trunc('month', s.day)::date, s.product_id, s.quantity, h.cost_price
+          FROM reports_offlinesale s
+          LEFT JOIN LATERAL (
+                SELECT cost_price FROM reports_costpricerecord
+                 WHERE stockrecord_id = s.stockrecord_id
+                 ORDER BY changed_at < (s.day + 1)::timestamp AT TIME ZONE %(tz)s DESC,
+                          CASE WHEN changed_at < (s.day + 1)::timestamp AT TIME ZONE %(tz)s
+                               THEN changed_at END DESC NULLS LAST,
+                          changed_at, id DESC LIMIT 1) h ON true
+         WHERE s.day BETWEEN %(start)s AND %(end)s
+    ),
+    grouped AS (
+        SELECT u.month,
+               CASE WHEN GROUPING(pd.category) = 0 THEN 'category'
+                    WHEN GROUPING(pd.sustainable) = 0 THEN 'line' ELSE 'all' END AS dimension,
+               CASE WHEN GROUPING(pd.category) = 0 THEN COALESCE(pd.category, 'Uncategorised')
+                    WHEN GROUPING(pd.sustainable) = 0 THEN
+                        CASE WHEN pd.sustainable THEN %(line)s ELSE 'Other lines' END
+                    ELSE 'All products' END AS label,
+               SUM(u.qty) FILTER (WHERE u.cost IS NOT NULL) AS units,
+               SUM(u.qty) FILTER (WHERE u.cost IS NULL) AS units_without_cost,
+               ROUND(SUM(u.qty * u.cost) / NULLIF(SUM(u.qty) FILTER (
+                   WHERE u.cost IS NOT NULL), 0), 2) AS average_cost
+          FROM units u JOIN product_dim pd ON pd.product_id = u.product_id
+         GROUP BY GROUPING SETS ((u.month), (u.month, pd.category), (u.month, pd.sustainable))
+    )
+    SELECT g.*, b.average_cost AS baseline_cost,
+           ROUND(100 * (b.average_cost - g.average_cost) / NULLIF(b.average_cost, 0), 1)
+               AS reduction_percent
+      FROM grouped g
+      LEFT JOIN grouped b ON b.month = %(baseline)s AND b.dimension = g.dimension
+                         AND b.label = g.label
+     WHERE g.month >= date_trunc('month', %(from)s::date) OR g.month = %(baseline)s
+     ORDER BY g.dimension = 'all' DESC, g.dimension, g.label, g.month
+    """
+    return _fetch(sql, params)
+
+
+def cost_history(*, limit: int = 100) -> list[dict]:
+    """The latest cost price changes, newest first."""
+    return list(
+        CostPriceRecord.objects.select_related("stockrecord__product")
+        .order_by("-changed_at", "-pk")
+        .values(
+            "changed_at",
+            "cost_price",
+            "source",
+            "stockrecord__partner_sku",
+            "stockrecord__product__title",
+        )[:limit]
+    )

@@ -1,0 +1,198 @@
+"""Every figure of the reports against the hand-computed dataset in helpers.build_dataset."""
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from shop.reports import selectors
+
+pytestmark = pytest.mark.django_db
+
+MARCH = {"start": date(2026, 3, 1), "end": date(2026, 3, 31)}
+
+
+def test_online_share_by_month(dataset):
+    report = selectors.online_share_report(**MARCH, bucket="month")
+    by_code = {c["code"]: c for c in report.channels}
+    # Online: A1 150.00 + A2 204.17 + B1 20.83 + B2 20.83 (refunded orders were sales too).
+    assert (by_code["online"]["revenue"], by_code["online"]["units"]) == (D("395.83"), 5)
+    assert (by_code["boutique"]["revenue"], by_code["boutique"]["units"]) == (D("50.00"), 1)
+    assert (by_code["wholesale"]["revenue"], by_code["wholesale"]["units"]) == (D("475.00"), 10)
+    assert (by_code["event"]["revenue"], by_code["event"]["units"]) == (D("112.50"), 3)
+    assert by_code["marketplace"]["revenue"] == 0
+    assert report.total_revenue == D("1033.33") and report.total_units == 19
+    assert report.online_revenue_share == D("38.3")  # 395.83 / 1033.33
+    assert report.online_units_share == D("26.3")  # 5 / 19
+    assert report.target_share == D("30.00")
+    assert report.gap_to_target == D("-8.3")  # target reached: 8.3 points above
+    # Evergreen: A1 150.00, B2 20.83, strap 50.00, card sleeves 112.50.
+    assert report.sustainable_revenue == D("333.33") and report.sustainable_units == 7
+    assert report.other_revenue == D("700.00") and report.other_units == 12
+    assert report.projection == D("310.00")
+    assert report.vs_projection == D("7.5")  # (333.33 − 310) / 310
+    assert len(report.rows) == 1
+    row = report.rows[0]
+    assert row["bucket"] == date(2026, 3, 1)
+    assert row["by_channel"]["online"] == {"revenue": D("395.83"), "units": 5}
+    assert (row["online_revenue_share"], row["online_units_share"]) == (D("38.3"), D("26.3"))
+
+
+def test_online_share_by_day_and_week(dataset):
+    days = selectors.online_share_report(
+        start=date(2026, 3, 5), end=date(2026, 3, 11), bucket="day"
+    )
+    assert [r["bucket"].day for r in days.rows] == [5, 6, 7, 8, 9, 10, 11]
+    assert [r["online_revenue"] for r in days.rows] == [
+        D("150.00"), 0, 0, 0, 0, D("20.83"), 0
+    ]  # fmt: skip
+    assert days.rows[0]["online_revenue_share"] == D("100.0")
+    # 310.00 over March's 31 days = 10.00 a day.
+    assert days.projection == D("70.00")
+    weeks = selectors.online_share_report(**MARCH, bucket="week")
+    assert weeks.rows[0]["bucket"] == date(2026, 2, 23)  # Monday of the week of 1 March
+    assert sum(r["revenue"] for r in weeks.rows) == D("1033.33")
+
+
+def test_customer_profitability(dataset):
+    page = selectors.customer_profitability(**MARCH)
+    rows = {r["email"]: r for r in page.rows}
+    assert [r["email"] for r in page.rows] == [
+        "alice@example.com",
+        "carol@example.com",
+        "bob@example.com",
+    ]
+    alice = rows["alice@example.com"]
+    assert alice["customer_key"] == f"u:{dataset.pk}"
+    expected = {
+        "orders": 2,
+        "units": 3,
+        "gross_revenue": D("362.51"),
+        "discounts": D("8.34"),
+        "net_revenue": D("354.17"),
+        "cogs": D("161.20"),
+        "pers_revenue": D("25.00"),  # 2 × 15.00 ÷ 1.20
+        "pers_cost": D("10.00"),
+        "shipping_charged": D("7.92"),
+        "shipping_cost": D("11.15"),
+        "fees": D("7.48"),
+        "refunds": D("41.67"),
+        "margin": D("130.59"),  # 54.53 + 76.06
+        "margin_percent": D("40.8"),  # 130.59 / (354.17 + 7.92 − 41.67)
+        "average_order_value": D("181.05"),  # (354.17 + 7.92) / 2
+        "lifetime_margin": D("130.59"),  # A3 is after the range's end
+        "profit_rank": 1,
+        "credits_issued": None,
+        "credits_redeemed": None,
+    }
+    assert {k: alice[k] for k in expected} == expected
+    assert alice["first_order"].date() == date(2026, 3, 5)
+    bob = rows["bob@example.com"]
+    assert bob["customer_key"] == "e:bob@example.com"  # guest orders, any case, one customer
+    assert (bob["orders"], bob["net_revenue"], bob["refunds"]) == (2, D("41.66"), D("24.58"))
+    assert (bob["shipping_cost"], bob["fees"], bob["margin"]) == (D("7.90"), D("1.16"), D("-1.23"))
+    carol = rows["carol@example.com"]
+    assert (carol["orders"], carol["offline_units"], carol["offline_revenue"]) == (
+        0,
+        1,
+        D("50.00"),
+    )
+    assert carol["cogs"] == D("24.00")  # cost in effect on 15 March, from the history
+    assert carol["margin"] == D("26.00")
+    assert carol["lifetime_margin"] == D("52.47")  # C1 26.47 in February + 26.00
+    assert carol["first_order"].date() == date(2026, 2, 15)
+    assert page.totals["customers"] == 3
+    assert page.totals["margin"] == D("155.36")
+    assert page.count == 3
+
+
+def test_customer_table_sorts_and_searches(dataset):
+    page = selectors.customer_profitability(**MARCH, sort="refunds", descending=False)
+    assert [r["email"] for r in page.rows] == [
+        "carol@example.com",
+        "bob@example.com",
+        "alice@example.com",
+    ]
+    page = selectors.customer_profitability(**MARCH, search="BOB")
+    assert [r["email"] for r in page.rows] == ["bob@example.com"]
+    page = selectors.customer_profitability(**MARCH, sort="email; DROP TABLE x")
+    assert page.rows[0]["email"] == "alice@example.com"  # unknown sort falls back to margin
+    assert len(list(selectors.customer_profitability_rows(**MARCH))) == 3
+
+
+def test_whale_curve(dataset):
+    curve = selectors.whale_curve(**MARCH)
+    assert curve.customers == 3 and curve.total_margin == D("155.36")
+    assert curve.points == [
+        {"x": D("33.33"), "y": D("84.06")},  # alice 130.59 / 155.36
+        {"x": D("66.67"), "y": D("100.79")},  # + carol 26.00: the peak
+        {"x": D("100.00"), "y": D("100.00")},  # bob's −1.23 takes it back
+    ]
+    assert (curve.peak_customers, curve.peak_share) == (2, D("100.8"))
+    assert (curve.loss_customers, curve.loss_total) == (1, D("-1.23"))
+    assert curve.top_20_share == D("84.1")
+
+
+def test_customer_detail(dataset):
+    detail = selectors.customer_detail(customer_key="e:carol@example.com", **MARCH)
+    assert detail.figures["margin"] == D("26.00")
+    assert [o["number"] for o in detail.orders] == ["C1"]
+    assert [s["net_amount"] for s in detail.offline_sales] == [D("50.00")]
+    detail = selectors.customer_detail(customer_key=f"u:{dataset.pk}", **MARCH)
+    assert [o["number"] for o in detail.orders] == ["A3", "A2", "A1"]
+    assert [o["margin"] for o in detail.orders] == [D("11.05"), D("76.06"), D("54.53")]
+    assert selectors.customer_detail(customer_key="e:nobody@x.com", **MARCH).figures is None
+
+
+def test_lead_time(dataset):
+    rows = {r["kind"]: r for r in selectors.lead_time_by_month(**MARCH)}
+    assert set(rows) == {"all", "personalized", "not personalized"}
+    pers, plain, every = rows["personalized"], rows["not personalized"], rows["all"]
+    # A1 4.0 days, on time; A2 1.0 day, on time; B1 3.0 days, late; B2 refunded, never sent.
+    assert (pers["orders"], pers["median_days"], pers["p90_days"]) == (1, D("4.00"), D("4.00"))
+    assert (pers["on_time"], pers["due"], pers["on_time_share"]) == (1, 1, D("100.0"))
+    assert (plain["orders"], plain["shipped"]) == (3, 2)
+    assert (plain["median_days"], plain["p90_days"]) == (D("2.00"), D("2.80"))
+    assert (plain["on_time"], plain["due"], plain["on_time_share"]) == (1, 2, D("50.0"))
+    assert (every["median_days"], every["p90_days"]) == (D("3.00"), D("3.80"))
+    assert every["on_time_share"] == D("66.7")
+
+
+def test_production_cost(dataset):
+    rows = selectors.production_cost_by_month(**MARCH, baseline=date(2026, 2, 1))
+    found = {(r["dimension"], r["label"], r["month"]): r for r in rows}
+    feb, mar = date(2026, 2, 1), date(2026, 3, 1)
+    assert found[("all", "All products", feb)]["average_cost"] == D("30.75")
+    every = found[("all", "All products", mar)]
+    # 77.90 + 83.30 + 7.75 + 9.00 + 24.00 + 313.50 + 54.00 = 569.45 over 19 units
+    assert (every["units"], every["average_cost"]) == (19, D("29.97"))
+    assert every["reduction_percent"] == D("2.5")
+    evergreen = found[("line", "Evergreen", mar)]
+    assert (evergreen["units"], evergreen["average_cost"]) == (7, D("23.56"))
+    assert evergreen["reduction_percent"] == D("23.4")
+    other = found[("line", "Other lines", mar)]
+    # 83.30 + 7.75 + 313.50 over 12 units; nothing of the rest sold in February
+    assert (other["average_cost"], other["reduction_percent"]) == (D("33.71"), None)
+    bags = found[("category", "Bags", mar)]
+    assert (bags["units"], bags["average_cost"]) == (1, D("83.30"))
+
+
+def test_rfm_and_cohorts(dataset):
+    rfm = selectors.rfm_segments(**MARCH)
+    segments = {s["segment"]: s["customers"] for s in rfm["segments"]}
+    # Recency at 31 March: alice 11 days, bob 19, carol 44 → R 3, 2, 1; F 2, 2, 1.
+    assert segments == {"Needs attention": 1, "Lost": 2}
+    assert sum(c["customers"] for c in rfm["grid"]) == 3
+    rows = selectors.cohorts(start=date(2026, 2, 1), end=date(2026, 4, 30), months=3)
+    feb, mar = rows
+    assert (feb["cohort"], feb["customers"], feb["margin"]) == (date(2026, 2, 1), 1, D("26.47"))
+    assert feb["retention"] == [D("0.0"), D("0.0"), None]
+    assert (mar["customers"], mar["margin"]) == (2, D("140.41"))  # 130.59 − 1.23 + 11.05
+    assert mar["retention"] == [D("50.0"), None, None]  # alice came back in April
+    assert mar["margin_per_customer"] == D("70.21")  # 140.41 / 2, rounded half up
+
+
+def test_takeback_credits_are_empty_until_wired():
+    assert (
+        selectors.takeback_credits_by_customer(start=date(2026, 1, 1), end=date(2026, 1, 31)) == {}
+    )
