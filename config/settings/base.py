@@ -230,7 +230,6 @@ def _dashboard_staff_only(user, url_name=None, url_args=None, url_kwargs=None) -
     return user.is_active and user.is_staff
 
 
-
 def _reports_access(user, url_name=None, url_args=None, url_kwargs=None) -> bool:
     """Menu access for the business reports: staff with the reports permission."""
     return user.is_active and user.is_staff and user.has_perm("reports.view_business_reports")
