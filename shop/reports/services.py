@@ -402,9 +402,16 @@ def offline_sales_import(
 
 
 def sales_import_create(
-    *, content: bytes, file_name: str, skip_bad_rows: bool, user: Any = None
+    *,
+    content: bytes,
+    file_name: str,
+    skip_bad_rows: bool,
+    user: Any = None,
+    inline: bool | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> SalesImport:
-    """Record an upload; small files are imported at once, large ones by a worker."""
+    """Record an upload and import it: small files (or `inline=True`) at once, large ones by
+    a worker while the import page shows progress."""
     sales_import = SalesImport.objects.create(
         file_name=file_name[:255],
         sha256=hashlib.sha256(content).hexdigest(),
@@ -413,8 +420,10 @@ def sales_import_create(
         rows_total=count_data_rows(content),
         created_by=user if user is not None and user.is_authenticated else None,
     )
-    if len(content) > MAX_IMPORT_BYTES or sales_import.rows_total <= INLINE_ROW_LIMIT:
-        sales_import_run(sales_import_id=sales_import.pk, content=content)
+    if inline is None:
+        inline = len(content) > MAX_IMPORT_BYTES or sales_import.rows_total <= INLINE_ROW_LIMIT
+    if inline:
+        sales_import_run(sales_import_id=sales_import.pk, content=content, on_progress=on_progress)
         sales_import.refresh_from_db()
     else:
         from shop.reports.tasks import run_sales_import
@@ -423,7 +432,12 @@ def sales_import_create(
     return sales_import
 
 
-def sales_import_run(*, sales_import_id: int, content: bytes | None = None) -> SalesImport:
+def sales_import_run(
+    *,
+    sales_import_id: int,
+    content: bytes | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SalesImport:
     """Run one recorded import (idempotent: a finished import is not run again)."""
     sales_import = SalesImport.objects.get(pk=sales_import_id)
     if sales_import.status in (SalesImport.Status.DONE, SalesImport.Status.REJECTED):
@@ -434,6 +448,8 @@ def sales_import_run(*, sales_import_id: int, content: bytes | None = None) -> S
 
     def progress(done: int, total: int) -> None:
         SalesImport.objects.filter(pk=sales_import.pk).update(rows_processed=done, rows_total=total)
+        if on_progress:
+            on_progress(done, total)
 
     try:
         outcome = offline_sales_import(
