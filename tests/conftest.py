@@ -28,6 +28,16 @@ def _broker_queue_cleanup():
     client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (the test settings' cache is per process), so
+    cached pages, category URLs and the like never leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def demo_catalogue(db):
     """The demo catalogue from fixtures/catalogue.json, loaded the way `make run` loads it."""

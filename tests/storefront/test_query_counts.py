@@ -38,7 +38,10 @@ def _counts(client) -> dict[str, int]:
     return counts
 
 
-def test_queries_per_page_are_the_same_for_a_larger_catalogue(client, demo_personalization):
+def test_queries_per_page_are_the_same_for_a_larger_catalogue(
+    client, demo_personalization, settings
+):
+    settings.PAGE_CACHE_SECONDS = 0  # pages as rendered (cached ones: test_page_cache)
     small = _counts(client)
     base = json.loads((ROOT / "fixtures" / "catalogue.json").read_text())
     catalogue_load(data=generate_catalogue(base, products=60))

@@ -1,0 +1,193 @@
+"""Whole-page cache for anonymous shoppers: home, listings, search, product and content pages.
+
+A page is rendered once per catalogue version and then served from the cache (Redis in
+production) to every anonymous visitor, without touching the database. What differs per visitor
+is filled in on the way out: the CSRF token of the page's forms, and the header's basket count
+for a visitor with a basket (one query, see shop.basket.selectors). Signed-in visitors and
+requests with flash messages waiting are never served from the cache, and never fill it.
+
+Invalidation: any save or delete of what a page shows (product, stock record, image, category,
+attribute value, option, recommendation, personalization offer; see shop.storefront.signals)
+changes the catalogue version, at once and again when the transaction commits, so a page
+rendered from data that was about to change is stored under a version nobody reads any more.
+Pages also expire after PAGE_CACHE_SECONDS, and the key carries today's dispatch date (product
+pages promise one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+
+from shop.common.workdays import dispatch_date
+
+# Views (resolver view names) whose anonymous GET responses are cached.
+CACHED_VIEWS = frozenset(
+    {
+        "storefront:home",
+        "storefront:page",
+        "catalogue:index",
+        "catalogue:category",
+        "catalogue:detail",
+        "search:search",
+    }
+)
+DEFAULT_SECONDS = 600
+VERSION_KEY = "mv:page:version"
+CSRF_PLACEHOLDER = "__MV_CSRF_TOKEN__"
+_CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{32,64}(")')
+_BASKET_REGION = re.compile(r"<!--mv:basket-->.*?<!--/mv:basket-->", re.S)
+MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage
+SESSION_MESSAGES_KEY = "_messages"  # and its SessionStorage
+
+
+def page_cache_seconds() -> int:
+    return getattr(settings, "PAGE_CACHE_SECONDS", DEFAULT_SECONDS)
+
+
+# --- the catalogue version -----------------------------------------------------------------
+
+
+def catalogue_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, str(time.time_ns()), timeout=None)
+        version = cache.get(VERSION_KEY)
+    return str(version)
+
+
+def catalogue_version_bump() -> None:
+    """Every cached page is stale from now on."""
+    cache.set(VERSION_KEY, str(time.time_ns()), timeout=None)
+
+
+def catalogue_changed() -> None:
+    """Something a cached page shows has changed: bump the version now (this transaction's own
+    later reads) and once more after commit (pages other requests rendered meanwhile from the
+    data as it was). One commit callback per transaction, however many rows change."""
+    catalogue_version_bump()
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(
+        entry[1] is catalogue_version_bump for entry in connection.run_on_commit
+    ):
+        return
+    transaction.on_commit(catalogue_version_bump)
+
+
+# --- who may be served a cached page -------------------------------------------------------
+
+
+def visitor_is_cacheable(request: HttpRequest) -> bool:
+    """An anonymous GET with no flash message waiting (a cached page would not show it)."""
+    if request.method != "GET" or request.COOKIES.get(MESSAGES_COOKIE):
+        return False
+    if request.user.is_authenticated:
+        return False
+    if request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+        return not request.session.get(SESSION_MESSAGES_KEY)
+    return True
+
+
+def page_key(request: HttpRequest, *, version: str) -> str:
+    where = f"{request.get_host()}{request.get_full_path()}"
+    digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
+    return f"mv:page:{version}:{dispatch_date().isoformat()}:{digest}"
+
+
+# --- storing and serving -------------------------------------------------------------------
+
+
+def mini_basket_html(num: int) -> str:
+    html = render_to_string("shop/partials/mini_basket.html", {"num": num})
+    return f"<!--mv:basket-->{html}<!--/mv:basket-->"
+
+
+def page_entry(response: HttpResponse) -> dict | None:
+    """What is stored of a rendered page: its HTML with the visitor's CSRF token and basket
+    count taken out. None for a response that must not be cached."""
+    if response.status_code != 200 or response.streaming:
+        return None
+    content_type = response.get("Content-Type", "")
+    if not content_type.startswith("text/html") or response.has_header("Cache-Control"):
+        return None
+    content = response.content.decode(response.charset or "utf-8")
+    content = _CSRF_INPUT.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", content)
+    content = _BASKET_REGION.sub(lambda _: mini_basket_html(0), content, count=1)
+    digest = hashlib.blake2b(content.encode(), digest_size=8).hexdigest()
+    return {"content": content, "content_type": content_type, "digest": digest}
+
+
+def page_etag(request: HttpRequest, entry: dict, basket_count: int) -> str:
+    # The CSRF cookie is part of it: a page kept by the browser carries a token for that cookie.
+    csrf = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
+    salt = hashlib.blake2b(csrf.encode(), digest_size=4).hexdigest()
+    return f'"{entry["digest"]}-{basket_count}-{salt}"'
+
+
+def page_response(request: HttpRequest, entry: dict, *, basket_count: int) -> HttpResponse:
+    etag = page_etag(request, entry, basket_count)
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponseNotModified()
+    else:
+        content = entry["content"]
+        if basket_count:
+            content = _BASKET_REGION.sub(lambda _: mini_basket_html(basket_count), content, 1)
+        if CSRF_PLACEHOLDER in content:
+            content = content.replace(CSRF_PLACEHOLDER, get_token(request))
+        response = HttpResponse(content, content_type=entry["content_type"])
+    response["ETag"] = etag
+    # Private: the basket count and CSRF token are the visitor's; revalidate with the ETag.
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+class PageCacheMiddleware:
+    """Serves and fills the page cache. Sits after the session, auth, CSRF and basket
+    middleware (it reads their request attributes; their responses go out through them)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        key = getattr(request, "_page_cache_key", None)
+        if key is not None:
+            entry = page_entry(response)
+            if entry is not None:
+                cache.set(key, entry, timeout=page_cache_seconds())
+                if not request._page_cache_basket:  # the page as served is the stored one
+                    response["ETag"] = page_etag(request, entry, basket_count=0)
+                response["Cache-Control"] = "private, no-cache"
+                response["X-Page-Cache"] = "miss"
+        return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        if page_cache_seconds() <= 0:
+            return None
+        match = request.resolver_match
+        if match is None or match.view_name not in CACHED_VIEWS:
+            return None
+        if not visitor_is_cacheable(request):
+            return None
+        from shop.basket.selectors import cookie_basket_id, open_basket_item_count
+
+        key = page_key(request, version=catalogue_version())
+        entry = cache.get(key)
+        basket_id = cookie_basket_id(request)
+        if entry is None:  # rendered as usual, then stored (see __call__)
+            request._page_cache_key = key
+            request._page_cache_basket = basket_id is not None
+            return None
+        basket_count = open_basket_item_count(basket_id=basket_id)
+        response = page_response(request, entry, basket_count=basket_count)
+        response["X-Page-Cache"] = "hit"
+        return response

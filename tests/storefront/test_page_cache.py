@@ -1,0 +1,177 @@
+"""Anonymous pages come from the cache, and never show a price, stock level or title that has
+since changed (shop.storefront.page_cache)."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from shop.catalogue.models import Category, Product
+from shop.partner.models import StockRecord
+from shop.storefront import page_cache
+
+pytestmark = pytest.mark.django_db
+
+
+def _standalone() -> Product:
+    return (
+        Product.objects.browsable()
+        .filter(structure=Product.STANDALONE, stockrecords__num_in_stock__gt=2)
+        .order_by("pk")
+        .first()
+    )
+
+
+def _get(client, path, **extra):
+    response = client.get(path, **extra)
+    assert response.status_code == 200, path
+    return response
+
+
+def _price_text(amount: Decimal) -> str:
+    return f"£{amount:,.2f}"
+
+
+@pytest.mark.parametrize("page", ["home", "catalogue", "category", "search", "product"])
+def test_second_anonymous_visit_is_served_from_the_cache_without_sql(client, demo_catalogue, page):
+    product = _standalone()
+    path = {
+        "home": "/",
+        "catalogue": "/catalogue/",
+        "category": product.get_categories().first().get_absolute_url(),
+        "search": "/search/?q=wallet",
+        "product": product.get_absolute_url(),
+    }[page]
+    first = _get(client, path)
+    assert first["X-Page-Cache"] == "miss"
+    with CaptureQueriesContext(connection) as queries:
+        second = _get(Client(), path)
+    assert second["X-Page-Cache"] == "hit"
+    assert len(queries) == 0, [q["sql"] for q in queries]
+    assert second["Cache-Control"] == "private, no-cache"
+    strip = page_cache._CSRF_INPUT
+    assert strip.sub("", second.content.decode()) == strip.sub("", first.content.decode())
+
+
+def test_a_price_change_shows_at_once_on_product_listing_and_search_pages(
+    client, demo_catalogue, django_capture_on_commit_callbacks
+):
+    product = _standalone()
+    record = StockRecord.objects.get(product=product)
+    pages = [
+        product.get_absolute_url(),
+        product.get_categories().first().get_absolute_url() + "?sort_by=price-desc",
+        f"/search/?q={product.upc}",
+    ]
+    for path in pages:
+        _get(client, path)
+        assert _price_text(record.price) in _get(client, path).content.decode()
+
+    new_price = Decimal("1234.56")  # dearer than anything: first when sorted by price
+    with django_capture_on_commit_callbacks(execute=True):
+        record.price = new_price
+        record.save()
+    for path in pages:
+        html = _get(Client(), path).content.decode()
+        assert _price_text(new_price) in html, path
+        assert _price_text(StockRecord.objects.get(pk=record.pk).price) in html
+
+
+def test_a_change_inside_a_transaction_is_seen_before_and_after_commit(client, demo_catalogue):
+    product = _standalone()
+    path = product.get_absolute_url()
+    _get(client, path)
+    before = page_cache.catalogue_version()
+    product.title = "The Renamed Wallet"
+    product.save()  # the test's transaction is still open
+    during = page_cache.catalogue_version()
+    assert during != before
+    assert "The Renamed Wallet" in _get(client, path).content.decode()
+    # Many rows change in one transaction: one bump waits for the commit.
+    product.save()
+    StockRecord.objects.get(product=product).save()
+    pending = [
+        entry[1]
+        for entry in connection.run_on_commit
+        if entry[1] is page_cache.catalogue_version_bump
+    ]
+    assert len(pending) == 1
+    pending[0]()  # the commit
+    assert page_cache.catalogue_version() not in (before, during)
+
+
+def test_selling_out_shows_on_the_cached_product_page(client, demo_catalogue):
+    product = _standalone()
+    path = product.get_absolute_url()
+    assert "Add to basket" in _get(client, path).content.decode()
+    record = StockRecord.objects.get(product=product)
+    record.num_allocated = record.num_in_stock
+    record.save(update_fields=["num_allocated"])  # as Oscar's allocation does
+    assert "Add to basket" not in _get(client, path).content.decode()
+
+
+def test_a_new_category_name_shows_in_every_menu(client, demo_catalogue):
+    _get(client, "/")
+    category = Category.objects.filter(depth=1).order_by("path").first()
+    category.name = "Satchels and Such"
+    category.save()
+    assert "Satchels and Such" in _get(client, "/").content.decode()
+
+
+def test_the_cached_page_form_works_for_another_visitor(demo_catalogue):
+    product = _standalone()
+    path = product.get_absolute_url()
+    _get(Client(), path)
+    visitor = Client(enforce_csrf_checks=True)
+    page = _get(visitor, path)
+    assert page["X-Page-Cache"] == "hit"
+    token = page_cache._CSRF_INPUT.search(page.content.decode())
+    assert token and page_cache.CSRF_PLACEHOLDER not in page.content.decode()
+    form_token = page.content.decode()[token.end(1) : token.start(2)]
+    response = visitor.post(
+        f"/basket/add/{product.pk}/", {"quantity": 1, "csrfmiddlewaretoken": form_token}
+    )
+    assert response.status_code == 302
+
+
+def test_a_visitor_with_a_basket_sees_their_count_for_one_query(client, demo_catalogue):
+    product = _standalone()
+    _get(Client(), "/")  # cached by someone else
+    client.post(f"/basket/add/{product.pk}/", {"quantity": 2})
+    first = _get(client, "/")  # shows the "added to your basket" message: not from the cache
+    assert "X-Page-Cache" not in first
+    with CaptureQueriesContext(connection) as queries:
+        page = _get(client, "/")
+    assert page["X-Page-Cache"] == "hit"
+    assert len(queries) == 1
+    assert "Basket, 2 items" in page.content.decode()
+    assert "Basket, 0 items" in _get(Client(), "/").content.decode()
+
+
+def test_signed_in_customers_are_never_served_nor_fill_the_cache(client, demo_catalogue):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("ann", "ann@example.com", "pw-ann-123")
+    client.force_login(user)
+    for _ in range(2):
+        response = _get(client, "/")
+        assert "X-Page-Cache" not in response
+        assert "Sign out" in response.content.decode()
+    assert "Sign out" not in _get(Client(), "/").content.decode()
+
+
+def test_unchanged_page_is_revalidated_with_its_etag(client, demo_catalogue):
+    _get(client, "/")
+    page = _get(client, "/")
+    response = client.get("/", HTTP_IF_NONE_MATCH=page["ETag"])
+    assert response.status_code == 304
+    Product.objects.browsable().first().save()
+    assert client.get("/", HTTP_IF_NONE_MATCH=page["ETag"]).status_code == 200
+
+
+def test_no_cache_when_disabled(client, demo_catalogue, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    _get(client, "/")
+    assert "X-Page-Cache" not in _get(client, "/")
