@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "shop.workshop",
     "shop.payments",
     "shop.reports",
+    "shop.credit",
+    "shop.takeback",
 ]
 
 SITE_ID = 1
@@ -207,6 +209,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shop.workshop.tasks.flag_overdue_workshop_jobs",
         "schedule": crontab(hour=7, minute=30),
     },
+    "takeback-reminders-and-expiry": {
+        "task": "shop.takeback.tasks.takeback_sweep",
+        "schedule": env.float("TAKEBACK_SWEEP_SECONDS", default=3600.0),
+    },
 }
 # Orders whose payment has not succeeded after this long are cancelled (daily job).
 ORDER_UNPAID_CANCEL_HOURS = env.int("ORDER_UNPAID_CANCEL_HOURS", default=24)
@@ -282,6 +288,32 @@ OSCAR_DASHBOARD_NAVIGATION = [
         ],
     },
     {
+        "label": "Take-back",
+        "icon": "fas fa-recycle",
+        "children": [
+            {
+                "label": "Queue",
+                "url_name": "takeback-dashboard:queue",
+                "access_fn": _dashboard_staff_only,
+            },
+            {
+                "label": "Receive parcels",
+                "url_name": "takeback-dashboard:receive",
+                "access_fn": _dashboard_staff_only,
+            },
+            {
+                "label": "Credit rules and limits",
+                "url_name": "takeback-dashboard:rules",
+                "access_fn": _dashboard_staff_only,
+            },
+            {
+                "label": "Take-back report",
+                "url_name": "takeback-dashboard:report",
+                "access_fn": _dashboard_staff_only,
+            },
+        ],
+    },
+    {
         "label": "Personalization",
         "icon": "fas fa-pen-nib",
         "children": [
@@ -294,6 +326,18 @@ OSCAR_DASHBOARD_NAVIGATION = [
     },
 ]
 
+
+# --- Take-back scheme (shop.takeback) ---
+# Defaults for the time limits staff can change on the rules screen (TakeBackPolicy).
+TAKEBACK_REMINDER_DAYS = env.int("TAKEBACK_REMINDER_DAYS", default=14)
+TAKEBACK_EXPIRY_DAYS = env.int("TAKEBACK_EXPIRY_DAYS", default=30)
+TAKEBACK_OFFER_DAYS = env.int("TAKEBACK_OFFER_DAYS", default=14)
+# Customer and grading photos: outside MEDIA_ROOT, served only to their owner and staff.
+TAKEBACK_PRIVATE_ROOT = env.path("TAKEBACK_PRIVATE_ROOT", default=str(VAR_DIR / "private"))
+TAKEBACK_PHOTO_MAX_BYTES = env.int("TAKEBACK_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)
+TAKEBACK_PHOTOS_MAX = 6
+# Leather in a product without its own weight (kg), for the landfill report.
+TAKEBACK_DEFAULT_LEATHER_KG = env.str("TAKEBACK_DEFAULT_LEATHER_KG", default="0.250")
 
 # --- Dispatch promises (shop.common.workdays) ---
 DISPATCH_CUTOFF = env("DISPATCH_CUTOFF", default="14:00")  # orders in by then start today

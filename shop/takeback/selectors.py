@@ -1,0 +1,329 @@
+"""Reads for the take-back scheme: rules and estimates, the customer's and staff's lists,
+the timeline, and the report queries (the database aggregates)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    Count,
+    DecimalField,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from shop.credit.models import CreditEntry
+from shop.takeback.models import (
+    CONDITION_GRADES,
+    CreditRule,
+    ProductWeight,
+    TakeBack,
+    TakeBackEvent,
+    TakeBackPolicy,
+)
+
+ZERO = Decimal("0.00")
+
+
+def takeback_policy() -> TakeBackPolicy:
+    """The scheme's time limits (the row is made from settings the first time)."""
+    policy, _ = TakeBackPolicy.objects.get_or_create(
+        pk=1,
+        defaults={
+            "reminder_days": settings.TAKEBACK_REMINDER_DAYS,
+            "expiry_days": settings.TAKEBACK_EXPIRY_DAYS,
+            "offer_days": settings.TAKEBACK_OFFER_DAYS,
+        },
+    )
+    return policy
+
+
+def credit_rule_for(*, product: Any, grade: str) -> CreditRule | None:
+    """The most specific rule for the product and grade: the product's (or its parent's),
+    then its product class's, then the default."""
+    q = Q(product__isnull=True, product_class__isnull=True)
+    ranks = {}
+    if product is not None:
+        ids = [product.pk] + ([product.parent_id] if product.parent_id else [])
+        q |= Q(product_id__in=ids)
+        product_class = product.get_product_class()
+        if product_class is not None:
+            q |= Q(product_class=product_class)
+        ranks = {pid: i for i, pid in enumerate(ids)}
+    rules = list(CreditRule.objects.filter(q, grade=grade))
+
+    def rank(rule: CreditRule) -> tuple[int, int]:
+        if rule.product_id:
+            return (0, ranks.get(rule.product_id, 9))
+        if rule.product_class_id:
+            return (1, 0)
+        return (2, 0)
+
+    return min(rules, key=rank) if rules else None
+
+
+def takeback_estimate(*, product: Any, condition: str) -> tuple[Decimal, Decimal]:
+    """The credit range a customer can expect for the product in the described condition:
+    from the lowest grade the condition suggests (its rule's minimum) to the best (maximum)."""
+    best, worst = CONDITION_GRADES[condition]
+    high_rule = credit_rule_for(product=product, grade=best)
+    low_rule = credit_rule_for(product=product, grade=worst)
+    low = low_rule.min_amount if low_rule else ZERO
+    high = high_rule.max_amount if high_rule else ZERO
+    return min(low, high), max(low, high)
+
+
+def leather_weight(*, product: Any) -> Decimal:
+    if product is not None:
+        ids = [product.pk] + ([product.parent_id] if product.parent_id else [])
+        weights = dict(
+            ProductWeight.objects.filter(product_id__in=ids).values_list("product_id", "leather_kg")
+        )
+        for pid in ids:
+            if pid in weights:
+                return weights[pid]
+    return Decimal(settings.TAKEBACK_DEFAULT_LEATHER_KG)
+
+
+# --- Customers ---
+
+
+def customer_takebacks(*, customer: Any) -> QuerySet[TakeBack]:
+    return TakeBack.objects.filter(customer=customer).select_related("line__order")
+
+
+def customer_takeback_get(*, customer: Any, pk: int) -> TakeBack | None:
+    """The customer's own take-back, or None (someone else's is as good as missing)."""
+    if not getattr(customer, "is_authenticated", False):
+        return None
+    return customer_takebacks(customer=customer).filter(pk=pk).first()
+
+
+def customer_returnable_lines(*, customer: Any) -> list[Any]:
+    """The customer's order lines with units not yet registered, newest order first; each
+    line carries `units_left`."""
+    from shop.order.models import Line
+    from shop.takeback.services import ELIGIBLE_ORDER_STATUSES
+
+    lines = (
+        Line.objects.filter(order__user=customer, order__status__in=ELIGIBLE_ORDER_STATUSES)
+        .annotate(
+            registered=Count("takebacks", filter=~Q(takebacks__status=TakeBack.Status.EXPIRED))
+        )
+        .select_related("order", "product", "product__parent")
+        .order_by("-order__date_placed", "pk")
+    )
+    result = []
+    for line in lines:
+        line.units_left = line.quantity - line.registered
+        if line.units_left > 0:
+            result.append(line)
+    return result
+
+
+@dataclass
+class TimelineStep:
+    status: str
+    label: str
+    state: str  # "done", "current", "todo"
+    at: datetime | None = None
+
+
+def takeback_timeline(*, takeback: TakeBack) -> list[TimelineStep]:
+    """The customer's timeline: registered → label issued → in transit → received → graded
+    → credit issued → closed, with when each step happened; a rejected or expired take-back
+    ends at that step."""
+    reached: dict[str, datetime] = {}
+    for event in takeback.events.all():
+        reached.setdefault(event.status, event.created_at)
+    order = list(TakeBack.TIMELINE)
+    status = takeback.status
+    ended = status in (TakeBack.Status.REJECTED, TakeBack.Status.EXPIRED)
+    # Offers and approvals belong to the "graded" step of the customer's timeline.
+    if status in (TakeBack.Status.OFFERED, TakeBack.Status.APPROVED):
+        status = TakeBack.Status.GRADED
+    if ended:
+        current = max((i for i, step in enumerate(order) if step in reached), default=0)
+    else:
+        current = order.index(status)
+    steps = []
+    for i, step in enumerate(order):
+        if i < current or (i == current and (ended or status == TakeBack.Status.CLOSED)):
+            state = "done"
+        elif i == current:
+            state = "current"
+        elif ended:
+            break
+        else:
+            state = "todo"
+        steps.append(TimelineStep(step, TakeBack.Status(step).label, state, reached.get(step)))
+    if ended:
+        label, at = takeback.get_status_display(), reached.get(takeback.status)
+        steps.append(TimelineStep(takeback.status, label, "ended", at))
+    return steps
+
+
+# --- Staff ---
+
+
+def staff_queue(
+    *,
+    status: str = "",
+    age_days: int | None = None,
+    product: str = "",
+    condition: str = "",
+    q: str = "",
+) -> QuerySet[TakeBack]:
+    """The dashboard queue, oldest first, with the filters staff use. `q` searches the
+    customer (name, email), the tracking number and the reference."""
+    qs = TakeBack.objects.select_related("customer")
+    if status == "open":
+        qs = qs.exclude(status__in=TakeBack.FINAL)
+    elif status:
+        qs = qs.filter(status=status)
+    if age_days:
+        qs = qs.filter(created_at__lte=timezone.now() - timedelta(days=age_days))
+    if product:
+        qs = qs.filter(product_title__icontains=product)
+    if condition:
+        qs = qs.filter(condition=condition)
+    if q:
+        term = q.strip()
+        compact = "".join(term.upper().split())
+        qs = qs.filter(
+            Q(tracking_number=compact)
+            | Q(reference__iexact=term)
+            | Q(customer__email__icontains=term)
+            | Q(customer__first_name__icontains=term)
+            | Q(customer__last_name__icontains=term)
+        )
+    return qs.order_by("created_at", "pk")
+
+
+def takeback_audit_log(*, takeback: TakeBack) -> QuerySet[TakeBackEvent]:
+    return takeback.events.select_related("actor").order_by("created_at", "pk")
+
+
+# --- Reports (the database aggregates) ---
+
+
+def _range(start: date, end: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return (
+        timezone.make_aware(datetime.combine(start, time.min), tz),
+        timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
+    )
+
+
+def takebacks_per_month(*, start: date, end: date) -> QuerySet:
+    """Take-backs registered per month (store time zone) and current status."""
+    since, until = _range(start, end)
+    return (
+        TakeBack.objects.filter(created_at__gte=since, created_at__lt=until)
+        .annotate(month=TruncMonth("created_at"))
+        .values("month", "status")
+        .annotate(count=Count("pk"))
+        .order_by("month", "status")
+    )
+
+
+def takeback_credit_totals(*, start: date, end: date) -> dict[str, Decimal]:
+    """Credit issued by take-backs and credit redeemed at checkout (net of restorations) in
+    the range, and the redemption rate (redeemed / issued)."""
+    since, until = _range(start, end)
+    sums = CreditEntry.objects.filter(created_at__gte=since, created_at__lt=until).aggregate(
+        issued=Coalesce(
+            Sum("amount", filter=Q(kind=CreditEntry.Kind.ISSUED)),
+            Value(ZERO),
+            output_field=DecimalField(),
+        ),
+        spent=Coalesce(
+            Sum("amount", filter=Q(kind__in=(CreditEntry.Kind.SPENT, CreditEntry.Kind.RESTORED))),
+            Value(ZERO),
+            output_field=DecimalField(),
+        ),
+    )
+    issued, redeemed = sums["issued"], -sums["spent"]
+    rate = (redeemed / issued * 100).quantize(Decimal("0.1")) if issued else None
+    return {"issued": issued, "redeemed": redeemed, "redemption_rate": rate}
+
+
+def takeback_routes_share(*, start: date, end: date) -> QuerySet:
+    """Graded take-backs per end-of-life route (resell / repair and return / recycle)."""
+    since, until = _range(start, end)
+    return (
+        TakeBack.objects.filter(graded_at__gte=since, graded_at__lt=until)
+        .exclude(route="")
+        .values("route")
+        .annotate(count=Count("pk"), leather_kg=Sum("leather_kg"))
+        .order_by("route")
+    )
+
+
+def takeback_landfill_kg(*, start: date, end: date) -> Decimal:
+    """Leather kept out of landfill: the weight of items received and graded in the range
+    (every route keeps it out: resold, repaired or recycled with a partner)."""
+    since, until = _range(start, end)
+    total = TakeBack.objects.filter(graded_at__gte=since, graded_at__lt=until).aggregate(
+        kg=Sum("leather_kg")
+    )["kg"]
+    return total or Decimal("0.000")
+
+
+def takeback_credits_per_customer(*, start: date, end: date) -> QuerySet:
+    """Store credit per customer in [start, end] (store time zone): `issued` by take-backs
+    (and goodwill), `redeemed` at checkout net of credit given back for orders not placed.
+    Rows: user_id, email, issued, redeemed (both positive Decimals). For customer
+    profitability, credit is a cost of the customer."""
+    since, until = _range(start, end)
+    return (
+        CreditEntry.objects.filter(created_at__gte=since, created_at__lt=until)
+        .values(user_id=F("account__user_id"), email=F("account__user__email"))
+        .annotate(
+            issued=Coalesce(
+                Sum("amount", filter=Q(kind=CreditEntry.Kind.ISSUED)),
+                Value(ZERO),
+                output_field=DecimalField(),
+            ),
+            redeemed=Coalesce(
+                -Sum(
+                    "amount",
+                    filter=Q(kind__in=(CreditEntry.Kind.SPENT, CreditEntry.Kind.RESTORED)),
+                ),
+                Value(ZERO),
+                output_field=DecimalField(),
+            ),
+        )
+        .order_by("user_id")
+    )
+
+
+def estimates_by_condition(*, product: Any) -> list[tuple[str, str, Decimal, Decimal]]:
+    """(condition, label, low, high) for each condition, for the registration page."""
+    from shop.takeback.models import Condition
+
+    rows = []
+    for value, label in Condition.choices:
+        low, high = takeback_estimate(product=product, condition=value)
+        rows.append((value, label.split(":")[0], low, high))
+    return rows
+
+
+def takebacks_per_month_table(*, start: date, end: date) -> list[dict]:
+    """takebacks_per_month pivoted for display: one row per month, a count per status."""
+    rows: dict[Any, dict] = {}
+    for row in takebacks_per_month(start=start, end=end):
+        month = timezone.localtime(row["month"]).date() if row["month"] else None
+        entry = rows.setdefault(month, {"month": month, "total": 0, "by_status": {}})
+        entry["by_status"][row["status"]] = row["count"]
+        entry["total"] += row["count"]
+    return [rows[m] for m in sorted(rows)]

@@ -1,0 +1,668 @@
+"""Writes for the take-back scheme. Each function validates, runs in one transaction with
+the take-back row locked, moves the state machine (which refuses illegal moves), records a
+TakeBackEvent (who, what, when) and enqueues its side effects through the outbox."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from shop.common.outbox import outbox_enqueue
+from shop.credit.services import credit_issue
+from shop.order import pipeline
+from shop.order.models import Line
+from shop.takeback.models import (
+    Condition,
+    CreditRule,
+    Grade,
+    Route,
+    TakeBack,
+    TakeBackEvent,
+    TakeBackPhoto,
+    TakeBackPolicy,
+    TakeBackTransitionError,
+    tracking_number_new,
+)
+from shop.takeback.photos import photo_check
+from shop.takeback.selectors import (
+    credit_rule_for,
+    leather_weight,
+    takeback_estimate,
+    takeback_policy,
+)
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "RegistrationItem",
+    "TakeBackRefused",
+    "TakeBackTransitionError",
+    "credit_rule_save",
+    "takeback_approve",
+    "takeback_close",
+    "takeback_credit_issue",
+    "takeback_email_send",
+    "takeback_grade",
+    "takeback_mark_shipped",
+    "takeback_offer_answer",
+    "takeback_photos_add",
+    "takeback_policy_update",
+    "takeback_receive",
+    "takeback_register",
+    "takeback_reject",
+    "takeback_sweep",
+]
+
+# Orders whose goods the customer holds and paid for: their lines can be taken back.
+ELIGIBLE_ORDER_STATUSES = (
+    pipeline.PAID,
+    pipeline.IN_WORKSHOP,
+    pipeline.READY_TO_SHIP,
+    pipeline.SHIPPED,
+    pipeline.DELIVERED,
+)
+TASKS = "shop.takeback.tasks"
+
+
+class TakeBackRefused(ValueError):
+    """A request the scheme's rules refuse; the message is for the customer or staff."""
+
+
+@dataclass
+class RegistrationItem:
+    """One unit to take back: an order line, or a product bought in a boutique or as a gift."""
+
+    condition: str
+    line: Line | None = None
+    product: Any = None
+    source: str = TakeBack.Source.ONLINE
+    purchase_year: int | None = None
+    notes: str = ""
+    photos: list[UploadedFile] = field(default_factory=list)
+
+
+def _actor(user: Any) -> Any:
+    return user if getattr(user, "pk", None) else None
+
+
+def _event(
+    takeback: TakeBack, kind: str, *, actor: Any = None, from_status: str = "", note: str = ""
+) -> TakeBackEvent:
+    return TakeBackEvent.objects.create(
+        takeback=takeback,
+        kind=kind,
+        from_status=from_status,
+        status=takeback.status,
+        actor=_actor(actor),
+        note=note.strip(),
+    )
+
+
+def _locked(takeback: TakeBack | int) -> TakeBack:
+    pk = takeback if isinstance(takeback, int) else takeback.pk
+    return TakeBack.objects.select_for_update().get(pk=pk)
+
+
+def _move(takeback: TakeBack, status: str, kind: str, *, actor: Any, note: str = "", fields=()):
+    old = takeback.transition_to(status)
+    takeback.save(update_fields=["status", "updated_at", *fields])
+    return _event(takeback, kind, actor=actor, from_status=old, note=note)
+
+
+def _enqueue(task: str, takeback: TakeBack, *extra: Any) -> None:
+    outbox_enqueue(
+        task=f"{TASKS}.{task}", args=[takeback.pk, *extra], subject=f"takeback:{takeback.pk}"
+    )
+
+
+# --- Customers ---
+
+
+def takeback_register(
+    *, customer: Any, items: list[RegistrationItem], terms_accepted: bool
+) -> list[TakeBack]:
+    """Register one take-back per item, all or none. Online purchases take the next unit of
+    the order line not yet taken back; a line whose units are all registered is refused.
+    The label is issued and emailed by a task after commit."""
+    if not terms_accepted:
+        raise TakeBackRefused("Please accept the take-back terms to continue.")
+    if not items:
+        raise TakeBackRefused("Please choose at least one item to send back.")
+    now = timezone.now()
+    created: list[TakeBack] = []
+    with transaction.atomic():
+        for item in items:
+            if item.condition not in Condition.values:
+                raise TakeBackRefused("Please describe the item's condition.")
+            checked = [photo_check(photo) for photo in item.photos]
+            if len(checked) > settings.TAKEBACK_PHOTOS_MAX:
+                raise TakeBackRefused(
+                    f"Please send at most {settings.TAKEBACK_PHOTOS_MAX} photos per item."
+                )
+            takeback = _register_one(customer=customer, item=item, now=now)
+            for photo, (ext, content_type) in zip(item.photos, checked, strict=True):
+                _photo_save(takeback, photo, ext, content_type, kind="customer", user=customer)
+            _event(takeback, TakeBackEvent.Kind.REGISTERED, actor=customer)
+            _enqueue("issue_label", takeback)
+            created.append(takeback)
+    return created
+
+
+def _register_one(*, customer: Any, item: RegistrationItem, now: datetime) -> TakeBack:
+    line, unit = None, None
+    if item.line is not None:
+        line = (
+            Line.objects.select_for_update(of=("self",))
+            .select_related("order", "product")
+            .filter(pk=item.line.pk, order__user=customer)
+            .first()
+        )
+        if line is None:
+            raise TakeBackRefused("We could not find that item in your orders.")
+        if line.order.status not in ELIGIBLE_ORDER_STATUSES:
+            raise TakeBackRefused(
+                f"Order {line.order.number} is {line.order.status.lower()}: its items cannot "
+                "be taken back."
+            )
+        used = set(
+            line.takebacks.exclude(status=TakeBack.Status.EXPIRED).values_list("unit", flat=True)
+        )
+        free = [n for n in range(1, line.quantity + 1) if n not in used]
+        if not free:
+            what = "it" if line.quantity == 1 else f"all {line.quantity}"
+            raise TakeBackRefused(
+                f"“{line.title}” from order {line.order.number} is already registered for "
+                f"take-back ({what}); each item can be taken back once."
+            )
+        unit = free[0]
+        product, title, source = line.product, line.title, TakeBack.Source.ONLINE
+        year = line.order.date_placed.year
+    else:
+        product = item.product
+        if product is None:
+            raise TakeBackRefused("Please choose the product you are sending back.")
+        if item.source not in (TakeBack.Source.BOUTIQUE, TakeBack.Source.GIFT):
+            raise TakeBackRefused("Please say where the item came from.")
+        year = item.purchase_year
+        if year is not None and not (1962 <= year <= now.year):
+            raise TakeBackRefused(f"Please give a purchase year between 1962 and {now.year}.")
+        title, source = product.get_title(), item.source
+    low, high = takeback_estimate(product=product, condition=item.condition)
+    try:
+        with transaction.atomic():
+            return TakeBack.objects.create(
+                customer=customer,
+                source=source,
+                line=line,
+                unit=unit,
+                product=product,
+                product_title=title[:255],
+                purchase_year=year,
+                condition=item.condition,
+                condition_notes=item.notes.strip()[:2000],
+                estimate_low=low,
+                estimate_high=high,
+                leather_kg=leather_weight(product=product),
+                terms_accepted_at=now,
+            )
+    except IntegrityError as exc:  # a concurrent registration took the unit
+        raise TakeBackRefused(
+            f"“{title}” is already registered for take-back; each item can be taken back once."
+        ) from exc
+
+
+def _photo_save(takeback, upload, ext, content_type, *, kind, user) -> TakeBackPhoto:
+    photo = TakeBackPhoto(
+        takeback=takeback, kind=kind, content_type=content_type, uploaded_by=_actor(user)
+    )
+    upload.seek(0)
+    photo.image.save(f"photo.{ext}", upload, save=False)
+    photo.save()
+    return photo
+
+
+def takeback_mark_shipped(*, takeback: TakeBack, actor: Any) -> TakeBack:
+    """The customer (or staff, or a carrier scan) says the parcel is on its way."""
+    with transaction.atomic():
+        takeback = _locked(takeback)
+        takeback.shipped_at = timezone.now()
+        _move(
+            takeback,
+            TakeBack.Status.IN_TRANSIT,
+            TakeBackEvent.Kind.SHIPPED,
+            actor=actor,
+            fields=["shipped_at"],
+        )
+    return takeback
+
+
+def takeback_offer_answer(
+    *, takeback: TakeBack, customer: Any, accept: bool, decline_choice: str = ""
+) -> TakeBack:
+    """The customer accepts the lower offer (credit follows) or declines it (the item is
+    sent back or recycled, as they choose; the take-back closes)."""
+    with transaction.atomic():
+        takeback = _locked(takeback)
+        if takeback.customer_id != customer.pk:
+            raise TakeBackRefused("This is not your take-back.")
+        if takeback.status != TakeBack.Status.OFFERED:
+            raise TakeBackRefused("This offer has already been answered.")
+        if accept:
+            _move(takeback, TakeBack.Status.APPROVED, TakeBackEvent.Kind.ACCEPTED, actor=customer)
+            _enqueue("issue_credit", takeback)
+        else:
+            if decline_choice not in TakeBack.DeclineChoice.values:
+                raise TakeBackRefused("Please choose whether we send the item back or recycle it.")
+            takeback.decline_choice = decline_choice
+            takeback.closed_at = timezone.now()
+            takeback.reason = (
+                f"Offer declined: {TakeBack.DeclineChoice(decline_choice).label.lower()}."
+            )
+            _move(
+                takeback,
+                TakeBack.Status.CLOSED,
+                TakeBackEvent.Kind.DECLINED,
+                actor=customer,
+                note=takeback.reason,
+                fields=["decline_choice", "closed_at", "reason"],
+            )
+    return takeback
+
+
+# --- Staff ---
+
+
+def takeback_receive(*, tracking_number: str, staff: Any, note: str = "") -> TakeBack:
+    """Mark the parcel with this tracking number received (typed or scanned)."""
+    number = "".join((tracking_number or "").upper().split())
+    if not number:
+        raise TakeBackRefused("Please enter or scan a tracking number.")
+    with transaction.atomic():
+        takeback = TakeBack.objects.select_for_update().filter(tracking_number=number).first()
+        if takeback is None:
+            raise TakeBackRefused(f"No take-back has the tracking number {number}.")
+        if takeback.status == TakeBack.Status.RECEIVED:
+            raise TakeBackRefused(f"{takeback.reference} ({number}) was already received.")
+        takeback.received_at = timezone.now()
+        _move(
+            takeback,
+            TakeBack.Status.RECEIVED,
+            TakeBackEvent.Kind.RECEIVED,
+            actor=staff,
+            note=note,
+            fields=["received_at"],
+        )
+    return takeback
+
+
+def takeback_grade(
+    *,
+    takeback: TakeBack,
+    grade: str,
+    route: str,
+    staff: Any,
+    notes: str = "",
+    photos: list[UploadedFile] | None = None,
+) -> TakeBack:
+    """Grade a received item (A–D), choose its end-of-life route and propose the credit:
+    the top of the rule's range for the product and grade (staff approve or adjust it)."""
+    if grade not in Grade.values:
+        raise TakeBackRefused("Please choose a grade from A to D.")
+    if route not in Route.values:
+        raise TakeBackRefused("Please choose an end-of-life route.")
+    checked = [photo_check(photo) for photo in photos or []]
+    with transaction.atomic():
+        takeback = _locked(takeback)
+        rule = credit_rule_for(product=takeback.product, grade=grade)
+        takeback.grade, takeback.route = grade, route
+        takeback.grade_notes = notes.strip()
+        takeback.graded_at = timezone.now()
+        takeback.credit_min = rule.min_amount if rule else Decimal("0.00")
+        takeback.credit_max = rule.max_amount if rule else Decimal("0.00")
+        takeback.credit_amount = takeback.credit_max
+        _move(
+            takeback,
+            TakeBack.Status.GRADED,
+            TakeBackEvent.Kind.GRADED,
+            actor=staff,
+            note=f"Grade {grade}, {Route(route).label.lower()}. {notes}".strip(),
+            fields=[
+                "grade",
+                "route",
+                "grade_notes",
+                "graded_at",
+                "credit_min",
+                "credit_max",
+                "credit_amount",
+            ],
+        )
+        for photo, (ext, content_type) in zip(photos or [], checked, strict=True):
+            _photo_save(takeback, photo, ext, content_type, kind="grading", user=staff)
+    return takeback
+
+
+def takeback_approve(
+    *, takeback: TakeBack, staff: Any, amount: Decimal | None = None, note: str = ""
+) -> TakeBack:
+    """Approve the graded credit, or an adjusted amount within the rule's range. At or above
+    the customer's estimate the credit is issued (by a task); below it, the customer is
+    offered it and may accept or decline (no answer in time: accepted)."""
+    with transaction.atomic():
+        takeback = _locked(takeback)
+        if takeback.status != TakeBack.Status.GRADED:
+            raise TakeBackTransitionError(
+                f"Take-back {takeback.reference} is {takeback.get_status_display().lower()}: "
+                "only a graded take-back's credit can be approved."
+            )
+        if amount is None:
+            amount = takeback.credit_amount
+        if not isinstance(amount, Decimal):
+            raise TypeError("amount must be a Decimal")
+        amount = amount.quantize(Decimal("0.01"))
+        if not (takeback.credit_min <= amount <= takeback.credit_max):
+            raise TakeBackRefused(
+                f"The credit for grade {takeback.grade} must be between £{takeback.credit_min} "
+                f"and £{takeback.credit_max}."
+            )
+        takeback.credit_amount = amount
+        text = f"£{amount}. {note}".strip()
+        if amount < takeback.estimate_low:
+            policy = takeback_policy()
+            takeback.offer_made_at = timezone.now()
+            takeback.offer_expires_at = takeback.offer_made_at + timedelta(days=policy.offer_days)
+            _move(
+                takeback,
+                TakeBack.Status.OFFERED,
+                TakeBackEvent.Kind.OFFERED,
+                actor=staff,
+                note=text,
+                fields=["credit_amount", "offer_made_at", "offer_expires_at"],
+            )
+            _enqueue("send_email", takeback, "offer")
+        else:
+            _move(
+                takeback,
+                TakeBack.Status.APPROVED,
+                TakeBackEvent.Kind.APPROVED,
+                actor=staff,
+                note=text,
+                fields=["credit_amount"],
+            )
+            _enqueue("issue_credit", takeback)
+    return takeback
+
+
+def takeback_credit_issue(*, takeback: TakeBack) -> TakeBack:
+    """Issue the approved credit to the customer's store credit, once (idempotent: a second
+    call finds it issued). A take-back that is not approved (rejected, expired, declined,
+    not yet graded) cannot be credited."""
+    with transaction.atomic():
+        takeback = _locked(takeback)
+        if takeback.status in (TakeBack.Status.CREDIT_ISSUED, TakeBack.Status.CLOSED) and (
+            takeback.credit_issued_at is not None
+        ):
+            return takeback
+        if takeback.status != TakeBack.Status.APPROVED:
+            raise TakeBackTransitionError(
+                f"Take-back {takeback.reference} is {takeback.get_status_display().lower()}: "
+                "it cannot be credited."
+            )
+        if takeback.credit_amount and takeback.credit_amount > 0:
+            credit_issue(
+                user=takeback.customer,
+                amount=takeback.credit_amount,
+                takeback=takeback,
+                note=f"Take-back {takeback.reference}: {takeback.product_title}"[:255],
+            )
+        takeback.credit_issued_at = timezone.now()
+        _move(
+            takeback,
+            TakeBack.Status.CREDIT_ISSUED,
+            TakeBackEvent.Kind.CREDIT_ISSUED,
+            actor=None,
+            note=f"£{takeback.credit_amount}",
+            fields=["credit_issued_at"],
+        )
+        _enqueue("send_email", takeback, "credit")
+    return takeback
+
+
+def takeback_close(*, takeback: TakeBack, staff: Any, note: str = "") -> TakeBack:
+    """The item has gone its way (resold, repaired and returned, recycled): close it."""
+    with transaction.atomic():
+        takeback = _locked(takeback)
+        takeback.closed_at = timezone.now()
+        _move(
+            takeback,
+            TakeBack.Status.CLOSED,
+            TakeBackEvent.Kind.CLOSED,
+            actor=staff,
+            note=note,
+            fields=["closed_at"],
+        )
+    return takeback
+
+
+def takeback_reject(*, takeback: TakeBack, staff: Any, reason: str) -> TakeBack:
+    """Refuse a take-back (not our product, unsafe, ...). It can never be credited."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise TakeBackRefused("Please give the customer a reason for the rejection.")
+    with transaction.atomic():
+        takeback = _locked(takeback)
+        takeback.reason = reason
+        takeback.closed_at = timezone.now()
+        _move(
+            takeback,
+            TakeBack.Status.REJECTED,
+            TakeBackEvent.Kind.REJECTED,
+            actor=staff,
+            note=reason,
+            fields=["reason", "closed_at"],
+        )
+        _enqueue("send_email", takeback, "rejected")
+    return takeback
+
+
+def takeback_photos_add(*, takeback: TakeBack, photos: list[UploadedFile], user: Any) -> int:
+    checked = [photo_check(photo) for photo in photos]
+    kind = "grading" if getattr(user, "is_staff", False) else "customer"
+    with transaction.atomic():
+        takeback = _locked(takeback)
+        if takeback.photos.count() + len(photos) > settings.TAKEBACK_PHOTOS_MAX * 2:
+            raise TakeBackRefused("This take-back has as many photos as it can hold.")
+        for photo, (ext, content_type) in zip(photos, checked, strict=True):
+            _photo_save(takeback, photo, ext, content_type, kind=kind, user=user)
+        _event(takeback, TakeBackEvent.Kind.PHOTO_ADDED, actor=user, note=f"{len(photos)}")
+    return len(photos)
+
+
+def credit_rule_save(
+    *,
+    grade: str,
+    min_amount: Decimal,
+    max_amount: Decimal,
+    product: Any = None,
+    product_class: Any = None,
+) -> CreditRule:
+    if product is not None and product_class is not None:
+        raise TakeBackRefused("A rule is for one product or one product class, not both.")
+    if min_amount < 0 or max_amount < min_amount:
+        raise TakeBackRefused("The minimum must be at least 0 and no more than the maximum.")
+    rule, _ = CreditRule.objects.update_or_create(
+        product=product,
+        product_class=product_class,
+        grade=grade,
+        defaults={"min_amount": min_amount, "max_amount": max_amount},
+    )
+    return rule
+
+
+def takeback_policy_update(
+    *, staff: Any, reminder_days: int, expiry_days: int, offer_days: int
+) -> TakeBackPolicy:
+    if not (0 < reminder_days < expiry_days) or offer_days < 1:
+        raise TakeBackRefused(
+            "The reminder must come before the expiry, and every limit must be at least a day."
+        )
+    policy = takeback_policy()
+    policy.reminder_days, policy.expiry_days, policy.offer_days = (
+        reminder_days,
+        expiry_days,
+        offer_days,
+    )
+    policy.updated_by = _actor(staff)
+    policy.save()
+    return policy
+
+
+# --- Background work (tasks call these; each is idempotent) ---
+
+
+def takeback_label_issue(*, takeback: TakeBack) -> TakeBack:
+    """Give the take-back its prepaid label (a tracking number) and email it, once."""
+    with transaction.atomic():
+        takeback = _locked(takeback)
+        if takeback.status == TakeBack.Status.REGISTERED:
+            takeback.tracking_number = _unique_tracking_number()
+            takeback.label_issued_at = timezone.now()
+            _move(
+                takeback,
+                TakeBack.Status.LABEL_ISSUED,
+                TakeBackEvent.Kind.LABEL_ISSUED,
+                actor=None,
+                note=takeback.tracking_number,
+                fields=["tracking_number", "label_issued_at"],
+            )
+        if takeback.tracking_number:
+            _enqueue("send_email", takeback, "label")
+    return takeback
+
+
+def _unique_tracking_number() -> str:
+    while True:
+        number = tracking_number_new()
+        if not TakeBack.objects.filter(tracking_number=number).exists():
+            return number
+
+
+EMAILS = {
+    "label": "Your prepaid return label",
+    "reminder": "A reminder: your take-back label is waiting",
+    "expired": "Your take-back has expired",
+    "offer": "Our offer for your take-back",
+    "credit": "Your store credit has been added",
+    "rejected": "About your take-back",
+}
+
+
+def takeback_email_send(*, takeback: TakeBack, kind: str) -> bool:
+    """Send one of the take-back emails, once per take-back and kind (the audit log holds
+    an "Email sent" row per kind). Returns True when it was sent now."""
+    if kind not in EMAILS:
+        raise ValueError(f"Unknown take-back email {kind!r}")
+    with transaction.atomic():
+        takeback = _locked(takeback)
+        if takeback.events.filter(kind=TakeBackEvent.Kind.EMAILED, note=kind).exists():
+            return False
+        customer = takeback.customer
+        if not customer.email:
+            return False
+        context = {"takeback": takeback, "customer": customer, "site_url": _site_url()}
+        message = EmailMultiAlternatives(
+            subject=f"{EMAILS[kind]} ({takeback.reference})",
+            body=render_to_string(f"shop/takeback/email/{kind}.txt", context),
+            to=[customer.email],
+        )
+        if kind == "label":
+            from shop.takeback.label import label_pdf
+
+            message.attach(
+                f"label-{takeback.reference}.pdf", label_pdf(takeback=takeback), "application/pdf"
+            )
+        message.send()
+        _event(takeback, TakeBackEvent.Kind.EMAILED, note=kind)
+    return True
+
+
+def _site_url() -> str:
+    from django.contrib.sites.models import Site
+
+    return f"https://{Site.objects.get_current().domain}"
+
+
+def takeback_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """The periodic job: remind customers who have not posted their parcel, expire the
+    take-backs never posted, and accept offers left unanswered. Safe to run at any time
+    and any number of times (each take-back is reminded once and moved once)."""
+    now = now or timezone.now()
+    policy = takeback_policy()
+    counts = {"reminded": 0, "expired": 0, "accepted": 0}
+    expiry_cutoff = now - timedelta(days=policy.expiry_days)
+    reminder_cutoff = now - timedelta(days=policy.reminder_days)
+    waiting = TakeBack.objects.filter(status__in=TakeBack.AWAITING_PARCEL)
+    expire = waiting.filter(
+        Q(label_issued_at__lte=expiry_cutoff)
+        | Q(label_issued_at__isnull=True, created_at__lte=expiry_cutoff)
+    )
+    for pk in expire.values_list("pk", flat=True):
+        with transaction.atomic():
+            takeback = TakeBack.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if takeback is None or takeback.status not in TakeBack.AWAITING_PARCEL:
+                continue
+            takeback.reason = f"Not posted within {policy.expiry_days} days of the label."
+            takeback.closed_at = now
+            _move(
+                takeback,
+                TakeBack.Status.EXPIRED,
+                TakeBackEvent.Kind.EXPIRED,
+                actor=None,
+                note=takeback.reason,
+                fields=["reason", "closed_at"],
+            )
+            _enqueue("send_email", takeback, "expired")
+            counts["expired"] += 1
+    remind = waiting.filter(
+        status=TakeBack.Status.LABEL_ISSUED,
+        label_issued_at__lte=reminder_cutoff,
+        reminder_sent_at__isnull=True,
+    )
+    for pk in remind.values_list("pk", flat=True):
+        with transaction.atomic():
+            takeback = TakeBack.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if takeback is None or takeback.reminder_sent_at is not None:
+                continue
+            takeback.reminder_sent_at = now
+            takeback.save(update_fields=["reminder_sent_at", "updated_at"])
+            _event(takeback, TakeBackEvent.Kind.REMINDED)
+            _enqueue("send_email", takeback, "reminder")
+            counts["reminded"] += 1
+    offers = TakeBack.objects.filter(status=TakeBack.Status.OFFERED, offer_expires_at__lte=now)
+    for pk in offers.values_list("pk", flat=True):
+        with transaction.atomic():
+            takeback = TakeBack.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if takeback is None or takeback.status != TakeBack.Status.OFFERED:
+                continue
+            _move(
+                takeback,
+                TakeBack.Status.APPROVED,
+                TakeBackEvent.Kind.AUTO_ACCEPTED,
+                actor=None,
+                note=f"No answer within {policy.offer_days} days.",
+            )
+            _enqueue("issue_credit", takeback)
+            counts["accepted"] += 1
+    if any(counts.values()):
+        logger.info("Take-back sweep: %s", counts)
+    return counts

@@ -1,0 +1,91 @@
+"""Customers with delivered orders, take-backs moved along the scheme, test photos."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from oscar.test.factories import UserFactory, create_order
+from PIL import Image
+
+from shop.basket.models import Basket
+from shop.catalogue.models import Product
+from shop.order import pipeline
+from shop.order.models import Order
+from shop.partner.strategy import UKStrategy
+from shop.takeback.models import TakeBack
+from shop.takeback.services import (
+    RegistrationItem,
+    takeback_grade,
+    takeback_label_issue,
+    takeback_receive,
+    takeback_register,
+)
+
+WALLET = "MV-EG-BIF"  # £95, colour variants
+TOTE = "MV-EG-TOT"
+
+
+def product(upc: str = WALLET) -> Product:
+    parent = Product.objects.get(upc=upc)
+    return parent.children.order_by("pk").first() or parent
+
+
+def delivered_order(*, user, upc: str = WALLET, quantity: int = 1, status=pipeline.DELIVERED):
+    basket = Basket.objects.create(owner=user)
+    basket.strategy = UKStrategy()
+    basket.add_product(product(upc), quantity=quantity)
+    order = create_order(basket=basket, user=user)
+    Order.objects.filter(pk=order.pk).update(status=status)
+    order.refresh_from_db()
+    return order
+
+
+def customer(email: str = "jo@example.com", **kwargs):
+    return UserFactory(email=email, first_name="Jo", last_name="Walker", **kwargs)
+
+
+def staff_member(*, perms: bool = True, email: str = "grader@marlowandvale.example"):
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(email=email, is_staff=True)
+    if perms:
+        user.user_permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="takeback",
+                codename__in=["grade_takeback", "edit_takeback_rules"],
+            )
+        )
+    return user
+
+
+def register_line(user, order, *, condition: str = "like_new", **kwargs) -> TakeBack:
+    (takeback,) = takeback_register(
+        customer=user,
+        items=[RegistrationItem(condition=condition, line=order.lines.first(), **kwargs)],
+        terms_accepted=True,
+    )
+    return takeback
+
+
+def received(user, order=None, *, staff, condition: str = "like_new") -> TakeBack:
+    order = order or delivered_order(user=user)
+    takeback = register_line(user, order, condition=condition)
+    takeback = takeback_label_issue(takeback=takeback)
+    return takeback_receive(tracking_number=takeback.tracking_number, staff=staff)
+
+
+def graded(user, *, staff, grade: str = "A", condition: str = "like_new") -> TakeBack:
+    takeback = received(user, staff=staff, condition=condition)
+    return takeback_grade(takeback=takeback, grade=grade, route="resell", staff=staff)
+
+
+def image_upload(fmt: str = "PNG", name: str = "photo.png", size=(40, 30)) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (120, 80, 50)).save(buffer, format=fmt)
+    content_type = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}[fmt]
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type=content_type)
+
+
+D = Decimal
