@@ -230,7 +230,11 @@ def online_share_report(*, start: date, end: date, bucket: str = "month") -> Sha
         online_revenue_share=online_share,
         online_units_share=online["units_share"] if online else None,
         target_share=target,
-        gap_to_target=(target - online_share) if target is not None and online_share else None,
+        gap_to_target=(
+            (target - online_share).quantize(Decimal("0.1"))
+            if target is not None and online_share is not None
+            else None
+        ),
         sustainable_revenue=sustainable_revenue,
         other_revenue=sum((r["other_revenue"] for r in rows), ZERO),
         sustainable_units=sum(r["sustainable_units"] for r in rows),
