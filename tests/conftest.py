@@ -51,13 +51,9 @@ def mail_dir(tmp_path) -> Path:
     return path
 
 
-@pytest.fixture
-def celery_worker(transactional_db, mail_dir):
-    """A real Celery worker process on the machine's Redis, using the test database.
-
-    Emails it sends land as files in `mail_dir`. The worker consumes only this test run's
-    queue (CELERY_TASK_DEFAULT_QUEUE), which is deleted from Redis afterwards.
-    """
+def start_worker(*, mail_dir: Path, log_path: Path, broker_url: str | None = None):
+    """Start a real Celery worker process on the test database (one prefork child). Emails
+    it sends land as files in `mail_dir`; it consumes only this test run's queue."""
     db = settings.DATABASES["default"]
     queue = settings.CELERY_TASK_DEFAULT_QUEUE
     env = {
@@ -67,10 +63,10 @@ def celery_worker(transactional_db, mail_dir):
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_BROKER_URL": broker_url or settings.CELERY_BROKER_URL,
     }
     cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue]
     cmd += ["-c", "1", "-P", "prefork", "-l", "info", "--without-heartbeat", "--without-gossip"]
-    log_path = mail_dir.parent / "worker.log"
     with open(log_path, "w") as log_file:
         proc = subprocess.Popen(
             cmd,
@@ -88,13 +84,30 @@ def celery_worker(transactional_db, mail_dir):
             pytest.fail("Celery worker did not start:\n" + log_path.read_text())
         time.sleep(0.1)
     proc.log_path = log_path
+    return proc
+
+
+def stop_worker(proc) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+@pytest.fixture
+def celery_worker(transactional_db, mail_dir):
+    """A real Celery worker process on the machine's Redis, using the test database.
+
+    Emails it sends land as files in `mail_dir`. The worker consumes only this test run's
+    queue (CELERY_TASK_DEFAULT_QUEUE), which is deleted from Redis afterwards.
+    """
+    proc = start_worker(mail_dir=mail_dir, log_path=mail_dir.parent / "worker.log")
     yield proc
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(queue)
+    stop_worker(proc)
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(settings.CELERY_TASK_DEFAULT_QUEUE)
 
 
 @pytest.fixture

@@ -191,7 +191,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="marlowvale")
 # Visibility timeout: a task not acked within it is redelivered; retries back off well below it.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# connect_retries_timeout: how long a publish waits for a broker that does not answer
+# before giving up (the outbox keeps the task; a shopper's request must not hang on Redis).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "connect_retries_timeout": 1.5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Set by `make run` when no Redis answers: tasks then run in-process.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)

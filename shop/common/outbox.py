@@ -9,6 +9,7 @@ reached, the shopper's request still succeeds; the row stays unsent and `outbox_
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from importlib import import_module
 from typing import Any
@@ -40,21 +41,35 @@ def outbox_enqueue(
     return message
 
 
+# After a failed publish, requests stop trying for a while (a circuit breaker): during an
+# outage each request would otherwise wait for the broker's connect timeout.
+BROKER_RETRY_AFTER = 10.0
+_broker_down_until = 0.0
+
+
 def outbox_publish(*, message_id: int) -> bool:
     """Publish one unsent message to the broker; True when it went out now.
 
     Never raises for a broker failure: the error is kept on the row for the drain."""
+    global _broker_down_until
     message = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True).first()
     if message is None:
+        return False
+    if time.monotonic() < _broker_down_until:
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            last_error="Not tried: the broker was unreachable a moment ago."
+        )
         return False
     try:
         _publish(message)
     except Exception as exc:  # noqa: BLE001 - any broker failure leaves the row for the drain
+        _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER
         logger.warning("Outbox %s: could not publish %s: %s", message.pk, message.task, exc)
         OutboxMessage.objects.filter(pk=message.pk).update(
             attempts=message.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
         )
         return False
+    _broker_down_until = 0.0
     OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=True).update(
         sent_at=timezone.now(), attempts=message.attempts + 1, last_error=""
     )
