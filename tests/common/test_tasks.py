@@ -1,0 +1,71 @@
+"""Background-task plumbing: failures recorded for staff, beat's schedule, the outbox drain."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config.celery_app import app
+from shop.common import outbox
+from shop.common.models import OutboxMessage, TaskFailure
+from shop.common.outbox import outbox_drain, outbox_enqueue
+from tests.conftest import wait_for
+
+
+def test_every_beat_entry_names_a_real_task():
+    app.loader.import_default_modules()
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name
+    assert {"drain-outbox", "cancel-unpaid-orders", "flag-overdue-workshop-jobs"} <= set(
+        settings.CELERY_BEAT_SCHEDULE
+    )
+
+
+@pytest.mark.worker
+def test_a_task_that_fails_for_good_is_recorded_with_its_error(celery_worker):
+    with transaction.atomic():
+        # An email code the store does not know: a bug, not a transient error (no retry).
+        outbox_enqueue(
+            task="shop.order.tasks.send_order_email",
+            args=[999999, "ORDER_LOST"],
+            subject="order:999999",
+        )
+    failure = wait_for(lambda: TaskFailure.objects.first())
+    assert failure.task == "shop.order.tasks.send_order_email"
+    assert failure.args == [999999, "ORDER_LOST"] and failure.subject == "order:999999"
+    assert "Unknown order email 'ORDER_LOST'" in failure.error
+    assert "Traceback" in failure.traceback
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_drain_sends_what_waits_oldest_first_and_once(monkeypatch):
+    sent = []
+    monkeypatch.setattr(outbox, "_publish", lambda message: sent.append(message.pk))
+    old = timezone.now() - timedelta(minutes=5)
+    first = OutboxMessage.objects.create(task="shop.common.tasks.drain_outbox")
+    second = OutboxMessage.objects.create(task="shop.common.tasks.drain_outbox")
+    fresh = OutboxMessage.objects.create(task="shop.common.tasks.drain_outbox")
+    OutboxMessage.objects.filter(pk__in=[first.pk, second.pk]).update(created_at=old)
+    done = OutboxMessage.objects.create(task="x", sent_at=timezone.now())
+    OutboxMessage.objects.filter(pk=done.pk).update(created_at=old)
+
+    assert outbox_drain() == 2  # the fresh one is left to its immediate publish
+    assert sent == [first.pk, second.pk]
+    assert outbox_drain() == 0
+    assert OutboxMessage.objects.filter(sent_at__isnull=True).get() == fresh
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_drain_stops_at_a_broker_failure_and_keeps_the_error(monkeypatch):
+    def down(message):
+        raise ConnectionRefusedError("Connection refused")
+
+    monkeypatch.setattr(outbox, "_publish", down)
+    for _ in range(3):
+        OutboxMessage.objects.create(task="shop.common.tasks.drain_outbox")
+    assert outbox_drain(grace=timedelta(0)) == 0
+    first, *rest = OutboxMessage.objects.order_by("pk")
+    assert first.attempts == 1 and "Connection refused" in first.last_error
+    assert all(m.attempts == 0 for m in rest)  # not hammered while the broker is down
