@@ -9,10 +9,20 @@ class CheckoutConfig(apps.CheckoutConfig):
     def ready(self):
         super().ready()
         self.payment_confirm_view = get_class("checkout.views", "PaymentConfirmView")
+        self.store_credit_view = get_class("checkout.views", "StoreCreditView")
+        self.store_credit_place_view = get_class("checkout.views", "StoreCreditPlaceView")
 
     def get_urls(self):
         urls = super().get_urls()
         urls.append(
             path("payment-confirm/", self.payment_confirm_view.as_view(), name="payment-confirm")
         )
+        urls += [
+            path("store-credit/", self.store_credit_view.as_view(), name="store-credit"),
+            path(
+                "store-credit/place/",
+                self.store_credit_place_view.as_view(),
+                name="store-credit-place",
+            ),
+        ]
         return self.post_process_urls(urls)

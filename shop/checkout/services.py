@@ -11,6 +11,7 @@ number is derived from the basket id and is unique too.
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -18,6 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from oscar.core.loading import get_class, get_model
 
+from shop.credit.services import CreditError, credit_spend
 from shop.order.services import order_mark_paid
 from shop.order.utils import OrderCreator, OrderNumberGenerator
 from shop.payments import stripe_api
@@ -125,9 +127,13 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
             )
             total = OrderTotalCalculator().calculate(basket, shipping_charge, surcharges=surcharges)
             paid_minor = int(intent.amount)
-            if (
+            # Store credit applied on the payment page: the card pays the rest.
+            credit = _credit_applied(snapshot=snapshot, user=user, total=total.incl_tax)
+            if credit is None:
+                refund_because = "Your store credit could not be applied; the payment is refunded."
+            elif (
                 intent.currency.upper() != total.currency.upper()
-                or to_minor(total.incl_tax, total.currency) != paid_minor
+                or to_minor(total.incl_tax - credit, total.currency) != paid_minor
             ):
                 refund_because = "Your basket changed after payment; the payment is refunded."
             elif not _stock_reserve_possible(basket=basket):
@@ -141,6 +147,20 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
                 "This payment has been refunded, so no order was placed. "
                 "Your basket is kept; please pay again to order."
             )
+        if not refund_because and credit:
+            # Spent in this transaction, before the order is made: if the order is not
+            # placed, the spend rolls back with it and the credit is not lost.
+            try:
+                credit_spend(
+                    user=user,
+                    amount=credit,
+                    order_number=OrderNumberGenerator().order_number(basket),
+                )
+            except CreditError:
+                refund_because = (
+                    "Your store credit was used elsewhere before this payment completed; the "
+                    "payment is refunded and your credit is untouched. Please pay again."
+                )
         if not refund_because:
             order = _order_create(
                 basket=basket,
@@ -151,6 +171,7 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
                 surcharges=surcharges,
                 total=total,
                 payment_intent_id=intent.id,
+                credit=credit,
             )
             record.order_number = order.number
             record.save(update_fields=["order_number", "updated_at"])
@@ -218,8 +239,86 @@ def _stock_reserve_possible(*, basket: Any) -> bool:
     return True
 
 
+def _credit_applied(*, snapshot: dict[str, Any], user: Any, total: Decimal) -> Decimal | None:
+    """The store credit the payment page applied (snapshot "credit"); None when it cannot be
+    (a guest, more than the total, not a valid amount)."""
+    raw = snapshot.get("credit") or "0"
+    try:
+        credit = Decimal(str(raw))
+    except ArithmeticError:
+        return None
+    if credit == 0:
+        return Decimal("0.00")
+    if credit < 0 or credit > total or user is None:
+        return None
+    return credit
+
+
+def order_place_with_credit(*, basket: Any, user: Any, snapshot: dict[str, Any]) -> Order:
+    """Place an order paid entirely with store credit (no card, no Stripe): the basket is
+    locked, stock checked under lock, the credit spent with a guarded update and the order
+    created and marked paid, all in one transaction. Raises OrderPlacementRefused (nothing
+    placed, nothing spent) when the basket changed, stock ran out or the credit is short."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise OrderPlacementRefused("Please sign in to pay with store credit.")
+    with transaction.atomic():
+        basket = Basket.objects.select_for_update().filter(pk=basket.pk).first()
+        if basket is None or basket.status == Basket.SUBMITTED:
+            raise OrderPlacementRefused("This basket has already been ordered.")
+        basket.strategy = Selector().strategy(user=user)
+        method = _shipping_method(basket=basket, snapshot=snapshot)
+        if basket.is_empty or method is None:
+            raise OrderPlacementRefused("Your basket changed; please check it and try again.")
+        shipping_charge = method.calculate(basket)
+        surcharges = SurchargeApplicator(None, {}).get_applicable_surcharges(
+            basket, shipping_charge=shipping_charge
+        )
+        total = OrderTotalCalculator().calculate(basket, shipping_charge, surcharges=surcharges)
+        if not _stock_reserve_possible(basket=basket):
+            raise SoldOut("Sorry, an item in your basket has just sold out. Nothing was spent.")
+        number = OrderNumberGenerator().order_number(basket)
+        try:
+            credit_spend(user=user, amount=total.incl_tax, order_number=number)
+        except CreditError as exc:
+            raise OrderPlacementRefused(
+                "Your store credit no longer covers this order (it may have been used in "
+                "another checkout). Nothing was spent; please pay the rest by card."
+            ) from exc
+        order = _order_create(
+            basket=basket,
+            user=user,
+            snapshot=snapshot,
+            method=method,
+            shipping_charge=shipping_charge,
+            surcharges=surcharges,
+            total=total,
+            payment_intent_id=None,
+            credit=total.incl_tax,
+        )
+        event_type, _ = PaymentEventType.objects.get_or_create(name="Settled")
+        event = PaymentEvent.objects.create(
+            order=order,
+            amount=order.total_incl_tax,
+            reference=f"credit:{order.number}",
+            event_type=event_type,
+        )
+        for line in order.lines.all():
+            event.line_quantities.create(line=line, quantity=line.quantity)
+        order_mark_paid(order=order, note="Paid with store credit")
+    return order
+
+
 def _order_create(
-    *, basket, user, snapshot, method, shipping_charge, surcharges, total, payment_intent_id
+    *,
+    basket,
+    user,
+    snapshot,
+    method,
+    shipping_charge,
+    surcharges,
+    total,
+    payment_intent_id,
+    credit=Decimal("0.00"),
 ) -> Order:
     address = snapshot.get("shipping_address") or {}
     shipping_address = None
@@ -241,14 +340,25 @@ def _order_create(
         surcharges=surcharges,
         **order_kwargs,
     )
-    source_type, _ = SourceType.objects.get_or_create(name="Stripe")
-    Source.objects.create(
-        order=order,
-        source_type=source_type,
-        currency=total.currency,
-        amount_allocated=total.incl_tax,
-        reference=payment_intent_id,
-    )
+    if credit:
+        credit_type, _ = SourceType.objects.get_or_create(name="Store credit")
+        credit_source = Source.objects.create(
+            order=order,
+            source_type=credit_type,
+            currency=total.currency,
+            amount_allocated=credit,
+            reference=f"credit:{order.number}",
+        )
+        credit_source.debit(credit, reference=f"credit:{order.number}")
+    if payment_intent_id:
+        source_type, _ = SourceType.objects.get_or_create(name="Stripe")
+        Source.objects.create(
+            order=order,
+            source_type=source_type,
+            currency=total.currency,
+            amount_allocated=total.incl_tax - credit,
+            reference=payment_intent_id,
+        )
     basket.submit()
     return order
 

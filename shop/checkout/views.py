@@ -2,6 +2,7 @@
 shop.checkout.services.order_place_for_payment_intent once the PaymentIntent succeeded."""
 
 import logging
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
@@ -13,13 +14,16 @@ from shop.checkout.services import (
     OrderPlacementRefused,
     checkout_snapshot,
     order_place_for_payment_intent,
+    order_place_with_credit,
 )
+from shop.credit.selectors import credit_balance
 from shop.payments.exceptions import PaymentError, PaymentProviderUnavailable
 from shop.payments.services import payment_intent_for_basket
 
 logger = logging.getLogger(__name__)
 
 SESSION_KEY = "stripe_payment_intent_id"
+CREDIT_SESSION_KEY = "checkout_use_store_credit"
 UNAVAILABLE = (
     "Card payment is temporarily unavailable. "
     "Your basket is kept; please try again in a few minutes."
@@ -33,10 +37,30 @@ def stripe_js_url() -> str:
 
 
 class PaymentDetailsView(views.PaymentDetailsView):
+    def _credit(self, total) -> tuple[Decimal, Decimal]:
+        """(store credit available, credit applied to this order): applied only when the
+        signed-in shopper chose to use it, never more than the total."""
+        available = credit_balance(user=self.request.user)
+        if not available or not self.request.session.get(CREDIT_SESSION_KEY):
+            return available, Decimal("0.00")
+        return available, min(available, total.incl_tax)
+
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         if self.preview:
             return ctx
+        total = ctx.get("order_total")
+        if total is not None and self.request.user.is_authenticated:
+            available, applied = self._credit(total)
+            ctx.update(
+                credit_available=available,
+                credit_applied=applied,
+                amount_due=total.incl_tax - applied,
+            )
+            if applied and applied == total.incl_tax:
+                # Paid in full with store credit: no card, no PaymentIntent.
+                ctx["credit_covers_total"] = True
+                return ctx
         try:
             record = self._payment_intent()
         except PaymentProviderUnavailable:
@@ -60,17 +84,20 @@ class PaymentDetailsView(views.PaymentDetailsView):
         user = self.request.user
         email = user.email if user.is_authenticated else self.checkout_session.get_guest_email()
         method = submission["shipping_method"]
+        _available, credit = self._credit(total) if user.is_authenticated else (0, Decimal(0))
+        snapshot = checkout_snapshot(
+            user=user,
+            guest_email=email or "",
+            shipping_address=submission["shipping_address"],
+            shipping_method_code=method.code if method else "",
+        )
+        snapshot["credit"] = str(credit)
         record = payment_intent_for_basket(
             basket=self.request.basket,
             email=email or "",
-            amount=total.incl_tax,
+            amount=total.incl_tax - credit,
             currency=total.currency,
-            checkout=checkout_snapshot(
-                user=user,
-                guest_email=email or "",
-                shipping_address=submission["shipping_address"],
-                shipping_method_code=method.code if method else "",
-            ),
+            checkout=snapshot,
         )
         self.request.session[SESSION_KEY] = record.payment_intent_id
         return record
@@ -102,6 +129,47 @@ class PaymentConfirmView(views.OrderPlacementMixin, views.generic.View):
             messages.error(request, exc.message)
             return redirect("checkout:payment-details")
         request.session.pop(SESSION_KEY, None)
+        self.checkout_session.flush()
+        request.session["checkout_order_id"] = order.id
+        return redirect(reverse("checkout:thank-you"))
+
+
+class StoreCreditView(views.OrderPlacementMixin, views.generic.View):
+    """The payment page's store credit box: use it (apply what the balance allows, up to the
+    total) or not; the PaymentIntent follows on the next page load."""
+
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.POST.get("use") == "1":
+            request.session[CREDIT_SESSION_KEY] = True
+        else:
+            request.session.pop(CREDIT_SESSION_KEY, None)
+        return redirect("checkout:payment-details")
+
+
+class StoreCreditPlaceView(views.OrderPlacementMixin, views.generic.View):
+    """Place an order paid in full with store credit (no card). Nothing is spent unless the
+    order is placed."""
+
+    def post(self, request, *args, **kwargs):
+        if not request.user.is_authenticated or not request.session.get(CREDIT_SESSION_KEY):
+            messages.error(request, "Please choose to use your store credit first.")
+            return redirect("checkout:payment-details")
+        submission = self.build_submission()
+        method = submission["shipping_method"]
+        snapshot = checkout_snapshot(
+            user=request.user,
+            guest_email=request.user.email,
+            shipping_address=submission["shipping_address"],
+            shipping_method_code=method.code if method else "",
+        )
+        try:
+            order = order_place_with_credit(
+                basket=request.basket, user=request.user, snapshot=snapshot
+            )
+        except OrderPlacementRefused as exc:
+            messages.error(request, exc.message)
+            return redirect("checkout:payment-details")
+        request.session.pop(CREDIT_SESSION_KEY, None)
         self.checkout_session.flush()
         request.session["checkout_order_id"] = order.id
         return redirect(reverse("checkout:thank-you"))

@@ -1,0 +1,212 @@
+"""Store credit at checkout (PostgreSQL + localstripe): partly (the card pays the rest: the
+PaymentIntent is for the total minus the credit), fully (no card at all), and the credit is
+never lost: used elsewhere before the card payment completes → refund, no order, balance
+untouched; a cancelled order gives it back. Two checkouts spending the same credit at the
+same moment: one order; invariants checked."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connections
+from oscar.core.loading import get_model
+
+from shop.checkout.services import (
+    OrderPlacementRefused,
+    order_place_for_payment_intent,
+    order_place_with_credit,
+)
+from shop.credit.models import CreditEntry
+from shop.credit.selectors import credit_balance, credit_ledger_sum
+from shop.credit.services import credit_issue, credit_spend
+from shop.order.services import order_cancel
+from shop.payments.models import PaymentIntentRecord
+from shop.storefront.services import shipping_countries_ensure
+from tests.checkout.test_placement import _pay
+from tests.storefront.test_checkout_steps import ADDRESS
+
+Order = get_model("order", "Order")
+Basket = get_model("basket", "Basket")
+Product = get_model("catalogue", "Product")
+StockRecord = get_model("partner", "StockRecord")
+D = Decimal
+KEY_FOB = "MV-HE-KEY"  # £25, £4.50 tracked delivery: £29.50
+
+
+@pytest.fixture
+def shopper(django_user_model):
+    return django_user_model.objects.create_user(
+        username="grace", email="grace@example.com", password="a long pass phrase"
+    )
+
+
+def _to_payment_page(client, user, *, use_credit: bool):
+    client.force_login(user)
+    shipping_countries_ensure()
+    client.post(f"/basket/add/{Product.objects.get(upc=KEY_FOB).pk}/", {"quantity": 1})
+    client.get("/checkout/")
+    assert client.post("/checkout/shipping-address/", ADDRESS).status_code == 302
+    client.post("/checkout/shipping-method/", {"method_code": "royal-mail-tracked-48"})
+    if use_credit:
+        client.post("/checkout/store-credit/", {"use": "1"})
+    return client.get("/checkout/payment-details/")
+
+
+def invariants(user):
+    assert credit_balance(user=user) >= 0
+    assert credit_balance(user=user) == credit_ledger_sum(user=user)
+    for order in Order.objects.all():
+        sources = {s.source_type.name: s for s in order.sources.all()}
+        paid = sum((s.amount_allocated for s in sources.values()), D("0.00"))
+        assert paid == order.total_incl_tax
+        spent = CreditEntry.objects.filter(order_number=order.number, kind="spent")
+        assert spent.count() == ("Store credit" in sources)
+    assert CreditEntry.objects.filter(kind="spent").values("order_number").distinct().count() == (
+        CreditEntry.objects.filter(kind="spent").count()
+    )
+
+
+@pytest.mark.django_db
+def test_part_credit_part_card(client, demo_catalogue, localstripe, shopper):
+    credit_issue(user=shopper, amount=D("10.00"))
+    page = _to_payment_page(client, shopper, use_credit=True)
+    assert page.context["credit_applied"] == D("10.00")
+    assert page.context["amount_due"] == D("19.50")
+    assert "Pay £19.50 and place order" in page.content.decode()
+    pi_id = page.context["payment_intent_id"]
+    record = PaymentIntentRecord.objects.get(payment_intent_id=pi_id)
+    assert record.amount == D("19.50") and record.checkout["credit"] == "10.00"
+    _pay(pi_id)
+    response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})
+    assert response["Location"] == "/checkout/thank-you/"
+    order = Order.objects.get()
+    assert order.total_incl_tax == D("29.50") and order.status == "Paid"
+    sources = {s.source_type.name: s for s in order.sources.all()}
+    assert sources["Store credit"].amount_debited == D("10.00")
+    assert sources["Stripe"].amount_debited == D("19.50")
+    assert credit_balance(user=shopper) == D("0.00")
+    assert CreditEntry.objects.get(kind="spent").order_number == order.number
+    # Replays place nothing more and spend nothing more.
+    assert order_place_for_payment_intent(payment_intent_id=pi_id) == (order, False)
+    invariants(shopper)
+
+
+@pytest.mark.django_db
+def test_credit_can_be_left_unused(client, demo_catalogue, localstripe, shopper):
+    credit_issue(user=shopper, amount=D("10.00"))
+    page = _to_payment_page(client, shopper, use_credit=False)
+    assert "You have <strong>£10.00</strong> of store credit" in page.content.decode()
+    assert PaymentIntentRecord.objects.get().amount == D("29.50")
+    client.post("/checkout/store-credit/", {"use": "1"})
+    client.get("/checkout/payment-details/")
+    assert PaymentIntentRecord.objects.get().amount == D("19.50")  # the same intent, updated
+    client.post("/checkout/store-credit/", {"use": "0"})
+    client.get("/checkout/payment-details/")
+    assert PaymentIntentRecord.objects.get().amount == D("29.50")
+
+
+@pytest.mark.django_db
+def test_credit_used_elsewhere_before_the_card_payment_refunds_and_keeps_credit(
+    client, demo_catalogue, localstripe, shopper
+):
+    credit_issue(user=shopper, amount=D("10.00"))
+    pi_id = _to_payment_page(client, shopper, use_credit=True).context["payment_intent_id"]
+    _pay(pi_id)
+    credit_spend(user=shopper, amount=D("8.00"), order_number="ELSEWHERE")  # another tab
+    response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id}, follow=True)
+    assert "credit was used elsewhere" in response.content.decode()
+    assert not Order.objects.exists()
+    record = PaymentIntentRecord.objects.get(payment_intent_id=pi_id)
+    assert record.amount_refunded == record.amount == D("19.50")
+    assert credit_balance(user=shopper) == D("2.00")  # nothing taken by the failed order
+    invariants(shopper)
+
+
+@pytest.mark.django_db
+def test_fully_paid_with_credit_without_stripe(client, demo_catalogue, shopper, published_tasks):
+    credit_issue(user=shopper, amount=D("100.00"))
+    page = _to_payment_page(client, shopper, use_credit=True)
+    assert page.context.get("credit_covers_total") is True
+    assert (
+        "payment_intent_id" not in page.context and 'id="card-element"' not in page.content.decode()
+    )
+    assert not PaymentIntentRecord.objects.exists()
+    response = client.post("/checkout/store-credit/place/")
+    assert response["Location"] == "/checkout/thank-you/"
+    order = Order.objects.get()
+    assert order.status == "Paid" and order.user == shopper
+    assert credit_balance(user=shopper) == D("70.50")
+    assert client.get("/checkout/thank-you/").status_code == 200
+    invariants(shopper)
+    # Cancelled: the credit comes back (no card to refund).
+    order_cancel(order=order, reason="Customer changed their mind")
+    assert credit_balance(user=shopper) == D("100.00")
+    invariants(shopper)
+
+
+@pytest.mark.django_db
+def test_pay_with_credit_needs_the_choice_and_enough_credit(
+    client, demo_catalogue, localstripe, shopper
+):
+    credit_issue(user=shopper, amount=D("100.00"))
+    _to_payment_page(client, shopper, use_credit=False)
+    response = client.post("/checkout/store-credit/place/", follow=True)
+    assert "choose to use your store credit" in response.content.decode()
+    client.post("/checkout/store-credit/", {"use": "1"})
+    credit_spend(user=shopper, amount=D("80.00"), order_number="OTHER")
+    response = client.post("/checkout/store-credit/place/", follow=True)
+    assert "no longer covers this order" in response.content.decode()
+    assert not Order.objects.exists() and credit_balance(user=shopper) == D("20.00")
+
+
+def _basket_for(user):
+    basket = Basket.objects.create(owner=user)
+    basket.strategy = (
+        get_model("partner", "StockRecord")
+        and __import__("shop.partner.strategy", fromlist=["UKStrategy"]).UKStrategy()
+    )
+    basket.add_product(Product.objects.get(upc=KEY_FOB), quantity=1)
+    return basket
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_checkouts_spending_the_same_credit_at_once_one_succeeds(demo_catalogue, shopper):
+    shipping_countries_ensure()
+    credit_issue(user=shopper, amount=D("40.00"))  # enough for one £29.50 order, not two
+    snapshot = {
+        "user_id": shopper.pk,
+        "shipping_address": {k: v for k, v in ADDRESS.items() if k != "country"}
+        | {"country_id": "GB"},
+        "shipping_method_code": "royal-mail-tracked-48",
+    }
+    baskets = [_basket_for(shopper), _basket_for(shopper)]
+    stock_before = StockRecord.objects.get(product__upc=KEY_FOB).num_allocated or 0
+    gate = threading.Barrier(len(baskets))
+    outcomes = []
+
+    def place(basket):
+        try:
+            gate.wait(timeout=30)
+            order_place_with_credit(basket=basket, user=shopper, snapshot=snapshot)
+            outcomes.append("placed")
+        except OrderPlacementRefused as exc:
+            outcomes.append(exc.message)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=place, args=(b,)) for b in baskets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("placed") == 1, outcomes
+    assert any("no longer covers" in o for o in outcomes if o != "placed")
+    assert Order.objects.count() == 1
+    assert credit_balance(user=shopper) == D("10.50")
+    assert CreditEntry.objects.filter(kind="spent").count() == 1
+    assert StockRecord.objects.get(product__upc=KEY_FOB).num_allocated == stock_before + 1
+    statuses = sorted(
+        Basket.objects.filter(pk__in=[b.pk for b in baskets]).values_list("status", flat=True)
+    )
+    assert statuses == ["Open", "Submitted"]
+    invariants(shopper)
