@@ -201,6 +201,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat schedules live here, in code (django-celery-beat copies them into its tables).
 CELERY_BEAT_SCHEDULE = {
+    # Business reports: the customer fact tables (shop.reports), rebuilt every 10 minutes.
+    "refresh-report-facts": {"task": "shop.reports.tasks.refresh_report_facts", "schedule": 600.0},
     "drain-outbox": {"task": "shop.common.tasks.drain_outbox", "schedule": 60.0},
     "sweep-stripe-events": {"task": "shop.payments.tasks.stripe_events_sweep", "schedule": 300.0},
     "cancel-unpaid-orders": {

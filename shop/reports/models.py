@@ -193,3 +193,66 @@ class CostPriceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stockrecord_id}: {self.cost_price} from {self.changed_at:%Y-%m-%d}"
+
+
+class OrderFact(models.Model):
+    """One paid online order's figures for the profitability reports (see
+    `selectors.FORMULAS`), rebuilt from the orders by `report_facts_refresh` (a Celery job
+    every few minutes, after each import, and on demand). A plain table, with no foreign
+    keys, so that it never holds up a migration of the tables it is built from."""
+
+    order_id = models.IntegerField(unique=True)
+    number = models.CharField(max_length=128)
+    customer_key = models.CharField(max_length=300)
+    user_id = models.IntegerField(null=True)
+    email = models.CharField(max_length=254, blank=True)
+    sold_at = models.DateTimeField()
+    status = models.CharField(max_length=100)
+    units = models.IntegerField()
+    gross = models.DecimalField(**MONEY)
+    discounts = models.DecimalField(**MONEY)
+    net = models.DecimalField(**MONEY)
+    cogs = models.DecimalField(**MONEY)
+    lines_without_cost = models.IntegerField()
+    pers_revenue = models.DecimalField(**MONEY)
+    pers_cost = models.DecimalField(**MONEY)
+    shipping_charged = models.DecimalField(**MONEY)
+    shipping_cost = models.DecimalField(**MONEY)
+    fees = models.DecimalField(**MONEY)
+    refunds = models.DecimalField(**MONEY)
+    margin = models.DecimalField(**MONEY)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=("customer_key", "sold_at"), name="order_fact_customer"),
+            models.Index(fields=("sold_at",), name="order_fact_sold_at"),
+        ]
+
+
+class OfflineFact(models.Model):
+    """One offline sale with a customer email, with its customer key and cost of goods (cost
+    price history on the sale day); rebuilt with `OrderFact`."""
+
+    sale_id = models.IntegerField(unique=True)
+    customer_key = models.CharField(max_length=300)
+    email = models.CharField(max_length=254)
+    day = models.DateField()
+    quantity = models.IntegerField()
+    net_amount = models.DecimalField(**MONEY)
+    cogs = models.DecimalField(**MONEY)
+
+    class Meta:
+        indexes = [models.Index(fields=("customer_key", "day"), name="offline_fact_customer")]
+
+
+class FactsRefresh(models.Model):
+    """When the fact tables were last rebuilt (shown on the pages that read them)."""
+
+    refreshed_at = models.DateTimeField()
+    seconds = models.DecimalField(max_digits=8, decimal_places=2)
+    orders = models.IntegerField()
+    offline_sales = models.IntegerField()
+
+    class Meta:
+        ordering = ("-refreshed_at",)
+        get_latest_by = "refreshed_at"

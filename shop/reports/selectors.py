@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -24,13 +25,14 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from shop.order.pipeline import OPEN_STATUSES, PAID_STATUSES
 from shop.reports.models import (
     Channel,
     CostPriceRecord,
+    FactsRefresh,
     OnlineShareTarget,
     SustainableProjection,
 )
@@ -41,8 +43,19 @@ BUCKETS = ("day", "week", "month")
 ZERO = Decimal("0.00")
 
 
+@contextmanager
+def report_cursor() -> Iterator[Any]:
+    """A cursor for report queries: PostgreSQL's JIT compilation costs these one-off queries
+    more than it saves (seconds at scale), and their hashes and sorts want more memory."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '32MB'")
+        yield cursor
+
+
 def _fetch(sql: str, params: Mapping[str, Any]) -> list[dict]:
-    with connection.cursor() as cursor:
+    with report_cursor() as cursor:
         cursor.execute(sql, params)
         names = [c.name for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -156,6 +169,11 @@ def online_share_report(*, start: date, end: date, bucket: str = "month") -> Sha
         SELECT date_trunc(%(bucket)s, s.day)::date AS bucket, s.channel,
                SUM(s.revenue) AS revenue, SUM(s.units) AS units
           FROM sales s GROUP BY 1, 2
+    ),
+    channel_json AS (
+        SELECT bucket, jsonb_object_agg(
+                   channel, jsonb_build_object('revenue', revenue, 'units', units)) AS by_channel
+          FROM per_channel GROUP BY bucket
     )
     SELECT b.bucket,
            COALESCE(a.revenue, 0) AS revenue, COALESCE(a.units, 0) AS units,
@@ -168,12 +186,10 @@ def online_share_report(*, start: date, end: date, bucket: str = "month") -> Sha
            COALESCE(a.sustainable_units, 0) AS sustainable_units,
            COALESCE(a.units, 0) - COALESCE(a.sustainable_units, 0) AS other_units,
            ROUND(pr.amount, 2) AS projection,
-           COALESCE((SELECT jsonb_object_agg(pc.channel, jsonb_build_object(
-                        'revenue', pc.revenue, 'units', pc.units))
-                       FROM per_channel pc WHERE pc.bucket = b.bucket), '{{}}'::jsonb)
-               AS by_channel
+           COALESCE(cj.by_channel, '{{}}'::jsonb) AS by_channel
       FROM buckets b
       LEFT JOIN agg a ON a.bucket = b.bucket
+      LEFT JOIN channel_json cj ON cj.bucket = b.bucket
       LEFT JOIN projection pr ON pr.bucket = b.bucket
      ORDER BY b.bucket
     """
@@ -280,9 +296,11 @@ CUSTOMER_KEY = (
     "CASE WHEN o.user_id IS NOT NULL THEN 'u:' || o.user_id ELSE 'e:' || lower(o.guest_email) END"
 )
 
-# One row per paid order, all time: its figures and contribution margin. See FORMULAS.
-ORDER_FACTS = f"""
-line_facts AS (
+# The sources of the fact tables (rebuilt by services.report_facts_refresh): one row per paid
+# order, all time, with its figures and contribution margin (see FORMULAS), and one per
+# offline sale with a customer email.
+ORDER_FACTS_SOURCE = f"""
+WITH line_facts AS (
     SELECT l.order_id,
            SUM(l.quantity) AS units,
            SUM(l.line_price_before_discounts_excl_tax) AS gross,
@@ -298,52 +316,62 @@ pers_facts AS (
       FROM personalization_orderlinepersonalization p
       JOIN order_line l ON l.id = p.line_id
      GROUP BY l.order_id
-),
+)
+SELECT o.id AS order_id, o.number, {CUSTOMER_KEY} AS customer_key, o.user_id,
+       lower(COALESCE(u.email, o.guest_email)) AS email,
+       {SOLD_AT} AS sold_at, o.status,
+       lf.units, lf.gross, lf.gross - lf.net AS discounts, lf.net, lf.cogs,
+       lf.lines_without_cost,
+       COALESCE(pf.pers_revenue, 0) AS pers_revenue, COALESCE(pf.pers_cost, 0) AS pers_cost,
+       o.shipping_excl_tax AS shipping_charged,
+       COALESCE(sr.cost_per_order, 0) AS shipping_cost,
+       COALESCE(pi.fee, 0) AS fees,
+       COALESCE(ROUND(pi.amount_refunded * o.total_excl_tax
+                      / NULLIF(o.total_incl_tax, 0), 2), 0) AS refunds,
+       lf.net + o.shipping_excl_tax - lf.cogs - COALESCE(pf.pers_cost, 0)
+         - COALESCE(sr.cost_per_order, 0) - COALESCE(pi.fee, 0)
+         - COALESCE(ROUND(pi.amount_refunded * o.total_excl_tax
+                          / NULLIF(o.total_incl_tax, 0), 2), 0) AS margin
+  FROM order_order o
+  JOIN line_facts lf ON lf.order_id = o.id
+  LEFT JOIN pers_facts pf ON pf.order_id = o.id
+  LEFT JOIN auth_user u ON u.id = o.user_id
+  LEFT JOIN reports_shippingrate sr ON sr.shipping_code = o.shipping_code
+  LEFT JOIN payments_paymentintentrecord pi
+         ON pi.order_number = o.number AND o.number <> ''
+ WHERE o.status = ANY(%(paid_statuses)s)
+"""
+
+OFFLINE_FACTS_SOURCE = """
+WITH users_by_email AS (
+    SELECT lower(email) AS email, MIN(id) AS id FROM auth_user WHERE email <> '' GROUP BY 1
+)
+SELECT s.id AS sale_id,
+       COALESCE('u:' || u.id, 'e:' || lower(s.customer_email)) AS customer_key,
+       lower(s.customer_email) AS email, s.day, s.quantity, s.net_amount,
+       s.quantity * COALESCE(h.cost_price, 0) AS cogs
+  FROM reports_offlinesale s
+  LEFT JOIN users_by_email u ON u.email = lower(s.customer_email)
+  LEFT JOIN LATERAL (
+        SELECT cost_price FROM reports_costpricerecord
+         WHERE stockrecord_id = s.stockrecord_id
+         ORDER BY changed_at < (s.day + 1)::timestamp AT TIME ZONE %(tz)s DESC,
+                  CASE WHEN changed_at < (s.day + 1)::timestamp AT TIME ZONE %(tz)s
+                       THEN changed_at END DESC NULLS LAST,
+                  changed_at, id DESC LIMIT 1) h ON true
+ WHERE s.customer_email <> ''
+"""
+
+# The fact tables with the range applied; `order_filter` / `offline_filter` narrow them.
+ORDER_FACTS = """
 order_facts AS (
-    SELECT o.id, o.number, {CUSTOMER_KEY} AS customer_key, o.user_id,
-           lower(COALESCE(u.email, o.guest_email)) AS email,
-           {SOLD_AT} AS sold_at,
-           ({SOLD_AT} >= %(start_at)s AND {SOLD_AT} < %(end_at)s) AS in_range,
-           o.status,
-           lf.units, lf.gross, lf.gross - lf.net AS discounts, lf.net, lf.cogs,
-           lf.lines_without_cost,
-           COALESCE(pf.pers_revenue, 0) AS pers_revenue, COALESCE(pf.pers_cost, 0) AS pers_cost,
-           o.shipping_excl_tax AS shipping_charged,
-           COALESCE(sr.cost_per_order, 0) AS shipping_cost,
-           COALESCE(pi.fee, 0) AS fees,
-           COALESCE(ROUND(pi.amount_refunded * o.total_excl_tax
-                          / NULLIF(o.total_incl_tax, 0), 2), 0) AS refunds,
-           lf.net + o.shipping_excl_tax - lf.cogs - COALESCE(pf.pers_cost, 0)
-             - COALESCE(sr.cost_per_order, 0) - COALESCE(pi.fee, 0)
-             - COALESCE(ROUND(pi.amount_refunded * o.total_excl_tax
-                              / NULLIF(o.total_incl_tax, 0), 2), 0) AS margin
-      FROM order_order o
-      JOIN line_facts lf ON lf.order_id = o.id
-      LEFT JOIN pers_facts pf ON pf.order_id = o.id
-      LEFT JOIN auth_user u ON u.id = o.user_id
-      LEFT JOIN reports_shippingrate sr ON sr.shipping_code = o.shipping_code
-      LEFT JOIN payments_paymentintentrecord pi
-             ON pi.order_number = o.number AND o.number <> ''
-     WHERE o.status = ANY(%(paid_statuses)s) {{order_filter}}
+    SELECT f.*,
+           (f.sold_at >= %(start_at)s AND f.sold_at < %(end_at)s) AS in_range
+      FROM reports_orderfact f WHERE true {order_filter}
 ),
 offline_facts AS (
-    SELECT COALESCE('u:' || u.id, 'e:' || lower(s.customer_email)) AS customer_key,
-           lower(s.customer_email) AS email,
-           (s.day BETWEEN %(start)s AND %(end)s) AS in_range, s.day,
-           s.quantity, s.net_amount,
-           s.quantity * COALESCE(h.cost_price, 0) AS cogs
-      FROM reports_offlinesale s
-      LEFT JOIN LATERAL (
-            SELECT id FROM auth_user WHERE lower(email) = lower(s.customer_email)
-             ORDER BY id LIMIT 1) u ON true
-      LEFT JOIN LATERAL (
-            SELECT cost_price FROM reports_costpricerecord
-             WHERE stockrecord_id = s.stockrecord_id
-             ORDER BY changed_at < (s.day + 1)::timestamp AT TIME ZONE %(tz)s DESC,
-                      CASE WHEN changed_at < (s.day + 1)::timestamp AT TIME ZONE %(tz)s
-                           THEN changed_at END DESC NULLS LAST,
-                      changed_at, id DESC LIMIT 1) h ON true
-     WHERE s.customer_email <> '' {{offline_filter}}
+    SELECT f.*, (f.day BETWEEN %(start)s AND %(end)s) AS in_range
+      FROM reports_offlinefact f WHERE true {offline_filter}
 )"""
 
 CUSTOMER_AGG = f"""
@@ -541,30 +569,26 @@ def customer_profitability(
         params["search"] = f"%{search.lower()}%"
         where = "WHERE r.email LIKE %(search)s"
     sql = f"""
-    WITH {_customer_sql()}
-    SELECT r.*, COUNT(*) OVER () AS full_count
-      FROM ranked r {where}
-     ORDER BY r.{sort} {direction} NULLS LAST, r.customer_key
-     LIMIT %(limit)s OFFSET %(offset)s
+    WITH {_customer_sql()},
+    totals AS ({TOTALS_SQL}),
+    page AS (
+        SELECT r.*, COUNT(*) OVER () AS full_count
+          FROM ranked r {where}
+         ORDER BY r.{sort} {direction} NULLS LAST, r.customer_key
+         LIMIT %(limit)s OFFSET %(offset)s
+    )
+    SELECT page.*, to_jsonb(totals) AS totals
+      FROM totals LEFT JOIN page ON true
+     ORDER BY page.{sort} {direction} NULLS LAST, page.customer_key
     """
     rows = _fetch(sql, params)
+    totals = _json(rows[0]["totals"]) if rows else {}
+    for key in ("customers", "orders", "units", "offline_units", "lines_without_cost"):
+        totals[key] = int(totals.get(key) or 0)
+    rows = [r for r in rows if r["customer_key"] is not None]
+    for row in rows:
+        del row["totals"]
     _with_credits(rows, takeback_credits_by_customer(start=start, end=end))
-    totals = _fetch(
-        f"""
-        WITH {_customer_sql()}
-        SELECT COUNT(*) AS customers, SUM(orders) AS orders, SUM(units) AS units,
-               SUM(offline_units) AS offline_units, SUM(gross_revenue) AS gross_revenue,
-               SUM(discounts) AS discounts, SUM(net_revenue) AS net_revenue,
-               SUM(offline_revenue) AS offline_revenue, SUM(cogs) AS cogs,
-               SUM(pers_revenue) AS pers_revenue, SUM(pers_cost) AS pers_cost,
-               SUM(shipping_charged) AS shipping_charged, SUM(shipping_cost) AS shipping_cost,
-               SUM(fees) AS fees, SUM(refunds) AS refunds, SUM(margin) AS margin,
-               ROUND(100 * SUM(margin) / NULLIF(SUM(revenue_base), 0), 1) AS margin_percent,
-               SUM(lines_without_cost) AS lines_without_cost
-          FROM ranked
-        """,
-        params,
-    )[0]
     count = rows[0]["full_count"] if rows else 0
     return CustomerPage(
         rows=rows,
@@ -575,10 +599,23 @@ def customer_profitability(
     )
 
 
+TOTALS_SQL = """
+        SELECT COUNT(*) AS customers, SUM(orders) AS orders, SUM(units) AS units,
+               SUM(offline_units) AS offline_units, SUM(gross_revenue) AS gross_revenue,
+               SUM(discounts) AS discounts, SUM(net_revenue) AS net_revenue,
+               SUM(offline_revenue) AS offline_revenue, SUM(cogs) AS cogs,
+               SUM(pers_revenue) AS pers_revenue, SUM(pers_cost) AS pers_cost,
+               SUM(shipping_charged) AS shipping_charged, SUM(shipping_cost) AS shipping_cost,
+               SUM(fees) AS fees, SUM(refunds) AS refunds, SUM(margin) AS margin,
+               ROUND(100 * SUM(margin) / NULLIF(SUM(revenue_base), 0), 1) AS margin_percent,
+               SUM(lines_without_cost) AS lines_without_cost
+          FROM ranked"""
+
+
 def customer_profitability_rows(*, start: date, end: date) -> Iterator[dict]:
     """Every customer, ranked by profit, for the CSV export (fetched in chunks)."""
     credits = takeback_credits_by_customer(start=start, end=end)
-    with connection.cursor() as cursor:
+    with report_cursor() as cursor:
         cursor.execute(
             f"WITH {_customer_sql()} SELECT * FROM ranked ORDER BY profit_rank",
             _customer_params(start, end),
@@ -665,8 +702,7 @@ class CustomerDetail:
 def customer_detail(*, customer_key: str, start: date, end: date) -> CustomerDetail:
     """One customer's figures over the range, their orders (all time) and offline sales."""
     params = {**_customer_params(start, end), "key": customer_key}
-    order_filter = f"AND {CUSTOMER_KEY} = %(key)s"
-    offline_filter = "AND COALESCE('u:' || u.id, 'e:' || lower(s.customer_email)) = %(key)s"
+    order_filter = offline_filter = "AND f.customer_key = %(key)s"
     rows = _fetch(
         f"WITH {_customer_sql(order_filter, offline_filter)} SELECT * FROM ranked", params
     )
@@ -917,3 +953,8 @@ def cost_history(*, limit: int = 100) -> list[dict]:
             "stockrecord__product__title",
         )[:limit]
     )
+
+
+def facts_refreshed() -> FactsRefresh | None:
+    """When the customer fact tables were last rebuilt (None: never)."""
+    return FactsRefresh.objects.order_by("-refreshed_at").first()

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,8 +22,11 @@ from oscar.core.loading import get_model
 from shop.reports.models import (
     Channel,
     CostPriceRecord,
+    FactsRefresh,
+    OfflineFact,
     OfflineSale,
     OnlineShareTarget,
+    OrderFact,
     SalesImport,
     SustainableProjection,
 )
@@ -51,6 +55,61 @@ def cost_price_record(*, stockrecord: Any, source: str = "changed") -> CostPrice
     return CostPriceRecord.objects.create(
         stockrecord_id=stockrecord.pk, cost_price=cost, changed_at=timezone.now(), source=source
     )
+
+
+# --- fact tables -------------------------------------------------------------------------------
+
+
+def report_facts_refresh() -> FactsRefresh:
+    """Rebuild the customer fact tables from orders, payments and offline sales, in one
+    transaction (readers keep seeing the previous figures until it commits), serialised by
+    an advisory lock so two refreshes never interleave."""
+    from shop.reports import selectors
+
+    started = time.monotonic()
+    params = selectors._bounds(date.today(), date.today())
+    columns = [f.column for f in OrderFact._meta.concrete_fields if f.column != "id"]
+    offline_columns = [f.column for f in OfflineFact._meta.concrete_fields if f.column != "id"]
+    with selectors.report_cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(7207)")
+        cursor.execute("DELETE FROM reports_orderfact")
+        cursor.execute(
+            f"INSERT INTO reports_orderfact ({', '.join(columns)}) "
+            f"SELECT {', '.join(columns)} FROM ({selectors.ORDER_FACTS_SOURCE}) AS source",
+            params,
+        )
+        orders = cursor.rowcount
+        cursor.execute("DELETE FROM reports_offlinefact")
+        cursor.execute(
+            f"INSERT INTO reports_offlinefact ({', '.join(offline_columns)}) "
+            f"SELECT {', '.join(offline_columns)} "
+            f"FROM ({selectors.OFFLINE_FACTS_SOURCE}) AS source",
+            params,
+        )
+        offline = cursor.rowcount
+        refresh = FactsRefresh.objects.create(
+            refreshed_at=timezone.now(),
+            seconds=Decimal(f"{time.monotonic() - started:.2f}"),
+            orders=orders,
+            offline_sales=offline,
+        )
+        FactsRefresh.objects.exclude(pk=refresh.pk).delete()
+    logger.info("Report facts refreshed: %s orders, %s offline sales", orders, offline)
+    return refresh
+
+
+def _enqueue_facts_refresh() -> None:
+    from shop.reports.tasks import refresh_report_facts
+
+    try:
+        refresh_report_facts.delay()
+    except Exception:  # the broker is down: the periodic refresh catches up
+        logger.warning("Could not enqueue the report facts refresh", exc_info=True)
+
+
+def report_facts_ensure() -> FactsRefresh:
+    """The latest refresh, refreshing now when there has never been one."""
+    return FactsRefresh.objects.order_by("-refreshed_at").first() or report_facts_refresh()
 
 
 # --- targets -----------------------------------------------------------------------------------
@@ -479,5 +538,7 @@ def sales_import_run(
         finished_at=timezone.now(),
     )
     logger.info("Sales import %s: %s", sales_import.pk, outcome.message)
+    if outcome.imported:
+        transaction.on_commit(_enqueue_facts_refresh)
     sales_import.refresh_from_db()
     return sales_import

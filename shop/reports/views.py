@@ -152,6 +152,11 @@ def online_share(request: HttpRequest) -> HttpResponse:
 
 @reports_required
 def customers(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and "refresh" in request.POST:
+        services.report_facts_refresh()
+        messages.success(request, "Customer figures refreshed.")
+        return redirect(request.get_full_path())
+    refreshed = services.report_facts_ensure()
     form = RangeForm(request.GET or None)
     start, end = form.range()
     if _wants_csv(request):
@@ -203,6 +208,7 @@ def customers(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end,
             "credits_recorded": bool(selectors.takeback_credits_by_customer(start=start, end=end)),
+            "refreshed": refreshed,
         },
     )
 
@@ -211,6 +217,7 @@ def customers(request: HttpRequest) -> HttpResponse:
 def customer_detail(request: HttpRequest, key: str) -> HttpResponse:
     if not (key.startswith("u:") or key.startswith("e:")) or len(key) > 300:
         raise Http404
+    refreshed = services.report_facts_ensure()
     form = RangeForm(request.GET or None)
     start, end = form.range()
     detail = selectors.customer_detail(customer_key=key, start=start, end=end)
@@ -250,12 +257,14 @@ def customer_detail(request: HttpRequest, key: str) -> HttpResponse:
             "formulas": selectors.FORMULAS,
             "start": start,
             "end": end,
+            "refreshed": refreshed,
         },
     )
 
 
 @reports_required
 def segments(request: HttpRequest) -> HttpResponse:
+    refreshed = services.report_facts_ensure()
     form = RangeForm(request.GET or None)
     start, end = form.range()
     rfm = selectors.rfm_segments(start=start, end=end)
@@ -295,6 +304,7 @@ def segments(request: HttpRequest) -> HttpResponse:
             "months": range(1, 13),
             "start": start,
             "end": end,
+            "refreshed": refreshed,
         },
     )
 

@@ -128,7 +128,7 @@ def build_dataset(django_user_model):
     10 × HE bifold 475.00, event 3 × EG card sleeve 112.50.
     """
     from shop.reports.models import CostPriceRecord, OnlineShareTarget, SustainableProjection
-    from shop.reports.services import offline_sales_import
+    from shop.reports.services import offline_sales_import, report_facts_refresh
 
     alice = django_user_model.objects.create_user(
         username="alice", email="alice@example.com", password="x"
@@ -218,4 +218,5 @@ def build_dataset(django_user_model):
     assert outcome.status == "done", outcome
     OnlineShareTarget.objects.create(valid_from="2026-01-01", share_percent=D("30.00"))
     SustainableProjection.objects.create(month="2026-03-01", revenue=D("310.00"))
+    report_facts_refresh()
     return alice

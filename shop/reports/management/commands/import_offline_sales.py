@@ -13,7 +13,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from shop.reports.models import SalesImport
-from shop.reports.services import MAX_IMPORT_BYTES, sales_import_create
+from shop.reports.services import (
+    MAX_IMPORT_BYTES,
+    report_facts_refresh,
+    sales_import_create,
+)
 
 
 class Command(BaseCommand):
@@ -49,3 +53,6 @@ class Command(BaseCommand):
         if result.status != SalesImport.Status.DONE:
             raise CommandError(result.message)
         self.stdout.write(result.message)
+        if result.rows_imported:
+            refresh = report_facts_refresh()
+            self.stdout.write(f"Customer figures refreshed in {refresh.seconds} s.")
