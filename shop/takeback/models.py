@@ -309,6 +309,10 @@ class TakeBack(models.Model):
         return self.status in self.FINAL
 
     @property
+    def condition_short(self) -> str:
+        return self.get_condition_display().split(":")[0]
+
+    @property
     def label_available(self) -> bool:
         """The label is for posting: shown until the parcel arrives."""
         return bool(self.tracking_number) and self.status in (

@@ -3,7 +3,9 @@ sees the estimate and, once the worker has issued it, the label with its trackin
 QR code; a staff member receives the parcel by typing the tracking number, grades it with a
 note and approves the credit; the customer finds the credit in their account."""
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -15,7 +17,9 @@ from tests.conftest import wait_for
 from tests.takeback.helpers import customer, delivered_order, small_catalogue, staff_member
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
-TIMEOUT_MS = 15_000
+TIMEOUT_MS = 30_000  # two shared CPUs: slow page loads happen
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", ROOT / "var" / "screenshots"))
 
 
 def _signed_in(browser: Browser, live_server, user) -> Page:
@@ -52,6 +56,8 @@ def test_customer_registers_and_staff_grades(
     page = _signed_in(browser, live_server, jo)
     page.goto(live_server.url + "/accounts/take-back/")
     page.get_by_role("link", name="Send something back").click()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "takeback-register.png"), full_page=True)
     item = page.locator(f'[data-line="{line.pk}"]')
     expect(item).to_contain_text("£6.00–£20.00")  # good: the estimate from the rules
     item.get_by_role("checkbox").check()
@@ -74,6 +80,7 @@ def test_customer_registers_and_staff_grades(
     expect(page.locator("[data-tracking]")).to_have_text(takeback.tracking_number)
     expect(page.locator("img.mv-tb-qr")).to_be_visible()
     expect(page.locator('[data-step="label_issued"]')).to_have_class(re.compile("is-current"))
+    page.screenshot(path=str(SHOTS / "takeback-label.png"), full_page=True)
 
     staff = _signed_in(browser, live_server, staff_member())
     staff.goto(live_server.url + "/dashboard/take-back/receive/")
@@ -85,6 +92,7 @@ def test_customer_registers_and_staff_grades(
     staff.get_by_label("Notes").fill("Edges re-burnished")
     staff.get_by_role("button", name="Save grade").click()
     expect(staff.get_by_text("Approve credit")).to_be_visible()
+    staff.screenshot(path=str(SHOTS / "takeback-dashboard-graded.png"), full_page=True)
     staff.get_by_label("Amount").fill("18.00")
     staff.get_by_role("button", name="Approve").click()
     expect(staff.locator("[data-audit-log]")).to_contain_text("Graded")
