@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.apps import apps
@@ -64,6 +64,12 @@ def _fetch(sql: str, params: Mapping[str, Any]) -> list[dict]:
 def _json(value: Any) -> Any:
     """jsonb comes back as text through Django's cursor; numbers as Decimal."""
     return json.loads(value, parse_float=Decimal) if isinstance(value, str) else value
+
+
+def _percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 def _bounds(start: date, end: date) -> dict[str, Any]:
@@ -196,30 +202,29 @@ def online_share_report(*, start: date, end: date, bucket: str = "month") -> Sha
     rows = _fetch(sql, params)
     for row in rows:
         row["by_channel"] = _json(row["by_channel"])
-    channel_totals = _fetch(
-        """
-        WITH sales AS (
-            SELECT 'online' AS channel, l.quantity AS units, l.line_price_excl_tax AS revenue
-              FROM order_line l JOIN order_order o ON o.id = l.order_id
-             WHERE o.status = ANY(%(paid_statuses)s)
-               AND COALESCE(o.paid_at, o.date_placed) >= %(start_at)s
-               AND COALESCE(o.paid_at, o.date_placed) < %(end_at)s
-            UNION ALL
-            SELECT c.code, s.quantity, s.net_amount
-              FROM reports_offlinesale s JOIN reports_channel c ON c.id = s.channel_id
-             WHERE s.day BETWEEN %(start)s AND %(end)s
-        ), totals AS (
-            SELECT channel, SUM(revenue) AS revenue, SUM(units) AS units FROM sales GROUP BY 1
+    # Totals per channel: the per-bucket aggregates added up (a few hundred rows at most).
+    sums: dict[str, list] = {}
+    for row in rows:
+        for code, cell in row["by_channel"].items():
+            total = sums.setdefault(code, [ZERO, 0])
+            total[0] += Decimal(cell["revenue"])
+            total[1] += int(cell["units"])
+    all_revenue = sum((t[0] for t in sums.values()), ZERO)
+    all_units = sum(t[1] for t in sums.values())
+    channel_totals = []
+    for channel in Channel.objects.all():
+        revenue, units = sums.get(channel.code, [ZERO, 0])
+        channel_totals.append(
+            {
+                "code": channel.code,
+                "name": channel.name,
+                "is_online": channel.is_online,
+                "revenue": revenue,
+                "units": units,
+                "revenue_share": _percent(revenue, all_revenue),
+                "units_share": _percent(units, all_units),
+            }
         )
-        SELECT c.code, c.name, c.is_online,
-               COALESCE(t.revenue, 0) AS revenue, COALESCE(t.units, 0) AS units,
-               ROUND(100 * t.revenue / NULLIF(SUM(t.revenue) OVER (), 0), 1) AS revenue_share,
-               ROUND(100.0 * t.units / NULLIF(SUM(t.units) OVER (), 0), 1) AS units_share
-          FROM reports_channel c LEFT JOIN totals t ON t.channel = c.code
-         ORDER BY c.display_order, c.code
-        """,
-        params,
-    )
     total_revenue = sum((c["revenue"] for c in channel_totals), ZERO)
     total_units = sum(c["units"] for c in channel_totals)
     online = next((c for c in channel_totals if c["is_online"]), None)
