@@ -1,19 +1,20 @@
-"""Store credit follows the order: a cancelled order gives back the credit it spent."""
+"""Store credit follows the order: a cancelled (or fully refunded) order gives back the credit
+it spent, once. Partial refunds of card-and-credit orders leave the credit as it is."""
 
 from oscar.apps.order.signals import order_status_changed
 
-CANCELLED = "Cancelled"  # shop.order.pipeline.CANCELLED
+ENDED = ("Cancelled", "Refunded")  # shop.order.pipeline.CANCELLED, REFUNDED
 
 
-def restore_credit_of_cancelled_order(sender, order, old_status, new_status, **kwargs):
-    if new_status != CANCELLED:
+def restore_credit_of_ended_order(sender, order, old_status, new_status, **kwargs):
+    if new_status not in ENDED:
         return
     from shop.credit.services import credit_restore
 
-    credit_restore(order_number=order.number, note=f"Order {order.number} cancelled")
+    credit_restore(order_number=order.number, note=f"Order {order.number} {new_status.lower()}")
 
 
 def connect() -> None:
     order_status_changed.connect(
-        restore_credit_of_cancelled_order, dispatch_uid="credit-restore-on-cancel"
+        restore_credit_of_ended_order, dispatch_uid="credit-restore-on-cancel"
     )
