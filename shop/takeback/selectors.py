@@ -157,6 +157,12 @@ def takeback_timeline(*, takeback: TakeBack) -> list[TimelineStep]:
         current = order.index(status)
     steps = []
     for i, step in enumerate(order):
+        if (
+            step == TakeBack.Status.CREDIT_ISSUED
+            and status == TakeBack.Status.CLOSED
+            and takeback.credit_issued_at is None
+        ):
+            continue  # closed without credit: the customer declined the offer
         if i < current or (i == current and (ended or status == TakeBack.Status.CLOSED)):
             state = "done"
         elif i == current:

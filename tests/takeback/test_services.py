@@ -405,6 +405,8 @@ def test_a_declined_offer_closes_with_the_customers_choice(jo, staff):
     )
     assert takeback.status == S.CLOSED and takeback.decline_choice == "recycle"
     assert "recycle it" in takeback.reason
+    steps = takeback_timeline(takeback=takeback)
+    assert [s.status for s in steps][-2:] == ["graded", "closed"]
     with pytest.raises(TakeBackTransitionError):
         takeback_credit_issue(takeback=takeback)
     assert credit_balance(user=jo) == D("0.00")
