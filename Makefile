@@ -47,6 +47,7 @@ lint: venv
 
 bench: venv services
 	$(PY) tests/perf/bench.py
+	$(PY) tests/perf/reports_bench.py
 
 # Re-resolve the pinned set after changing pyproject.toml.
 lock:
