@@ -42,10 +42,21 @@ class PersonalizationPricing:
     priced from the current offers (the order line keeps what they were at placement)."""
 
     def fetch_for_line(self, line, stockrecord=None):
+        """Once per line object: the basket page asks for it from the line, the formset and
+        the template. The line's own stock record (loaded with it) prices it; Oscar would
+        look the product's stock records up again for each ask."""
+        cached = line.__dict__.get("_mv_purchase_info")
+        if cached is not None:
+            return cached
+        info = self._fetch_for_line(line, stockrecord or line.stockrecord)
+        line._mv_purchase_info = info
+        return info
+
+    def _fetch_for_line(self, line, stockrecord):
         from shop.personalization.rules import PersonalizationError
         from shop.personalization.selectors import line_quote
 
-        info = super().fetch_for_line(line, stockrecord)
+        info = self.fetch_for_product(line.product, stockrecord)
         try:
             surcharge = line_quote(line).surcharge
         except PersonalizationError:

@@ -1,5 +1,6 @@
 """Reads for personalization: what a product offers, priced; open choices on lines."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q
@@ -19,24 +20,64 @@ def offers_for_product(*, product) -> dict[str, OfferView]:
     cached = getattr(product, "_personalization_offers", None)
     if cached is not None:
         return cached
-    base = product.parent if product.is_child and product.parent_id else product
-    product_class_id = base.product_class_id
-    rows = PersonalizationOffer.objects.filter(
-        Q(product_id=base.pk) | Q(product_class_id=product_class_id, product__isnull=True)
-    ).prefetch_related(
-        Prefetch(
-            "values",
-            queryset=PersonalizationValue.objects.filter(is_active=True),
-            to_attr="active_values",
+    offers_for_products(products=[product])
+    return product._personalization_offers
+
+
+def _offer_base(product):
+    return product.parent if product.is_child and product.parent_id else product
+
+
+def offers_for_products(
+    *, products: Iterable, memo: dict[int, dict[str, OfferView]] | None = None
+) -> None:
+    """Work out the offers of several products (a basket's lines) at once, in two queries
+    however many there are; each product keeps them for offers_for_product (one lookup per
+    product object). `memo` (offers by parent or stand-alone product id, e.g. one basket's
+    for one request) saves the queries for products it already knows."""
+    todo = [p for p in products if getattr(p, "_personalization_offers", None) is None]
+    if not todo:
+        return
+    memo = {} if memo is None else memo
+    bases = {p.pk: _offer_base(p) for p in todo}
+    missing = {base.pk: base for base in bases.values() if base.pk not in memo}
+    if missing:
+        memo.update(_offers_by_base(list(missing.values())))
+    for product in todo:
+        product._personalization_offers = memo[bases[product.pk].pk]
+
+
+def _offers_by_base(bases: list) -> dict[int, dict[str, OfferView]]:
+    """Active offers by kind for each base product (a parent or a stand-alone), two queries."""
+    rows = list(
+        PersonalizationOffer.objects.filter(
+            Q(product_id__in={b.pk for b in bases})
+            | Q(product_class_id__in={b.product_class_id for b in bases}, product__isnull=True)
+        ).prefetch_related(
+            Prefetch(
+                "values",
+                queryset=PersonalizationValue.objects.filter(is_active=True),
+                to_attr="active_values",
+            )
         )
     )
-    chosen: dict[str, PersonalizationOffer] = {}
-    for offer in rows:
-        if offer.product_id is not None or offer.kind not in chosen:
-            chosen[offer.kind] = offer
-    offers = {kind: _view(offer) for kind, offer in chosen.items() if offer.is_active}
-    product._personalization_offers = offers  # one lookup per product object and request
-    return offers
+    views: dict[int, OfferView] = {}
+    result: dict[int, dict[str, OfferView]] = {}
+    for base in bases:
+        chosen: dict[str, PersonalizationOffer] = {}
+        for offer in rows:
+            if offer.product_id == base.pk or (
+                offer.product_id is None and offer.product_class_id == base.product_class_id
+            ):
+                if offer.product_id is not None or offer.kind not in chosen:
+                    chosen[offer.kind] = offer
+        result[base.pk] = {}
+        for kind, offer in chosen.items():
+            if offer.is_active:
+                if offer.pk not in views:
+                    views[offer.pk] = _view(offer)
+                result[base.pk][kind] = views[offer.pk]
+    return result
 
 
 def _view(offer: PersonalizationOffer) -> OfferView:
