@@ -178,3 +178,11 @@ def test_management_command(demo_catalogue, tmp_path, capsys):
     assert "2 already imported" in capsys.readouterr().out
     assert OfflineSale.objects.count() == 2
     assert SalesImport.objects.count() == 3
+
+
+def test_demo_offline_sales_fixture_imports_cleanly(demo_catalogue):
+    from pathlib import Path
+
+    content = (Path(__file__).resolve().parents[2] / "fixtures" / "offline_sales.csv").read_bytes()
+    outcome = run(content)
+    assert (outcome.status, outcome.imported, outcome.bad) == ("done", 60, [])

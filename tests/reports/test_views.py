@@ -225,3 +225,21 @@ def test_upload_needs_the_import_permission(client, demo_catalogue, django_user_
     client.force_login(staff(django_user_model, "view_business_reports"))
     response = upload(client, b"date\n")
     assert response.status_code == 403
+
+
+def test_large_upload_waits_for_the_worker_with_a_progress_page(client, demo_catalogue, reporter):
+    rows = "".join(f"2026-03-15,event,EV-{i},EG-KEY-NAT,1,20.00\n" for i in range(2500))
+    content = ("date,channel,reference,sku,quantity,net_amount\n" + rows).encode()
+    response = upload(client, content)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-import-status="pending"' in html
+    assert 'http-equiv="refresh"' in html and "0 / 2500 rows checked" in html
+
+
+def test_upload_over_the_size_limit_is_refused(client, demo_catalogue, reporter):
+    content = b"date,channel,reference,sku,quantity,net_amount\n" + b"x" * (21 * 1024 * 1024)
+    response = upload(client, content)
+    assert response.status_code == 200
+    assert b"the limit is 20 MB" in response.content
+    assert OfflineSale.objects.count() == 0
