@@ -280,19 +280,50 @@ def projections() -> list[SustainableProjection]:
 # --- take-back credits -------------------------------------------------------------------------
 
 
-def takeback_credits_by_customer(*, start: date, end: date) -> dict[str, dict[str, Decimal]]:
-    """Take-back store credit per customer key ("u:<user id>" or "e:<email>") over the
-    range: {"issued": Decimal, "redeemed": Decimal}.
+def _credits_cte() -> str:
+    """SQL for a `credits` CTE: store credit per customer key over the range, from the credit
+    ledger (shop.credit, fed by the take-back scheme): `credits_issued` = credit issued (for
+    take-backs, and goodwill), `credits_redeemed` = credit spent at checkout less credit given
+    back for orders that were not placed. Empty when the apps are not installed."""
+    if not credits_recorded():
+        return """credits AS (
+    SELECT NULL::text AS customer_key, NULL::numeric AS credits_issued,
+           NULL::numeric AS credits_redeemed
+     WHERE false
+)"""
+    return """credits AS (
+    SELECT 'u:' || a.user_id AS customer_key,
+           COALESCE(SUM(e.amount) FILTER (WHERE e.kind = 'issued'), 0) AS credits_issued,
+           COALESCE(-SUM(e.amount) FILTER (WHERE e.kind IN ('spent', 'restored')), 0)
+               AS credits_redeemed
+      FROM credit_creditentry e JOIN credit_creditaccount a ON a.id = e.account_id
+     WHERE e.created_at >= %(start_at)s AND e.created_at < %(end_at)s
+     GROUP BY a.user_id
+)"""
 
-    The take-back scheme (app `shop.takeback`, with its credit ledger) is being built
-    separately. Until its ledger is wired in here, this returns an empty mapping, and the
-    report shows the credit columns as "not recorded" rather than inventing numbers. To wire
-    it: aggregate the ledger's issue and redemption entries by customer in the database and
-    return them keyed like the report's customer keys.
+
+def credits_recorded() -> bool:
+    """Whether store credit figures exist to report (the take-back scheme is installed)."""
+    return apps.is_installed("shop.credit") and apps.is_installed("shop.takeback")
+
+
+def takeback_credits_by_customer(*, start: date, end: date) -> dict[str, dict[str, Decimal]]:
+    """Store credit per customer key ("u:<user id>") over the range:
+    {"issued": Decimal, "redeemed": Decimal}, read from the credit ledger in the database.
+
+    The one definition of these figures is `_credits_cte`, which the customer profitability
+    query joins too (issued credit is a cost in the contribution margin; redeemed credit is a
+    means of payment, so the order's revenue is already whole). Returns an empty mapping
+    when the take-back scheme (`shop.takeback`, with its ledger `shop.credit`) is not
+    installed; the report then shows the columns as not recorded, never invented numbers.
     """
-    if not apps.is_installed("shop.takeback"):
+    if not credits_recorded():
         return {}
-    return {}
+    rows = _fetch(f"WITH {_credits_cte()} SELECT * FROM credits", _bounds(start, end))
+    return {
+        r["customer_key"]: {"issued": r["credits_issued"], "redeemed": r["credits_redeemed"]}
+        for r in rows
+    }
 
 
 # --- customer profitability --------------------------------------------------------------------
@@ -411,6 +442,7 @@ offline_c AS (
            MIN(day) AS first_offline, MAX(day) AS last_offline
       FROM offline_facts GROUP BY customer_key
 ),
+{{credits_cte}},
 customers AS (
     SELECT COALESCE(a.customer_key, b.customer_key) AS customer_key,
            COALESCE(a.email, b.email) AS email, a.user_id,
@@ -429,8 +461,9 @@ customers AS (
            COALESCE(a.fees, 0) AS fees,
            COALESCE(a.refunds, 0) AS refunds,
            COALESCE(a.lines_without_cost, 0) AS lines_without_cost,
+           cr.credits_issued, cr.credits_redeemed,
            COALESCE(a.online_margin, 0) + COALESCE(b.offline_revenue, 0)
-             - COALESCE(b.offline_cogs, 0) AS margin,
+             - COALESCE(b.offline_cogs, 0) - COALESCE(cr.credits_issued, 0) AS margin,
            COALESCE(a.net_revenue, 0) + COALESCE(b.offline_revenue, 0)
              + COALESCE(a.shipping_charged, 0) - COALESCE(a.refunds, 0) AS revenue_base,
            LEAST(a.first_order, b.first_offline::timestamp AT TIME ZONE %(tz)s) AS first_order,
@@ -439,6 +472,7 @@ customers AS (
              AS lifetime_margin,
            COALESCE(a.lifetime_orders, 0) AS lifetime_orders
       FROM online_c a FULL OUTER JOIN offline_c b ON b.customer_key = a.customer_key
+      LEFT JOIN credits cr ON cr.customer_key = COALESCE(a.customer_key, b.customer_key)
 ),
 ranked AS (
     SELECT c.*,
@@ -467,8 +501,8 @@ CUSTOMER_COLUMNS = (
     ("shipping_cost", "Shipping cost (est.)"),
     ("fees", "Payment fees"),
     ("refunds", "Refunds"),
-    ("credits_issued", "Take-back credits issued"),
-    ("credits_redeemed", "Take-back credits redeemed"),
+    ("credits_issued", "Store credit issued (take-backs)"),
+    ("credits_redeemed", "Store credit redeemed"),
     ("margin", "Contribution margin"),
     ("margin_percent", "Margin %"),
     ("average_order_value", "Average order value"),
@@ -478,7 +512,7 @@ CUSTOMER_COLUMNS = (
     ("lifetime_margin", "Lifetime value (margin)"),
     ("profit_rank", "Profit rank"),
 )
-SORTABLE = {name for name, _ in CUSTOMER_COLUMNS} - {"credits_issued", "credits_redeemed"}
+SORTABLE = {name for name, _ in CUSTOMER_COLUMNS}
 
 FORMULAS = [
     ("Gross revenue", "Σ line price before discounts, excl. VAT (paid online orders)."),
@@ -511,15 +545,16 @@ FORMULAS = [
         "Refunded goods are not assumed resellable: their cost is not reversed.",
     ),
     (
-        "Take-back credits",
-        "Store credit issued for take-backs (a cost) and redeemed (shown for information). "
-        "Not recorded yet: the take-back credit ledger is not wired into reports.",
+        "Store credit (take-backs)",
+        "From the credit ledger, in the period: credit issued (for take-backs, or goodwill) is a"
+        " cost; credit redeemed pays part of an order whose revenue is counted whole, so it is"
+        " shown for information. Blank when the take-back scheme is not installed.",
     ),
     (
         "Contribution margin",
         "Net revenue + shipping charged − cost of goods − personalization cost − shipping cost"
-        " − payment fees − refunds − take-back credits issued (offline sales: net amount − cost"
-        " of goods).",
+        " − payment fees − refunds − store credit issued (offline sales: net amount − cost of"
+        " goods).",
     ),
     ("Margin %", "Contribution margin ÷ (net revenue + shipping charged − refunds)."),
     ("Average order value", "(Online net revenue + shipping charged) ÷ online orders."),
@@ -535,14 +570,9 @@ def _customer_params(start: date, end: date) -> dict[str, Any]:
 
 
 def _customer_sql(order_filter: str = "", offline_filter: str = "") -> str:
-    return CUSTOMER_AGG.format(order_filter=order_filter, offline_filter=offline_filter)
-
-
-def _with_credits(rows: list[dict], credits: Mapping[str, Mapping[str, Decimal]]) -> None:
-    for row in rows:
-        found = credits.get(row["customer_key"])
-        row["credits_issued"] = found["issued"] if found else None
-        row["credits_redeemed"] = found["redeemed"] if found else None
+    return CUSTOMER_AGG.format(
+        order_filter=order_filter, offline_filter=offline_filter, credits_cte=_credits_cte()
+    )
 
 
 @dataclass
@@ -593,7 +623,6 @@ def customer_profitability(
     rows = [r for r in rows if r["customer_key"] is not None]
     for row in rows:
         del row["totals"]
-    _with_credits(rows, takeback_credits_by_customer(start=start, end=end))
     count = rows[0]["full_count"] if rows else 0
     return CustomerPage(
         rows=rows,
@@ -613,13 +642,13 @@ TOTALS_SQL = """
                SUM(shipping_charged) AS shipping_charged, SUM(shipping_cost) AS shipping_cost,
                SUM(fees) AS fees, SUM(refunds) AS refunds, SUM(margin) AS margin,
                ROUND(100 * SUM(margin) / NULLIF(SUM(revenue_base), 0), 1) AS margin_percent,
-               SUM(lines_without_cost) AS lines_without_cost
+               SUM(lines_without_cost) AS lines_without_cost,
+               SUM(credits_issued) AS credits_issued, SUM(credits_redeemed) AS credits_redeemed
           FROM ranked"""
 
 
 def customer_profitability_rows(*, start: date, end: date) -> Iterator[dict]:
     """Every customer, ranked by profit, for the CSV export (fetched in chunks)."""
-    credits = takeback_credits_by_customer(start=start, end=end)
     with report_cursor() as cursor:
         cursor.execute(
             f"WITH {_customer_sql()} SELECT * FROM ranked ORDER BY profit_rank",
@@ -631,7 +660,6 @@ def customer_profitability_rows(*, start: date, end: date) -> Iterator[dict]:
             if not chunk:
                 break
             rows = [dict(zip(names, row, strict=True)) for row in chunk]
-            _with_credits(rows, credits)
             yield from rows
 
 
@@ -712,8 +740,6 @@ def customer_detail(*, customer_key: str, start: date, end: date) -> CustomerDet
         f"WITH {_customer_sql(order_filter, offline_filter)} SELECT * FROM ranked", params
     )
     figures = rows[0] if rows else None
-    if figures:
-        _with_credits([figures], takeback_credits_by_customer(start=start, end=end))
     orders = _fetch(
         f"WITH {ORDER_FACTS.format(order_filter=order_filter, offline_filter=offline_filter)}"
         " SELECT * FROM order_facts ORDER BY sold_at DESC",

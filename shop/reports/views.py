@@ -207,7 +207,7 @@ def customers(request: HttpRequest) -> HttpResponse:
             "sort_query": sort_query.urlencode(),
             "start": start,
             "end": end,
-            "credits_recorded": bool(selectors.takeback_credits_by_customer(start=start, end=end)),
+            "credits_recorded": selectors.credits_recorded(),
             "refreshed": refreshed,
         },
     )
@@ -239,6 +239,7 @@ def customer_detail(request: HttpRequest, key: str) -> HttpResponse:
         ("Shipping cost (est.)", -figures.get("shipping_cost", 0)),
         ("Payment fees", -figures.get("fees", 0)),
         ("Refunds", -figures.get("refunds", 0)),
+        ("Store credit issued", -(figures.get("credits_issued") or 0)),
         ("Contribution margin", figures.get("margin", 0)),
     ]
     return render(

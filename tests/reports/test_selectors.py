@@ -6,6 +6,7 @@ from decimal import Decimal as D
 import pytest
 
 from shop.reports import selectors
+from tests.reports.helpers import at
 
 pytestmark = pytest.mark.django_db
 
@@ -192,7 +193,28 @@ def test_rfm_and_cohorts(dataset):
     assert mar["margin_per_customer"] == D("70.21")  # 140.41 / 2, rounded half up
 
 
-def test_takeback_credits_are_empty_until_wired():
-    assert (
-        selectors.takeback_credits_by_customer(start=date(2026, 1, 1), end=date(2026, 1, 31)) == {}
+def test_store_credit_from_the_ledger_is_a_cost(dataset):
+    from django.apps import apps
+
+    if not apps.is_installed("shop.credit"):
+        assert selectors.takeback_credits_by_customer(**MARCH) == {}
+        return
+    from shop.credit.models import CreditAccount, CreditEntry
+
+    account = CreditAccount.objects.create(user=dataset, balance=D("10.00"))
+    issued = CreditEntry.objects.create(account=account, kind="issued", amount=D("20.00"))
+    spent = CreditEntry.objects.create(
+        account=account, kind="spent", amount=D("-10.00"), order_number="A2"
     )
+    april = CreditEntry.objects.create(account=account, kind="issued", amount=D("5.00"))
+    CreditEntry.objects.filter(pk__in=[issued.pk, spent.pk]).update(created_at=at("2026-03-10"))
+    CreditEntry.objects.filter(pk=april.pk).update(created_at=at("2026-04-10"))
+    key = f"u:{dataset.pk}"
+    assert selectors.takeback_credits_by_customer(**MARCH) == {
+        key: {"issued": D("20.00"), "redeemed": D("10.00")}
+    }
+    alice = selectors.customer_profitability(**MARCH).rows[0]
+    assert (alice["credits_issued"], alice["credits_redeemed"]) == (D("20.00"), D("10.00"))
+    assert alice["margin"] == D("110.59")  # 130.59 − 20.00 issued; redeemed credit paid A2
+    bob = selectors.customer_profitability(**MARCH, search="bob").rows[0]
+    assert bob["credits_issued"] is None
