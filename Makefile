@@ -48,6 +48,7 @@ lint: venv
 bench: venv services
 	$(PY) tests/perf/bench.py
 	$(PY) tests/perf/reports_bench.py
+	$(PY) tests/perf/bench_orders.py
 
 # Re-resolve the pinned set after changing pyproject.toml.
 lock:
