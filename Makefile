@@ -45,10 +45,15 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/hadolint Dockerfile
 
-bench: venv services
+bench: venv services system-deps node_modules/.installed
 	$(PY) tests/perf/bench.py
 	$(PY) tests/perf/reports_bench.py
 	$(PY) tests/perf/bench_orders.py
+
+# Lighthouse for `make bench`, pinned in package-lock.json (Node 20: lighthouse 12.2.3).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
 
 # Re-resolve the pinned set after changing pyproject.toml.
 lock:

@@ -3,7 +3,7 @@
 
     .venv/bin/python tests/perf/bench.py [--products 2000] [--duration 10] [--keep-db]
 
-Loopback only; about 3 minutes on an idle 2-core machine (up to 5 when it is busy). Steps:
+Loopback only; about 6 minutes on an idle 2-core machine (more when it is busy). Steps:
  1. (Re)creates the PostgreSQL database ``marlowvale_bench`` on 127.0.0.1:5432 (user postgres),
     migrates it and collects static files (var/staticfiles).
  2. Loads the demo catalogue: ``manage.py load_catalogue``, ``load_personalization`` and
@@ -12,17 +12,24 @@ Loopback only; about 3 minutes on an idle 2-core machine (up to 5 when it is bus
  3. Starts gunicorn (4 sync workers, ``config.wsgi``, ``config.settings.production``, Redis db 14
     as cache) on a free loopback port; warms each page, then loads it with wrk (``-t2 -c16
     -d10s``; a Python client if wrk is missing and cannot be installed): requests/s, p50/p99
-    latency; bytes of the HTML.
+    latency; bytes of the HTML. First as an anonymous shopper (pages from the page cache), then
+    as a visitor with a basket of 3 personalized lines (made in-process through the real
+    add-to-basket view; its cookies sent by wrk), the basket page included. At the demo size,
+    Lighthouse (node_modules, ``npm ci``; mobile) scores the home, category and product pages
+    against Debian's chromium.
  4. Counts each page's SQL queries in-process (Django test Client + CaptureQueriesContext,
-    same database and cache) and times the page served in-process to a single client.
+    same database and cache): as served, and rendered (the page cache invalidated); times both;
+    counts the queries of adding a 4th personalized line to the basket.
  5. Grows the catalogue to 2,000 browsable products (tests/perf/catalogue_generator.py, loaded
     by the real loader) and repeats 3 and 4.
  6. Prints the table, whether each page's query count is the same at both sizes, the
-    statements a page runs more than twice (N+1 suspects) and each page's slowest statement;
-    writes var/bench/results.json (every query, with its time) and logs under var/bench/.
+    statements a page runs more than twice (N+1 suspects), each page's slowest statement, the
+    Lighthouse scores and the issue's targets, met or missed; writes var/bench/results.json
+    (every query, with its time) and logs under var/bench/.
  7. Stops gunicorn and drops the database (``--keep-db`` leaves it for inspection).
 
-Exit status 0 when every page answered 200 and no page's query count grew; 1 otherwise.
+Exit status 0 when every page answered 200 and no page's query count grew; 1 otherwise (the
+targets are reported, not enforced: load figures depend on the machine).
 """
 
 from __future__ import annotations
@@ -55,6 +62,22 @@ FIXTURE = BASE_DIR / "fixtures" / "catalogue.json"
 WRK_SCRIPT = PERF_DIR / "wrk_report.lua"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PAGES = ("home", "category", "product", "search")
+# A visitor with a basket of 3 personalized lines (tests/basket/helpers.py) loads these.
+BASKET_PAGES = (*PAGES, "basket")
+LIGHTHOUSE_PAGES = ("home", "category", "product")
+LIGHTHOUSE_CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+CHROME_FLAGS = (
+    "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
+    " --disable-background-networking --disable-component-update --disable-sync"
+)
+# The issue's targets (issue 9): anonymous req/s and p99, basket visitor req/s, query budgets.
+TARGET_RPS = {"home": 500, "category": 500, "search": 500, "product": 600}
+TARGET_P99_MS = 100
+TARGET_BASKET_RPS = 150
+BASKET_PAGE_BUDGET = 15
+ADD_TO_BASKET_BUDGET = 20
+TARGET_LIGHTHOUSE = 95
+TARGET_HOME_BYTES = 300 * 1024
 SEARCH_PATH = "/search/?q=wallet"
 # The category and product benchmarked: the same rows at both sizes.
 PREFERRED_CATEGORY = "wallets"
@@ -89,11 +112,14 @@ class Load:
 class PageResult:
     page: str
     path: str
+    visitor: str = "anonymous"  # or "basket": 3 personalized lines
     status: int = 0
     bytes: int = 0
     load: Load | None = None
-    queries: list[dict] = field(default_factory=list)  # {"sql": ..., "ms": ...}
+    queries: list[dict] = field(default_factory=list)  # {"sql": ..., "ms": ...}, as served
     app_ms: float = 0.0  # median in-process time of one request, no concurrency
+    render_queries: list[dict] = field(default_factory=list)  # the page rendered (cache miss)
+    render_ms: float = 0.0  # median in-process time of a cache miss
     problem: str = ""
 
     @property
@@ -112,6 +138,9 @@ class SizeResult:
     product_rows: int
     stock_records: int
     pages: dict[str, PageResult] = field(default_factory=dict)
+    basket_pages: dict[str, PageResult] = field(default_factory=dict)
+    add_to_basket: list[dict] = field(default_factory=list)  # its statements
+    lighthouse: dict[str, dict] = field(default_factory=dict)  # page -> scores, bytes
 
 
 # --- environment ---------------------------------------------------------------------------
@@ -278,10 +307,10 @@ class Gunicorn:
             self.proc.wait(timeout=10)
 
 
-def fetch(port: int, path: str) -> tuple[int, bytes]:
+def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -292,10 +321,19 @@ def fetch(port: int, path: str) -> tuple[int, bytes]:
 
 
 def load_with_wrk(
-    wrk: str, port: int, path: str, *, threads: int, connections: int, seconds: int
+    wrk: str,
+    port: int,
+    path: str,
+    *,
+    threads: int,
+    connections: int,
+    seconds: int,
+    headers: dict[str, str] | None = None,
 ) -> Load:
     url = f"http://127.0.0.1:{port}{path}"
     cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
     cmd += ["--latency", "-s", str(WRK_SCRIPT), url]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     line = next((x for x in proc.stdout.splitlines() if x.startswith("BENCH_RESULT ")), None)
@@ -313,7 +351,14 @@ def load_with_wrk(
     )
 
 
-def load_with_python(port: int, path: str, *, connections: int, seconds: int) -> Load:
+def load_with_python(
+    port: int,
+    path: str,
+    *,
+    connections: int,
+    seconds: int,
+    headers: dict[str, str] | None = None,
+) -> Load:
     """Fallback client: one thread per connection, keep-alive when the server allows it."""
     deadline = time.perf_counter() + seconds
     latencies: list[float] = []
@@ -329,7 +374,7 @@ def load_with_python(port: int, path: str, *, connections: int, seconds: int) ->
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             started = time.perf_counter()
             try:
-                conn.request("GET", path)
+                conn.request("GET", path, headers=headers or {})
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
@@ -429,50 +474,166 @@ def pick_paths() -> dict[str, str]:
         "category": category.get_absolute_url(),
         "product": product.get_absolute_url(),
         "search": SEARCH_PATH,
+        "basket": "/basket/",
     }
 
 
 TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT)\b", re.I)
 
 
-def capture_queries(path: str) -> tuple[str, list[dict], float]:
-    """The SQL one anonymous shopper's request runs, after a first request warmed the caches.
-    Returns a problem ("" when the page answered 200), the statements (sql, time) leaving out
-    transaction control (BEGIN, COMMIT, SAVEPOINT...), and the median time of a request served
-    in-process to a single client."""
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    capture = CaptureQueriesContext(connection)
-    queries: list[dict] = []
-    timings: list[float] = []
-    logging.disable(logging.CRITICAL)  # a failing page is reported in the table, not traced
-    try:
-        client = Client(HTTP_HOST="localhost")
-        client.get(path)
-        with capture:
-            response = Client(HTTP_HOST="localhost").get(path)
-        # Copy now: captured_queries reads the connection's log, which the next request clears.
-        queries = list(capture.captured_queries)
-        problem = "" if response.status_code == 200 else f"HTTP {response.status_code} in-process"
-        for _ in range(TIMED_REQUESTS):  # one client, no concurrency: the page's own cost
-            client.cookies.clear()
-            started = time.perf_counter()
-            client.get(path)
-            timings.append((time.perf_counter() - started) * 1000)
-    except Exception as exc:  # the page's own error
-        problem = f"{type(exc).__name__}: {exc}"[:300]
-        if not queries and getattr(capture, "final_queries", None) is not None:
-            queries = list(capture.captured_queries)  # the statements up to the error
-    finally:
-        logging.disable(logging.INFO)
-    statements = [
+def _statements(queries) -> list[dict]:
+    return [
         {"sql": q["sql"], "ms": round(float(q["time"]) * 1000, 2)}
         for q in queries
         if not TRANSACTION_CONTROL.match(q["sql"])
     ]
-    return problem, statements, statistics.median(timings) if timings else 0.0
+
+
+_CLIENTS: dict = {}
+
+
+def _client(cookies: dict[str, str] | None):
+    """A test Client carrying only `cookies`. One per process: a new Client loads the whole
+    middleware stack on its first request (whitenoise scans the static files), which is not
+    the page's cost."""
+    from django.test import Client
+
+    client = _CLIENTS.get("client")
+    if client is None:
+        client = _CLIENTS["client"] = Client(HTTP_HOST="localhost")
+    client.cookies.clear()
+    for name, value in (cookies or {}).items():
+        client.cookies[name] = value
+    return client
+
+
+def capture_queries(
+    path: str, cookies: dict[str, str] | None = None
+) -> tuple[str, list[dict], float, list[dict], float]:
+    """The SQL of one request (an anonymous shopper's, or with `cookies` a basket visitor's).
+    Returns a problem ("" when the page answered 200); the statements as served, after a
+    first request filled the caches (cached pages: none, or the basket count); the median
+    time of such a request served in-process to a single client; and the statements and
+    median time of the page rendered (the page cache just invalidated). Transaction control
+    (BEGIN, COMMIT, SAVEPOINT...) is left out."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from shop.storefront.page_cache import catalogue_version_bump
+
+    served: list[dict] = []
+    rendered: list[dict] = []
+    timings: list[float] = []
+    render_timings: list[float] = []
+    problem = ""
+    capture = CaptureQueriesContext(connection)
+    logging.disable(logging.CRITICAL)  # a failing page is reported in the table, not traced
+    try:
+        _client(cookies).get(path)  # per-process caches warm
+        catalogue_version_bump()
+        with capture:
+            response = _client(cookies).get(path)
+        rendered = _statements(capture.captured_queries)
+        if response.status_code != 200:
+            problem = f"HTTP {response.status_code} in-process"
+        with capture:
+            _client(cookies).get(path)
+        served = _statements(capture.captured_queries)
+        for _ in range(TIMED_REQUESTS):  # one client, no concurrency: the page's own cost
+            client = _client(cookies)
+            started = time.perf_counter()
+            client.get(path)
+            timings.append((time.perf_counter() - started) * 1000)
+        for _ in range(3):
+            catalogue_version_bump()
+            client = _client(cookies)
+            started = time.perf_counter()
+            client.get(path)
+            render_timings.append((time.perf_counter() - started) * 1000)
+    except Exception as exc:  # the page's own error
+        problem = f"{type(exc).__name__}: {exc}"[:300]
+    finally:
+        logging.disable(logging.INFO)
+    return (
+        problem,
+        served,
+        statistics.median(timings) if timings else 0.0,
+        rendered,
+        statistics.median(render_timings) if render_timings else 0.0,
+    )
+
+
+def basket_visitor() -> dict[str, str]:
+    """Cookies of a visitor who put 3 personalized lines in the basket (through the real
+    add-to-basket view, in-process, on the bench database) and has seen the basket page."""
+    from tests.basket.helpers import fill_basket
+
+    client = _client(None)
+    fill_basket(client)
+    client.get("/basket/")  # shows, and so clears, the "added to your basket" messages
+    return {name: morsel.value for name, morsel in client.cookies.items() if morsel.value}
+
+
+def capture_add_to_basket() -> list[dict]:
+    """The statements of adding a 4th personalized line to a basket of 3."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.basket.helpers import another_line
+
+    cookies = basket_visitor()
+    path, data = another_line()
+    client = _client(cookies)
+    with CaptureQueriesContext(connection) as capture:
+        response = client.post(path, data)
+    if response.status_code != 302:
+        raise BenchError(f"add to basket answered {response.status_code}")
+    return _statements(capture.captured_queries)
+
+
+def run_lighthouse(port: int, paths: dict[str, str]) -> dict[str, dict]:
+    """Lighthouse (node_modules, `make bench` installs it with npm ci) on the mobile preset,
+    against Debian's chromium: the four category scores and the bytes transferred."""
+    binary = BASE_DIR / "node_modules" / ".bin" / "lighthouse"
+    chrome = os.environ.get("CHROME_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not binary.exists() or not Path(chrome).exists():
+        print(f"  Lighthouse skipped: {binary} or {chrome} missing (make bench installs them)")
+        return {}
+    results = {}
+    for page in LIGHTHOUSE_PAGES:
+        out = BENCH_DIR / f"lighthouse-{page}.json"
+        cmd = [str(binary), f"http://127.0.0.1:{port}{paths[page]}", "--output=json"]
+        cmd += [f"--output-path={out}", "--quiet", f"--chrome-flags={CHROME_FLAGS}"]
+        cmd += [f"--only-categories={','.join(LIGHTHOUSE_CATEGORIES)}"]
+        proc = subprocess.run(
+            cmd,
+            cwd=BASE_DIR,
+            env={**os.environ, "CHROME_PATH": chrome},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if proc.returncode or not out.exists():
+            results[page] = {"problem": f"lighthouse exit {proc.returncode}: {proc.stderr[-300:]}"}
+            continue
+        data = json.loads(out.read_text())
+        scores = {
+            key: round((data["categories"][key]["score"] or 0) * 100)
+            for key in LIGHTHOUSE_CATEGORIES
+        }
+        weight = data["audits"].get("total-byte-weight", {}).get("numericValue", 0)
+        failing = [
+            f"{ref['id']}"
+            for key in LIGHTHOUSE_CATEGORIES
+            for ref in data["categories"][key]["auditRefs"]
+            if ref.get("weight")
+            and (data["audits"][ref["id"]].get("score") is not None)
+            and data["audits"][ref["id"]]["score"] < 0.9
+        ]
+        results[page] = {"scores": scores, "bytes": int(weight), "failing": failing}
+        shown = " ".join(f"{k} {v}" for k, v in scores.items())
+        print(f"  lighthouse {page:<9} {shown}  {int(weight) // 1024} KB")
+    return results
 
 
 def grow_catalogue(*, target: int) -> int:
@@ -519,15 +680,23 @@ def personalization_query_cost(path: str) -> tuple[int, int]:
 
     from shop.personalization.models import PersonalizationOffer
 
-    with_offers = len(capture_queries(path)[1])
+    with_offers = len(capture_queries(path)[3])
     with transaction.atomic():
         PersonalizationOffer.objects.all().delete()
-        without = len(capture_queries(path)[1])
+        without = len(capture_queries(path)[3])
         transaction.set_rollback(True)
     return with_offers, without
 
 
-def measure(size: SizeResult, paths: dict[str, str], *, args, env, wrk: str | None) -> None:
+def measure(
+    size: SizeResult,
+    paths: dict[str, str],
+    *,
+    args,
+    env,
+    wrk: str | None,
+    lighthouse: bool = False,
+) -> None:
     from django.db import connections
 
     connections.close_all()
@@ -536,33 +705,56 @@ def measure(size: SizeResult, paths: dict[str, str], *, args, env, wrk: str | No
     server.start()
     try:
         for page in PAGES:
-            result = size.pages[page] = PageResult(page=page, path=paths[page])
-            result.status, body = fetch(server.port, result.path)
-            result.bytes = len(body)
-            if result.status != 200:
-                result.problem = f"HTTP {result.status}"
-                print(f"  {page:<9} {result.path}: HTTP {result.status}, not loaded")
-                continue
-            run = _loader(server.port, result.path, args=args, wrk=wrk)
-            run(seconds=args.warmup)  # warm every worker: templates, connections, thumbnails
-            result.load = run(seconds=args.duration)
-            if result.load.errors or result.load.bad_status:
-                result.problem = (
-                    f"{result.load.errors} socket errors, {result.load.bad_status} non-2xx/3xx"
-                )
-            print(
-                f"  {page:<9} {result.load.rps:8.1f} req/s  p50 {result.load.p50_ms:6.1f} ms"
-                f"  p99 {result.load.p99_ms:6.1f} ms  {result.path}"
+            size.pages[page] = _load_page(server.port, page, paths[page], args=args, wrk=wrk)
+        cookies = basket_visitor()
+        connections.close_all()
+        header = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+        for page in BASKET_PAGES:
+            size.basket_pages[page] = _load_page(
+                server.port, page, paths[page], args=args, wrk=wrk, headers=header
             )
+        if lighthouse:
+            size.lighthouse = run_lighthouse(server.port, paths)
     finally:
         server.stop()
     for page in PAGES:
-        result = size.pages[page]
-        problem, result.queries, result.app_ms = capture_queries(result.path)
-        result.problem = "; ".join(x for x in (result.problem, problem) if x)
+        _capture(size.pages[page])
+    for page in BASKET_PAGES:
+        _capture(size.basket_pages[page], cookies)
+    size.add_to_basket = capture_add_to_basket()
 
 
-def _loader(port: int, path: str, *, args, wrk: str | None):
+def _load_page(
+    port: int, page: str, path: str, *, args, wrk: str | None, headers: dict | None = None
+) -> PageResult:
+    visitor = "basket" if headers else "anonymous"
+    result = PageResult(page=page, path=path, visitor=visitor)
+    result.status, body = fetch(port, path, headers)
+    result.bytes = len(body)
+    if result.status != 200:
+        result.problem = f"HTTP {result.status}"
+        print(f"  {visitor:<9} {page:<9} {path}: HTTP {result.status}, not loaded")
+        return result
+    run = _loader(port, path, args=args, wrk=wrk, headers=headers)
+    run(seconds=args.warmup)  # warm every worker: templates, connections, thumbnails
+    result.load = run(seconds=args.duration)
+    if result.load.errors or result.load.bad_status:
+        result.problem = f"{result.load.errors} socket errors, {result.load.bad_status} non-2xx/3xx"
+    print(
+        f"  {visitor:<9} {page:<9} {result.load.rps:8.1f} req/s  p50 {result.load.p50_ms:6.1f} ms"
+        f"  p99 {result.load.p99_ms:6.1f} ms  {path}"
+    )
+    return result
+
+
+def _capture(result: PageResult, cookies: dict[str, str] | None = None) -> None:
+    problem, result.queries, result.app_ms, result.render_queries, result.render_ms = (
+        capture_queries(result.path, cookies)
+    )
+    result.problem = "; ".join(x for x in (result.problem, problem) if x)
+
+
+def _loader(port: int, path: str, *, args, wrk: str | None, headers: dict | None = None):
     def run(*, seconds: int) -> Load:
         if wrk:
             return load_with_wrk(
@@ -572,8 +764,11 @@ def _loader(port: int, path: str, *, args, wrk: str | None):
                 threads=args.threads,
                 connections=args.connections,
                 seconds=seconds,
+                headers=headers,
             )
-        return load_with_python(port, path, connections=args.connections, seconds=seconds)
+        return load_with_python(
+            port, path, connections=args.connections, seconds=seconds, headers=headers
+        )
 
     return run
 
@@ -601,6 +796,11 @@ def brief(shape: str, width: int = 200) -> str:
     return shape if len(shape) <= width else shape[: width - 3] + "..."
 
 
+def _rows(size: SizeResult):
+    yield from (size.pages[page] for page in PAGES)
+    yield from (size.basket_pages[page] for page in BASKET_PAGES if page in size.basket_pages)
+
+
 def report(sizes: list[SizeResult], *, args, client: str, elapsed: float) -> bool:
     small, large = sizes[0], sizes[-1]
     ok = True
@@ -610,68 +810,145 @@ def report(sizes: list[SizeResult], *, args, client: str, elapsed: float) -> boo
         f" PostgreSQL, Redis; {client}, {args.duration} s per page after {args.warmup} s warm-up"
     )
     print(
-        f"{'size':>14}  {'page':<9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'queries':>7}"
-        f" {'bytes':>7} {'sql ms':>6} {'app ms':>6}  problem"
+        f"{'size':>14}  {'visitor':<9} {'page':<9} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}"
+        f" {'queries':>7} {'render':>6} {'bytes':>7} {'app ms':>6} {'rnd ms':>6}  problem"
     )
     for size in sizes:
-        for page in PAGES:
-            r = size.pages[page]
+        for r in _rows(size):
             load = r.load
             cells = f"{load.rps:7.1f} {load.p50_ms:7.1f} {load.p99_ms:7.1f}" if load else " " * 23
             print(
-                f"{size.label:>14}  {page:<9} {cells} {len(r.queries):>7} {r.bytes:>7}"
-                f" {r.sql_ms:>6.1f} {r.app_ms:>6.1f}  {r.problem}"
+                f"{size.label:>14}  {r.visitor:<9} {r.page:<9} {cells} {len(r.queries):>7}"
+                f" {len(r.render_queries):>6} {r.bytes:>7} {r.app_ms:>6.1f} {r.render_ms:>6.1f}"
+                f"  {r.problem}"
             )
             ok &= not r.problem
     print(
-        "  queries: SQL statements of one anonymous request (Django test Client on the same"
-        " database; BEGIN/COMMIT not counted); bytes: the HTML body; sql ms: the statements'"
-        f" time; app ms: median of {TIMED_REQUESTS} requests served in-process to one client"
+        "  queries: SQL statements of one request as served (Django test Client on the same"
+        " database and cache; BEGIN/COMMIT/SAVEPOINT not counted): a cached page costs none,"
+        " or for a basket visitor the basket count; render: the same page rendered, its cache"
+        " just invalidated; bytes: the HTML body; app ms / rnd ms: median in-process time of"
+        f" one request served ({TIMED_REQUESTS} runs) / rendered (3 runs), one client"
     )
     for size in sizes:
         print(
             f"  {size.label}: {size.browsable:,} browsable products, {size.product_rows:,} product"
-            f" rows (with colour variants), {size.stock_records:,} stock records"
+            f" rows (with colour variants), {size.stock_records:,} stock records;"
+            f" add to basket (4th personalized line): {len(size.add_to_basket)} queries"
         )
     print()
-    print(f"Query counts at {small.browsable:,} and {large.browsable:,} products:")
-    for page in PAGES:
-        before, after = small.pages[page].statements, large.pages[page].statements
-        same = len(before) == len(after)
-        ok &= same
-        verdict = "equal" if same else f"GROWS by {len(after) - len(before)}"
-        path = small.pages[page].path
-        print(f"  {page:<9} {len(before):>4} -> {len(after):<4} {verdict:<12} {path}")
-        if not same:
-            grown = Counter(map(normalise, after))
-            grown.subtract(Counter(map(normalise, before)))
-            for shape, extra in grown.most_common():
-                if extra:
-                    print(f"      {extra:+d} x {brief(shape)}")
-    all_equal = all(len(small.pages[p].statements) == len(large.pages[p].statements) for p in PAGES)
+    print(f"Query counts (pages rendered) at {small.browsable:,} and {large.browsable:,} products:")
+    all_equal = True
+    for visitor, pages in (("anonymous", PAGES), ("basket", BASKET_PAGES)):
+        for page in pages:
+            a = small.pages[page] if visitor == "anonymous" else small.basket_pages[page]
+            b = large.pages[page] if visitor == "anonymous" else large.basket_pages[page]
+            before = [q["sql"] for q in a.render_queries]
+            after = [q["sql"] for q in b.render_queries]
+            same = len(before) == len(after)
+            all_equal &= same
+            verdict = "equal" if same else f"GROWS by {len(after) - len(before)}"
+            print(f"  {visitor:<9} {page:<9} {len(before):>4} -> {len(after):<4} {verdict:<12}")
+            if not same:
+                grown = Counter(map(normalise, after))
+                grown.subtract(Counter(map(normalise, before)))
+                for shape, extra in grown.most_common():
+                    if extra:
+                        print(f"      {extra:+d} x {brief(shape)}")
+    add_same = len(small.add_to_basket) == len(large.add_to_basket)
+    all_equal &= add_same
+    print(
+        f"  add to basket       {len(small.add_to_basket):>4} -> {len(large.add_to_basket):<4}"
+        f" {'equal' if add_same else 'GROWS'}"
+    )
+    ok &= all_equal
     print(f"Query counts equal at both sizes: {'yes' if all_equal else 'NO'}")
     repeats = [
-        (page, n, shape)
-        for page in PAGES
-        for shape, n in Counter(map(normalise, large.pages[page].statements)).most_common()
+        (r.visitor, r.page, n, shape)
+        for r in _rows(large)
+        for shape, n in Counter(normalise(q["sql"]) for q in r.render_queries).most_common()
         if n >= REPEAT_THRESHOLD
     ]
     if repeats:
         print(f"Statements one page runs {REPEAT_THRESHOLD}+ times ({large.label}; N+1 suspects):")
-        for page, n, shape in repeats:
-            print(f"  {page:<9} x{n:<3} {brief(shape)}")
+        for visitor, page, n, shape in repeats:
+            print(f"  {visitor:<9} {page:<9} x{n:<3} {brief(shape)}")
     else:
         print(f"No page runs one statement {REPEAT_THRESHOLD}+ times.")
-    print("Slowest statement of each page (in-process, one request):")
+    print("Slowest statement of each page rendered (in-process, one request):")
     for size in sizes:
-        for page in PAGES:
-            queries = size.pages[page].queries
-            if queries:
-                slowest = max(queries, key=lambda query: query["ms"])
-                shape = brief(normalise(slowest["sql"]), width=150)
-                print(f"  {size.label:>14} {page:<9} {slowest['ms']:6.1f} ms  {shape}")
+        for r in _rows(size):
+            if r.render_queries:
+                slowest = max(r.render_queries, key=lambda query: query["ms"])
+                shape = brief(normalise(slowest["sql"]), width=140)
+                print(
+                    f"  {size.label:>14} {r.visitor:<9} {r.page:<9}"
+                    f" {slowest['ms']:6.1f} ms  {shape}"
+                )
+    print_lighthouse(sizes)
+    print_targets(sizes)
     print(f"Finished in {elapsed:.0f} s; every query in {BENCH_DIR / 'results.json'}")
     return ok
+
+
+def print_lighthouse(sizes: list[SizeResult]) -> None:
+    for size in sizes:
+        if not size.lighthouse:
+            continue
+        print(f"Lighthouse (mobile, {size.label}; reports in {BENCH_DIR}/lighthouse-*.json):")
+        print(f"  {'page':<9} " + " ".join(f"{k:>14}" for k in LIGHTHOUSE_CATEGORIES) + "  weight")
+        for page, result in size.lighthouse.items():
+            if "problem" in result:
+                print(f"  {page:<9} {result['problem']}")
+                continue
+            scores = " ".join(f"{result['scores'][k]:>14}" for k in LIGHTHOUSE_CATEGORIES)
+            print(f"  {page:<9} {scores}  {result['bytes'] / 1024:.0f} KB")
+            if result["failing"]:
+                print(f"            below 0.9: {', '.join(result['failing'])}")
+
+
+def print_targets(sizes: list[SizeResult]) -> None:
+    """The issue's targets against this run (largest size for load and queries)."""
+    size = sizes[-1]
+    lines = []
+    for page, rps in TARGET_RPS.items():
+        load = size.pages[page].load
+        met = bool(load) and load.rps >= rps and load.p99_ms < TARGET_P99_MS
+        got = f"{load.rps:.0f} req/s, p99 {load.p99_ms:.0f} ms" if load else "no load"
+        lines.append((met, f"anonymous {page}: >= {rps} req/s, p99 < {TARGET_P99_MS} ms ({got})"))
+    for page in PAGES:  # "the same pages" for a visitor with a basket (the basket page: queries)
+        load = size.basket_pages[page].load
+        met = bool(load) and load.rps >= TARGET_BASKET_RPS
+        got = f"{load.rps:.0f} req/s" if load else "no load"
+        lines.append((met, f"basket visitor {page}: >= {TARGET_BASKET_RPS} req/s ({got})"))
+    basket_q = len(size.basket_pages["basket"].queries)
+    lines.append(
+        (
+            basket_q <= BASKET_PAGE_BUDGET,
+            f"basket page <= {BASKET_PAGE_BUDGET} queries ({basket_q})",
+        )
+    )
+    add_q = len(size.add_to_basket)
+    lines.append(
+        (
+            add_q <= ADD_TO_BASKET_BUDGET,
+            f"add to basket <= {ADD_TO_BASKET_BUDGET} queries ({add_q})",
+        )
+    )
+    for lh_size in sizes:
+        for page, result in lh_size.lighthouse.items():
+            scores = result.get("scores", {})
+            met = bool(scores) and all(v >= TARGET_LIGHTHOUSE for v in scores.values())
+            got = "/".join(str(v) for v in scores.values()) or "not run"
+            lines.append((met, f"Lighthouse {page} all >= {TARGET_LIGHTHOUSE} ({got})"))
+        if "home" in lh_size.lighthouse and "bytes" in lh_size.lighthouse["home"]:
+            weight = lh_size.lighthouse["home"]["bytes"]
+            lines.append(
+                (weight <= TARGET_HOME_BYTES, f"home page <= 300 KB ({weight / 1024:.0f} KB)")
+            )
+    print("Targets (issue 9):")
+    for met, text in lines:
+        print(f"  [{'met' if met else 'MISSED'}] {text}")
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -696,6 +973,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep-db", action="store_true", help="leave the bench database")
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
+    parser.add_argument("--no-lighthouse", action="store_true", help="skip Lighthouse")
     return parser.parse_args(argv)
 
 
@@ -743,7 +1021,8 @@ def main(argv: list[str] | None = None) -> int:
             size = SizeResult(f"{browsable:,} products", browsable, rows, stock)
             load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
             print(f"{stamp()} serving {size.label} ({rows:,} product rows); load average {load}:")
-            measure(size, paths, args=args, env=env, wrk=wrk)
+            lighthouse = step == "demo" and not args.no_lighthouse
+            measure(size, paths, args=args, env=env, wrk=wrk, lighthouse=lighthouse)
             sizes.append(size)
         ok = report(sizes, args=args, client=client, elapsed=time.monotonic() - started)
         with_offers, without = personalization_cost
