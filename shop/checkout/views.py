@@ -6,8 +6,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.db import DatabaseError, connection, transaction
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from oscar.apps.checkout import views
 
 from shop.checkout.services import (
@@ -103,6 +105,17 @@ class PaymentDetailsView(views.PaymentDetailsView):
         return record
 
 
+PLACEMENT_INTERRUPTED = (
+    "We could not finish placing your order because of a problem on our side. Your payment is "
+    "safe and you will not be charged twice: press the button below in a moment, or wait for "
+    "the confirmation email."
+)
+
+
+# Placement runs its own transactions: if the database connection drops half-way, nothing of
+# the order is kept, and the shopper gets a clear message (and a fresh connection) instead of
+# a 500 from the request-wide transaction.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class PaymentConfirmView(views.OrderPlacementMixin, views.generic.View):
     """The browser posts the PaymentIntent id after confirmCardPayment succeeded. Only the
     PaymentIntent made for this session's basket is accepted; the server re-reads it."""
@@ -128,6 +141,17 @@ class PaymentConfirmView(views.OrderPlacementMixin, views.generic.View):
         except OrderPlacementRefused as exc:
             messages.error(request, exc.message)
             return redirect("checkout:payment-details")
+        except DatabaseError:
+            logger.exception("Order placement for %s interrupted by the database", posted)
+            connection.close()  # the next query opens a fresh connection
+            # Not back to the payment page (it would start a new payment): the same payment
+            # is asked again, which places the order once.
+            return render(
+                request,
+                "shop/checkout/placement_retry.html",
+                {"payment_intent_id": posted, "message": PLACEMENT_INTERRUPTED},
+                status=503,
+            )
         request.session.pop(SESSION_KEY, None)
         self.checkout_session.flush()
         request.session["checkout_order_id"] = order.id
