@@ -11,7 +11,8 @@ StockRecord = get_model("partner", "StockRecord")
 
 
 @receiver(post_save, sender=StockRecord, dispatch_uid="reports_cost_price_history")
-def stockrecord_saved(sender, instance, created, raw=False, **kwargs) -> None:
-    if raw:
+def stockrecord_saved(sender, instance, created, raw=False, update_fields=None, **kwargs) -> None:
+    # Stock allocation saves only its counters: no cost change, no query.
+    if raw or (update_fields is not None and "cost_price" not in update_fields):
         return
     cost_price_record(stockrecord=instance, source="created" if created else "changed")

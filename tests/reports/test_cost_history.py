@@ -27,3 +27,18 @@ def test_every_change_is_kept_with_its_date(demo_catalogue):
     history = CostPriceRecord.objects.filter(stockrecord=record).order_by("changed_at", "pk")
     assert [h.cost_price for h in history] == [D("38.95"), D("36.50"), D("35.00")]
     assert all(h.changed_at for h in history)
+
+
+def test_saves_of_other_fields_cost_no_query(demo_catalogue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    record = StockRecord.objects.get(partner_sku="EG-BIF-CHE")
+    record.num_allocated = 1
+    with CaptureQueriesContext(connection) as queries:
+        record.save(update_fields=["num_allocated"])
+    assert not [q for q in queries.captured_queries if "reports_costpricerecord" in q["sql"]]
+    record.cost_price = D("30.00")
+    with CaptureQueriesContext(connection) as queries:
+        record.save(update_fields=["cost_price"])
+    assert [q for q in queries.captured_queries if "reports_costpricerecord" in q["sql"]]
