@@ -605,14 +605,18 @@ def run_lighthouse(port: int, paths: dict[str, str]) -> dict[str, dict]:
         cmd = [str(binary), f"http://127.0.0.1:{port}{paths[page]}", "--output=json"]
         cmd += [f"--output-path={out}", "--quiet", f"--chrome-flags={CHROME_FLAGS}"]
         cmd += [f"--only-categories={','.join(LIGHTHOUSE_CATEGORIES)}"]
-        proc = subprocess.run(
-            cmd,
-            cwd=BASE_DIR,
-            env={**os.environ, "CHROME_PATH": chrome},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        for _attempt in range(2):  # on a busy machine chromium sometimes loses the trace
+            out.unlink(missing_ok=True)
+            proc = subprocess.run(
+                cmd,
+                cwd=BASE_DIR,
+                env={**os.environ, "CHROME_PATH": chrome},
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            if not proc.returncode and out.exists():
+                break
         if proc.returncode or not out.exists():
             results[page] = {"problem": f"lighthouse exit {proc.returncode}: {proc.stderr[-300:]}"}
             continue
