@@ -49,6 +49,7 @@ __all__ = [
     "TakeBackRefused",
     "TakeBackTransitionError",
     "credit_rule_save",
+    "credit_rules_default_ensure",
     "takeback_approve",
     "takeback_close",
     "takeback_credit_issue",
@@ -141,22 +142,35 @@ def takeback_register(
         raise TakeBackRefused("Please choose at least one item to send back.")
     now = timezone.now()
     created: list[TakeBack] = []
-    with transaction.atomic():
-        for item in items:
-            if item.condition not in Condition.values:
-                raise TakeBackRefused("Please describe the item's condition.")
-            checked = [photo_check(photo) for photo in item.photos]
-            if len(checked) > settings.TAKEBACK_PHOTOS_MAX:
-                raise TakeBackRefused(
-                    f"Please send at most {settings.TAKEBACK_PHOTOS_MAX} photos per item."
-                )
-            takeback = _register_one(customer=customer, item=item, now=now)
-            for photo, (ext, content_type) in zip(item.photos, checked, strict=True):
-                _photo_save(takeback, photo, ext, content_type, kind="customer", user=customer)
-            _event(takeback, TakeBackEvent.Kind.REGISTERED, actor=customer)
-            _enqueue("issue_label", takeback)
-            created.append(takeback)
+    saved: list[TakeBackPhoto] = []
+    try:
+        with transaction.atomic():
+            _register_all(customer=customer, items=items, now=now, created=created, saved=saved)
+    except Exception:
+        # Nothing registered: the photo files written so far go too (no orphans on disk).
+        for photo in saved:
+            photo.image.storage.delete(photo.image.name)
+        raise
     return created
+
+
+def _register_all(*, customer, items, now, created, saved) -> None:
+    for item in items:
+        if item.condition not in Condition.values:
+            raise TakeBackRefused("Please describe the item's condition.")
+        checked = [photo_check(photo) for photo in item.photos]
+        if len(checked) > settings.TAKEBACK_PHOTOS_MAX:
+            raise TakeBackRefused(
+                f"Please send at most {settings.TAKEBACK_PHOTOS_MAX} photos per item."
+            )
+        takeback = _register_one(customer=customer, item=item, now=now)
+        for photo, (ext, content_type) in zip(item.photos, checked, strict=True):
+            saved.append(
+                _photo_save(takeback, photo, ext, content_type, kind="customer", user=customer)
+            )
+        _event(takeback, TakeBackEvent.Kind.REGISTERED, actor=customer)
+        _enqueue("issue_label", takeback)
+        created.append(takeback)
 
 
 def _register_one(*, customer: Any, item: RegistrationItem, now: datetime) -> TakeBack:
@@ -507,6 +521,30 @@ def credit_rule_save(
         defaults={"min_amount": min_amount, "max_amount": max_amount},
     )
     return rule
+
+
+# The default credit per grade (any product): seeded by migration 0002, restored by this.
+DEFAULT_RULES = {
+    "A": (Decimal("20.00"), Decimal("30.00")),
+    "B": (Decimal("12.00"), Decimal("20.00")),
+    "C": (Decimal("6.00"), Decimal("12.00")),
+    "D": (Decimal("2.00"), Decimal("5.00")),
+}
+
+
+def credit_rules_default_ensure() -> int:
+    """Create the default rules that are missing (never changes existing ones); returns how
+    many were created."""
+    created = 0
+    for grade, (low, high) in DEFAULT_RULES.items():
+        _, made = CreditRule.objects.get_or_create(
+            product=None,
+            product_class=None,
+            grade=grade,
+            defaults={"min_amount": low, "max_amount": high},
+        )
+        created += made
+    return created
 
 
 def takeback_policy_update(

@@ -486,8 +486,19 @@ def test_time_limits_are_staff_data(jo, staff):
     assert takeback_sweep()["reminded"] == 1
 
 
-def test_rules_default_seeded():
+def test_default_rules_are_ensured_and_match_the_migration(jo):
+    from importlib import import_module
+
+    from shop.takeback.services import DEFAULT_RULES, credit_rules_default_ensure
+
+    migration = import_module("shop.takeback.migrations.0002_default_credit_rules")
+    assert {g: (D(a), D(b)) for g, (a, b) in migration.DEFAULTS.items()} == DEFAULT_RULES
     assert CreditRule.objects.filter(product=None, product_class=None).count() == 4
+    assert credit_rules_default_ensure() == 0
+    CreditRule.objects.filter(grade="A", product=None).update(max_amount=D("50.00"))
+    CreditRule.objects.filter(grade="D", product=None).delete()
+    assert credit_rules_default_ensure() == 1  # D again; A keeps the staff's change
+    assert CreditRule.objects.get(grade="A", product=None).max_amount == D("50.00")
 
 
 def test_every_event_names_status_and_time(jo, staff):
@@ -495,3 +506,22 @@ def test_every_event_names_status_and_time(jo, staff):
     for event in TakeBackEvent.objects.filter(takeback=takeback):
         assert event.created_at and event.status
     assert Decimal(takeback.leather_kg) > 0
+
+
+def test_a_refused_registration_leaves_no_photo_files(jo, settings, tmp_path):
+    settings.TAKEBACK_PRIVATE_ROOT = str(tmp_path)
+    order = delivered_order(user=jo)
+    register_line(jo, order)
+    with pytest.raises(TakeBackRefused):
+        takeback_register(
+            customer=jo,
+            items=[
+                RegistrationItem(
+                    condition="worn", product=product(), source="gift", photos=[image_upload()]
+                ),
+                RegistrationItem(condition="good", line=order.lines.first()),  # taken already
+            ],
+            terms_accepted=True,
+        )
+    assert TakeBack.objects.count() == 1
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
