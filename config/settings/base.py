@@ -1,5 +1,6 @@
 """Settings shared by every environment. Values come from the environment (django-environ)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "sorl.thumbnail",
     "django_celery_beat",
+    "axes",
     "shop.common",
     "shop.storefront",
     "shop.personalization",
@@ -102,6 +104,8 @@ MIDDLEWARE = [
     # Anonymous home, listing, search and product pages from the cache (after basket and CSRF).
     "shop.storefront.page_cache.PageCacheMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
+    # Last: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -129,6 +133,8 @@ TEMPLATES = [
 ]
 
 AUTHENTICATION_BACKENDS = (
+    # First: refuses any login attempt while the account or the IP is locked out.
+    "axes.backends.AxesStandaloneBackend",
     "oscar.apps.customer.auth_backends.EmailBackend",
     "django.contrib.auth.backends.ModelBackend",
 )
@@ -177,6 +183,16 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Marlow & Vale <hello@marlowandvale.co.uk>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Login lockout (django-axes): an account, and separately an IP address, is locked for
+# AXES_COOLOFF_MINUTES after AXES_FAILURE_LIMIT failed logins in a row. ---
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "shop/account_locked.html"
+AXES_USERNAME_CALLABLE = "shop.storefront.security.login_username"
+AXES_VERBOSE = False
 
 # --- Celery (namespace CELERY_) ---
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
