@@ -195,7 +195,10 @@ def test_the_daily_job_cancels_unpaid_orders_and_settles_paid_ones(
     def pending(amount_minor: int, pay: bool) -> Order:
         order = place_order(lines=[(plain_product(), Choices(), 1)])
         intent = stripe_api.payment_intent_create(
-            amount_minor=amount_minor, currency="gbp", metadata={}, idempotency_key=f"pending-{order.number}"
+            amount_minor=amount_minor,
+            currency="gbp",
+            metadata={},
+            idempotency_key=f"pending-{order.number}",
         )
         if pay:
             _pay(intent.id)
