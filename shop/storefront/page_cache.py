@@ -8,8 +8,9 @@ requests with flash messages waiting are never served from the cache, and never 
 
 Invalidation: any save or delete of what a page shows (product, stock record, image, category,
 attribute value, option, recommendation, personalization offer; see shop.storefront.signals)
-changes the catalogue version, at once and again when the transaction commits, so a page
-rendered from data that was about to change is stored under a version nobody reads any more.
+changes the catalogue version, at once and again when the transaction commits. A stored page
+carries the version read before it was rendered and is served only while that is still the
+version, so a page rendered from data that was about to change is never served.
 Pages also expire after PAGE_CACHE_SECONDS, and the key carries today's dispatch date (product
 pages promise one).
 """
@@ -97,10 +98,10 @@ def visitor_is_cacheable(request: HttpRequest) -> bool:
     return True
 
 
-def page_key(request: HttpRequest, *, version: str) -> str:
+def page_key(request: HttpRequest) -> str:
     where = f"{request.get_host()}{request.get_full_path()}"
     digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
-    return f"mv:page:{version}:{dispatch_date().isoformat()}:{digest}"
+    return f"mv:page:{dispatch_date().isoformat()}:{digest}"
 
 
 # --- storing and serving -------------------------------------------------------------------
@@ -163,6 +164,7 @@ class PageCacheMiddleware:
         if key is not None:
             entry = page_entry(response)
             if entry is not None:
+                entry["version"] = request._page_cache_version  # as read before rendering
                 cache.set(key, entry, timeout=page_cache_seconds())
                 if not request._page_cache_basket:  # the page as served is the stored one
                     response["ETag"] = page_etag(request, entry, basket_count=0)
@@ -178,16 +180,29 @@ class PageCacheMiddleware:
             return None
         if not visitor_is_cacheable(request):
             return None
-        from shop.basket.selectors import cookie_basket_id, open_basket_item_count
+        from shop.basket.selectors import (
+            cookie_basket_id,
+            item_count_key,
+            open_basket_item_count,
+        )
 
-        key = page_key(request, version=catalogue_version())
-        entry = cache.get(key)
+        # One round trip: the catalogue version, the page and the visitor's basket count.
+        key = page_key(request)
         basket_id = cookie_basket_id(request)
-        if entry is None:  # rendered as usual, then stored (see __call__)
+        count_key = item_count_key(basket_id) if basket_id is not None else None
+        found = cache.get_many([k for k in (VERSION_KEY, key, count_key) if k])
+        version = str(found[VERSION_KEY]) if VERSION_KEY in found else catalogue_version()
+        entry = found.get(key)
+        if entry is None or entry.get("version") != version:
+            # Rendered as usual, then stored (see __call__) under the version read now: if the
+            # catalogue changes meanwhile, the page stored is already stale for everyone.
             request._page_cache_key = key
+            request._page_cache_version = version
             request._page_cache_basket = basket_id is not None
             return None
-        basket_count = open_basket_item_count(basket_id=basket_id)
+        basket_count = found.get(count_key) if count_key else 0
+        if basket_count is None:
+            basket_count = open_basket_item_count(basket_id=basket_id)
         response = page_response(request, entry, basket_count=basket_count)
         response["X-Page-Cache"] = "hit"
         return response
