@@ -98,6 +98,10 @@ class OtherItemForm(forms.Form):
         return data
 
 
+class PhotosForm(forms.Form):
+    photos = PhotosField(label="Add photos", help_text="JPEG, PNG or WebP, 8 MB each.")
+
+
 class TermsForm(forms.Form):
     terms = forms.BooleanField(
         required=True,

@@ -489,17 +489,39 @@ def takeback_reject(*, takeback: TakeBack, staff: Any, reason: str) -> TakeBack:
     return takeback
 
 
-def takeback_photos_add(*, takeback: TakeBack, photos: list[UploadedFile], user: Any) -> int:
+def takeback_photos_add(
+    *, takeback: TakeBack, photos: list[UploadedFile], user: Any, staff: bool = False
+) -> int:
+    """Add photos: the customer's own until the item arrives, staff's (grading) any time
+    before the take-back ends. Each is checked by content; at most TAKEBACK_PHOTOS_MAX of
+    each kind."""
+    if not photos:
+        raise TakeBackRefused("Please choose at least one photo.")
     checked = [photo_check(photo) for photo in photos]
-    kind = "grading" if getattr(user, "is_staff", False) else "customer"
+    kind = TakeBackPhoto.Kind.GRADING if staff else TakeBackPhoto.Kind.CUSTOMER
     with transaction.atomic():
         takeback = _locked(takeback)
-        if takeback.photos.count() + len(photos) > settings.TAKEBACK_PHOTOS_MAX * 2:
-            raise TakeBackRefused("This take-back has as many photos as it can hold.")
+        if staff and takeback.is_final:
+            raise TakeBackRefused(f"Take-back {takeback.reference} has ended.")
+        if not staff and (
+            takeback.customer_id != user.pk or takeback.status not in CUSTOMER_PHOTO_STATUSES
+        ):
+            raise TakeBackRefused("Photos can be added until the item reaches us.")
+        if takeback.photos.filter(kind=kind).count() + len(photos) > settings.TAKEBACK_PHOTOS_MAX:
+            raise TakeBackRefused(
+                f"A take-back holds at most {settings.TAKEBACK_PHOTOS_MAX} photos from you."
+            )
         for photo, (ext, content_type) in zip(photos, checked, strict=True):
             _photo_save(takeback, photo, ext, content_type, kind=kind, user=user)
         _event(takeback, TakeBackEvent.Kind.PHOTO_ADDED, actor=user, note=f"{len(photos)}")
     return len(photos)
+
+
+CUSTOMER_PHOTO_STATUSES = (
+    TakeBack.Status.REGISTERED,
+    TakeBack.Status.LABEL_ISSUED,
+    TakeBack.Status.IN_TRANSIT,
+)
 
 
 def credit_rule_save(

@@ -13,5 +13,6 @@ urlpatterns = [
     path("<int:pk>/label.pdf", views.takeback_label, name="label"),
     path("<int:pk>/posted/", views.takeback_shipped, name="shipped"),
     path("<int:pk>/offer/", views.takeback_offer, name="offer"),
+    path("<int:pk>/photos/", views.takeback_photos, name="photos"),
     path("<int:pk>/photos/<int:photo_pk>/", views.takeback_photo, name="photo"),
 ]

@@ -13,14 +13,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shop.order.models import Line
 from shop.takeback import selectors
-from shop.takeback.forms import OfferAnswerForm, OtherItemForm, TermsForm
+from shop.takeback.forms import OfferAnswerForm, OtherItemForm, PhotosForm, TermsForm
 from shop.takeback.label import label_pdf, label_qr_data_uri
 from shop.takeback.models import Condition, TakeBack, TakeBackPhoto, TakeBackTransitionError
 from shop.takeback.services import (
+    CUSTOMER_PHOTO_STATUSES,
     RegistrationItem,
     TakeBackRefused,
     takeback_mark_shipped,
     takeback_offer_answer,
+    takeback_photos_add,
     takeback_register,
 )
 
@@ -139,6 +141,8 @@ def takeback_detail(request, pk: int):
             ),
             "photos": takeback.photos.filter(kind=TakeBackPhoto.Kind.CUSTOMER),
             "offer_form": OfferAnswerForm(),
+            "photos_form": PhotosForm(),
+            "can_add_photos": takeback.status in CUSTOMER_PHOTO_STATUSES,
             "active_tab": "takeback",
             "page_title": f"Take-back {takeback.reference}",
         },
@@ -194,6 +198,25 @@ def takeback_offer(request, pk: int):
             if accept
             else "Offer declined. We will do as you asked with the item.",
         )
+    return redirect("takeback:detail", pk=takeback.pk)
+
+
+@login_required
+@require_POST
+def takeback_photos(request, pk: int):
+    takeback = _own(request, pk)
+    form = PhotosForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("photos", ["Please choose a photo."])))
+    else:
+        try:
+            added = takeback_photos_add(
+                takeback=takeback, photos=form.cleaned_data["photos"], user=request.user
+            )
+        except (TakeBackRefused, ValidationError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", None) or [str(exc)]))
+        else:
+            messages.success(request, f"{added} photo(s) added.")
     return redirect("takeback:detail", pk=takeback.pk)
 
 

@@ -5,6 +5,7 @@ an offer, store credit; and nobody sees another customer's take-backs (404)."""
 import subprocess
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from shop.takeback.models import TakeBack
@@ -247,3 +248,27 @@ def test_label_is_404_before_it_is_issued(jo_client, jo):
     takeback = register_line(jo, delivered_order(user=jo))
     assert jo_client.get(reverse("takeback:label", kwargs={"pk": takeback.pk})).status_code == 404
     assert jo_client.get(reverse("takeback:detail", kwargs={"pk": 999999})).status_code == 404
+
+
+def test_customer_adds_photos_until_the_item_arrives(jo_client, jo, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shop.takeback.services import takeback_receive
+
+    settings.TAKEBACK_PRIVATE_ROOT = str(tmp_path)
+    takeback = takeback_label_issue(takeback=register_line(jo, delivered_order(user=jo)))
+    url = reverse("takeback:photos", kwargs={"pk": takeback.pk})
+    page = jo_client.post(url, {"photos": [image_upload("JPEG", "a.jpg")]}, follow=True)
+    assert "1 photo(s) added" in page.content.decode()
+    fake = SimpleUploadedFile("b.png", b"not a picture", "image/png")
+    page = jo_client.post(url, {"photos": [fake]}, follow=True)
+    assert "is not a JPEG, PNG or WebP image" in page.content.decode()
+    assert takeback.photos.count() == 1 and takeback.events.filter(kind="photo_added").count() == 1
+    # Someone else: 404, nothing added.
+    other = Client()
+    other.force_login(customer("sam@example.com"))
+    assert other.post(url, {"photos": [image_upload()]}).status_code == 404
+    takeback_receive(tracking_number=takeback.tracking_number, staff=staff_member())
+    page = jo_client.post(url, {"photos": [image_upload()]}, follow=True)
+    assert "until the item reaches us" in page.content.decode()
+    assert takeback.photos.count() == 1
