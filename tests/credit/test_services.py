@@ -98,3 +98,24 @@ def test_two_spends_racing_for_one_balance_one_wins():
     assert credit_balance(user=user) == D("20.00")
     assert CreditEntry.objects.filter(kind="spent").count() == 1
     check_invariants(user)
+
+
+@pytest.mark.django_db
+def test_an_unpaid_order_cancelled_gives_its_credit_back_once():
+    from oscar.test.factories import create_order
+
+    from shop.order import pipeline
+    from shop.order.models import Order
+    from shop.order.services import order_status_change
+
+    user = UserFactory()
+    credit_issue(user=user, amount=D("20.00"))
+    order = create_order(user=user)
+    Order.objects.filter(pk=order.pk).update(status=pipeline.PENDING_PAYMENT)
+    credit_spend(user=user, amount=D("8.00"), order_number=order.number)
+    assert credit_balance(user=user) == D("12.00")
+    order_status_change(order=order, to_status=pipeline.CANCELLED, note="Payment never came")
+    assert credit_balance(user=user) == D("20.00")
+    restored = CreditEntry.objects.get(kind="restored")
+    assert restored.order_number == str(order.number) and "cancelled" in restored.note
+    check_invariants(user)
