@@ -141,6 +141,7 @@ class SizeResult:
     basket_pages: dict[str, PageResult] = field(default_factory=dict)
     add_to_basket: list[dict] = field(default_factory=list)  # its statements
     lighthouse: dict[str, dict] = field(default_factory=dict)  # page -> scores, bytes
+    checkout: dict[str, dict] = field(default_factory=dict)  # step -> p50_ms, queries
 
 
 # --- environment ---------------------------------------------------------------------------
@@ -591,6 +592,62 @@ def capture_add_to_basket() -> list[dict]:
     return _statements(capture.captured_queries)
 
 
+CHECKOUT_ADDRESS = {
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "line1": "12 Lower Rushall Street",
+    "line4": "Walsall",
+    "postcode": "WS1 2AA",
+    "country": "GB",
+    "phone_number": "",
+}
+CHECKOUT_RUNS = 5
+
+
+def measure_checkout() -> dict[str, dict]:
+    """The checkout's server side for a guest with the 3-line basket, in-process: each step's
+    median time and queries over CHECKOUT_RUNS shoppers. Stops before the payment page (it
+    creates a Stripe PaymentIntent: Stripe is left out)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from shop.storefront.services import shipping_countries_ensure
+
+    shipping_countries_ensure()
+    steps = (
+        (
+            "guest email",
+            "post",
+            "/checkout/",
+            {"username": "ada@example.com", "options": "anonymous"},
+        ),
+        ("address page", "get", "/checkout/shipping-address/", None),
+        ("address", "post", "/checkout/shipping-address/", CHECKOUT_ADDRESS),
+        ("shipping page", "get", "/checkout/shipping-method/", None),
+    )
+    times: dict[str, list[float]] = {name: [] for name, *_ in steps}
+    queries: dict[str, int] = {}
+    problems: dict[str, str] = {}
+    for _ in range(CHECKOUT_RUNS):
+        client = _client(basket_visitor())
+        for name, method, path, data in steps:
+            with CaptureQueriesContext(connection) as capture:
+                started = time.perf_counter()
+                response = getattr(client, method)(path, data) if data else client.get(path)
+                times[name].append((time.perf_counter() - started) * 1000)
+            queries[name] = len(_statements(capture.captured_queries))
+            if response.status_code not in (200, 302):
+                problems[name] = f"HTTP {response.status_code}"
+    return {
+        name: {
+            "p50_ms": statistics.median(times[name]),
+            "queries": queries[name],
+            "problem": problems.get(name, ""),
+        }
+        for name, *_ in steps
+    }
+
+
 def run_lighthouse(port: int, paths: dict[str, str]) -> dict[str, dict]:
     """Lighthouse (node_modules, `make bench` installs it with npm ci) on the mobile preset,
     against Debian's chromium: the four category scores and the bytes transferred."""
@@ -726,6 +783,10 @@ def measure(
     for page in BASKET_PAGES:
         _capture(size.basket_pages[page], cookies)
     size.add_to_basket = capture_add_to_basket()
+    try:
+        size.checkout = measure_checkout()
+    except Exception as exc:  # reported, not fatal: the checkout has its own tests
+        size.checkout = {"checkout": {"p50_ms": 0.0, "queries": 0, "problem": repr(exc)[:200]}}
 
 
 def _load_page(
@@ -890,6 +951,16 @@ def report(sizes: list[SizeResult], *, args, client: str, elapsed: float) -> boo
                     f" {slowest['ms']:6.1f} ms  {shape}"
                 )
     print_lighthouse(sizes)
+    print(
+        "Checkout, server side (guest, 3-line basket, in-process, median of"
+        f" {CHECKOUT_RUNS}; Stripe left out):"
+    )
+    for size in sizes:
+        cells = ", ".join(
+            f"{step} {r['p50_ms']:.0f} ms/{r['queries']} q {r['problem']}".strip()
+            for step, r in size.checkout.items()
+        )
+        print(f"  {size.label:>14}  {cells}")
     print_targets(sizes)
     print(f"Finished in {elapsed:.0f} s; every query in {BENCH_DIR / 'results.json'}")
     return ok
@@ -950,6 +1021,9 @@ def print_targets(sizes: list[SizeResult]) -> None:
             lines.append(
                 (weight <= TARGET_HOME_BYTES, f"home page <= 300 KB ({weight / 1024:.0f} KB)")
             )
+    for step, r in size.checkout.items():
+        met = not r["problem"] and r["p50_ms"] < 50
+        lines.append((met, f"checkout {step}: p50 < 50 ms in process ({r['p50_ms']:.0f} ms)"))
     print("Targets (issue 9):")
     for met, text in lines:
         print(f"  [{'met' if met else 'MISSED'}] {text}")
