@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from oscar.views.decorators import permissions_required
 
+from shop.credit.selectors import credit_balance
 from shop.takeback import selectors
 from shop.takeback.forms import (
     ApproveForm,
@@ -163,6 +164,7 @@ def _detail_context(request, takeback: TakeBack, **forms) -> dict:
         "reject_form": RejectForm(),
         "close_form": CloseForm(),
         "can_grade": request.user.has_perm("takeback.grade_takeback"),
+        "customer_credit": credit_balance(user=takeback.customer),
         "rules": [
             (grade, selectors.credit_rule_for(product=takeback.product, grade=grade))
             for grade in "ABCD"
