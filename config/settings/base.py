@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "sorl.thumbnail",
     "django_celery_beat",
+    "csp",
     "axes",
     "shop.common",
     "shop.storefront",
@@ -93,6 +94,8 @@ SITE_ID = 1
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so its header is on every response, cached pages included.
+    "shop.storefront.csp.StoreCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -378,6 +381,25 @@ WORKSHOP_CLOSED_DAYS = env.list(
         "2027-12-28",
     ],
 )
+
+# --- Content-Security-Policy (django-csp 4; shop.storefront.csp adds a local Stripe's
+# origin). Scripts only from us and Stripe; inline scripts are still allowed because Oscar's
+# pages (dashboard and account) put their start-up code inline. ---
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-inline'", "https://js.stripe.com"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "https://*.stripe.com"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'", "https://api.stripe.com"],
+        "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
 
 # --- Stripe (shop.payments.stripe_api is the only module that talks to it) ---
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
