@@ -51,7 +51,8 @@ RUN groupadd --system --gid 10001 app \
 
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
-# The code stays owned by root (read-only for the app user); only var/media is writable.
+# The code stays owned by root (read-only for the app user); only var/media and var/private
+# (take-back photos, served through Django to their owner and staff) are writable.
 COPY . .
 
 # Static files are collected (and compressed, hashed by whitenoise) at build time into
@@ -60,8 +61,8 @@ COPY . .
 RUN SECRET_KEY=collectstatic-only-not-a-secret \
     DATABASE_URL=sqlite:////tmp/collectstatic.sqlite3 \
     python manage.py collectstatic --noinput \
-    && mkdir -p var/media \
-    && chown -R app:app var/media
+    && mkdir -p var/media var/private \
+    && chown -R app:app var/media var/private
 
 USER 10001:10001
 
