@@ -18,6 +18,7 @@ pages promise one).
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -47,6 +48,7 @@ VERSION_KEY = "mv:page:version"
 CSRF_PLACEHOLDER = "__MV_CSRF_TOKEN__"
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{32,64}(")')
 _BASKET_REGION = re.compile(r"<!--mv:basket-->.*?<!--/mv:basket-->", re.S)
+logger = logging.getLogger(__name__)
 MESSAGES_COOKIE = "messages"  # django.contrib.messages' CookieStorage
 SESSION_MESSAGES_KEY = "_messages"  # and its SessionStorage
 
@@ -67,8 +69,12 @@ def catalogue_version() -> str:
 
 
 def catalogue_version_bump() -> None:
-    """Every cached page is stale from now on."""
-    cache.set(VERSION_KEY, str(time.time_ns()), timeout=None)
+    """Every cached page is stale from now on. A cache that does not answer is logged, not
+    raised: saving a product must not fail because Redis is down (pages expire anyway)."""
+    try:
+        cache.set(VERSION_KEY, str(time.time_ns()), timeout=None)
+    except Exception:  # the cache backend's own errors (redis.ConnectionError...)
+        logger.warning("page cache: could not bump the catalogue version", exc_info=True)
 
 
 def catalogue_changed() -> None:
@@ -165,7 +171,10 @@ class PageCacheMiddleware:
             entry = page_entry(response)
             if entry is not None:
                 entry["version"] = request._page_cache_version  # as read before rendering
-                cache.set(key, entry, timeout=page_cache_seconds())
+                try:
+                    cache.set(key, entry, timeout=page_cache_seconds())
+                except Exception:
+                    logger.warning("page cache: could not store %s", key, exc_info=True)
                 if not request._page_cache_basket:  # the page as served is the stored one
                     response["ETag"] = page_etag(request, entry, basket_count=0)
                 response["Cache-Control"] = "private, no-cache"
@@ -190,8 +199,12 @@ class PageCacheMiddleware:
         key = page_key(request)
         basket_id = cookie_basket_id(request)
         count_key = item_count_key(basket_id) if basket_id is not None else None
-        found = cache.get_many([k for k in (VERSION_KEY, key, count_key) if k])
-        version = str(found[VERSION_KEY]) if VERSION_KEY in found else catalogue_version()
+        try:
+            found = cache.get_many([k for k in (VERSION_KEY, key, count_key) if k])
+            version = str(found[VERSION_KEY]) if VERSION_KEY in found else catalogue_version()
+        except Exception:  # no cache: the page is rendered as if there were none
+            logger.warning("page cache: cache unavailable", exc_info=True)
+            return None
         entry = found.get(key)
         if entry is None or entry.get("version") != version:
             # Rendered as usual, then stored (see __call__) under the version read now: if the

@@ -175,3 +175,20 @@ def test_no_cache_when_disabled(client, demo_catalogue, settings):
     settings.PAGE_CACHE_SECONDS = 0
     _get(client, "/")
     assert "X-Page-Cache" not in _get(client, "/")
+
+
+def test_without_a_cache_pages_render_and_products_save(client, demo_catalogue, monkeypatch):
+    from django.core.cache import cache
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    for name in ("get", "get_many", "set", "add", "delete"):
+        monkeypatch.setattr(cache, name, down)
+    product = _standalone()
+    product.title = "Saved While Redis Was Down"
+    product.save()
+    for path in ("/", product.get_absolute_url()):
+        response = _get(client, path)
+        assert "X-Page-Cache" not in response
+    assert "Saved While Redis Was Down" in response.content.decode()
