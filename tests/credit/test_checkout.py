@@ -210,3 +210,56 @@ def test_two_checkouts_spending_the_same_credit_at_once_one_succeeds(demo_catalo
     )
     assert statuses == ["Open", "Submitted"]
     invariants(shopper)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_card_checkouts_with_the_same_credit_one_keeps_it(demo_catalogue, localstripe, shopper):
+    """Two baskets, each paying £19.50 by card after £10 of credit, with £15 of credit in all:
+    placed at the same moment, one order takes the credit, the other payment is refunded and
+    no order is made for it; the credit is spent once."""
+    from shop.payments.services import payment_intent_for_basket
+
+    shipping_countries_ensure()
+    credit_issue(user=shopper, amount=D("15.00"))
+    snapshot = {
+        "user_id": shopper.pk,
+        "shipping_address": {k: v for k, v in ADDRESS.items() if k != "country"}
+        | {"country_id": "GB"},
+        "shipping_method_code": "royal-mail-tracked-48",
+        "credit": "10.00",
+    }
+    intents = []
+    for basket in (_basket_for(shopper), _basket_for(shopper)):
+        record = payment_intent_for_basket(
+            basket=basket, email=shopper.email, amount=D("19.50"), checkout=snapshot
+        )
+        _pay(record.payment_intent_id)
+        intents.append(record.payment_intent_id)
+    gate = threading.Barrier(len(intents))
+    outcomes = []
+
+    def place(pi_id):
+        try:
+            gate.wait(timeout=30)
+            order_place_for_payment_intent(payment_intent_id=pi_id)
+            outcomes.append("placed")
+        except OrderPlacementRefused as exc:
+            outcomes.append(exc.message)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=place, args=(pi,)) for pi in intents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("placed") == 1, outcomes
+    assert any("credit was used elsewhere" in o for o in outcomes if o != "placed")
+    assert Order.objects.count() == 1
+    assert credit_balance(user=shopper) == D("5.00")
+    records = {r.payment_intent_id: r for r in PaymentIntentRecord.objects.all()}
+    placed = [r for r in records.values() if r.order_number]
+    refunded = [r for r in records.values() if not r.order_number]
+    assert len(placed) == 1 and len(refunded) == 1
+    assert refunded[0].amount_refunded == refunded[0].amount == D("19.50")
+    invariants(shopper)
