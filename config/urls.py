@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from shop.storefront import private_views
 from shop.storefront.views import public_media
 
 urlpatterns = [
@@ -20,6 +21,18 @@ urlpatterns = [
     path("dashboard/take-back/", include("shop.takeback.dashboard_urls")),
     path("accounts/take-back/", include("shop.takeback.urls")),
     path("accounts/credit/", include("shop.credit.urls")),
+    # Before Oscar's own patterns of the same paths: 404 rather than a form or a 403.
+    re_path(
+        r"^accounts/order-status/(?P<order_number>[\w-]*)/(?P<hash>[A-z0-9-_=:]+)/$",
+        private_views.SignedAnonymousOrderDetailView.as_view(),
+        name="anon-order-signed",
+    ),
+    re_path(
+        r"^accounts/order-status-form/(?P<order_number>[\w-]*)/(?P<hash>[A-z0-9-_=:]+)/$",
+        private_views.SignedAnonymousOrderFormView.as_view(),
+        name="anon-order-form-signed",
+    ),
+    path("wishlists/<str:key>/", private_views.OwnWishListView.as_view(), name="wishlist-own"),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 
