@@ -104,6 +104,9 @@ def celery_worker(transactional_db, mail_dir):
     Emails it sends land as files in `mail_dir`. The worker consumes only this test run's
     queue (CELERY_TASK_DEFAULT_QUEUE), which is deleted from Redis afterwards.
     """
+    # Tasks that earlier tests published with no worker running wait in this run's queue:
+    # drop them, or this worker would run them against this test's data.
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(settings.CELERY_TASK_DEFAULT_QUEUE)
     proc = start_worker(mail_dir=mail_dir, log_path=mail_dir.parent / "worker.log")
     yield proc
     stop_worker(proc)
