@@ -33,6 +33,8 @@ urlpatterns = [
         name="anon-order-form-signed",
     ),
     path("wishlists/<str:key>/", private_views.OwnWishListView.as_view(), name="wishlist-own"),
+    # Oscar's password reset, limited: 5 requests an hour per address and per email.
+    path("password-reset/", private_views.password_reset, name="password-reset-limited"),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 

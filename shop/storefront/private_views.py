@@ -1,11 +1,16 @@
 """Thin wrappers over Oscar views that must not say whether something exists: another
 customer's guest order or private wishlist is simply not found (404)."""
 
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.urls import reverse_lazy
 from oscar.apps.customer.views import AnonymousOrderDetailView, AnonymousOrderFormView
 from oscar.apps.wishlists.views import WishListView
-from oscar.core.loading import get_model
+from oscar.core.loading import get_class, get_model
+from oscar.views.decorators import login_forbidden
+
+from shop.common.ratelimit import client_ip, rate_limit_post
 
 Order = get_model("order", "Order")
 
@@ -36,3 +41,22 @@ class OwnWishListView(WishListView):
             return super().dispatch(request, *args, **kwargs)
         except PermissionDenied:
             raise Http404("No such wish list") from None
+
+
+password_reset = rate_limit_post(
+    scope="password-reset",
+    limit=5,
+    window=3600,
+    keys=lambda request: [
+        client_ip(request),
+        "email:" + request.POST.get("email", "").strip().lower()[:254],
+    ],
+)(
+    login_forbidden(
+        auth_views.PasswordResetView.as_view(
+            form_class=get_class("customer.forms", "PasswordResetForm"),
+            success_url=reverse_lazy("password-reset-done"),
+            template_name="oscar/registration/password_reset_form.html",
+        )
+    )
+)
