@@ -35,6 +35,8 @@ urlpatterns = [
     path("wishlists/<str:key>/", private_views.OwnWishListView.as_view(), name="wishlist-own"),
     # Oscar's password reset, limited: 5 requests an hour per address and per email.
     path("password-reset/", private_views.password_reset, name="password-reset-limited"),
+    # Oscar's profile form, asking for the current password to change the email address.
+    path("accounts/profile/edit/", private_views.profile_update, name="profile-update-checked"),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 

@@ -1,11 +1,18 @@
 """Thin wrappers over Oscar views that must not say whether something exists: another
 customer's guest order or private wishlist is simply not found (404)."""
 
+from django import forms
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse_lazy
-from oscar.apps.customer.views import AnonymousOrderDetailView, AnonymousOrderFormView
+from oscar.apps.customer.forms import ProfileForm
+from oscar.apps.customer.views import (
+    AnonymousOrderDetailView,
+    AnonymousOrderFormView,
+    ProfileUpdateView,
+)
 from oscar.apps.wishlists.views import WishListView
 from oscar.core.loading import get_class, get_model
 from oscar.views.decorators import login_forbidden
@@ -60,3 +67,33 @@ password_reset = rate_limit_post(
         )
     )
 )
+
+
+class ProfileWithPasswordForm(ProfileForm):
+    """Oscar's profile form, asking for the current password before the email address (the
+    login, and where password resets go) can change."""
+
+    current_password = forms.CharField(
+        label="Current password",
+        help_text="Needed only to change your email address.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        required=False,
+        strip=False,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if "email" in self.changed_data and not self.user.check_password(
+            data.get("current_password") or ""
+        ):
+            self.add_error(
+                "current_password", "Enter your current password to change your email address."
+            )
+        return data
+
+
+class ProfileUpdateWithPasswordView(ProfileUpdateView):
+    form_class = ProfileWithPasswordForm
+
+
+profile_update = login_required(ProfileUpdateWithPasswordView.as_view())

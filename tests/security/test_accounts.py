@@ -91,3 +91,34 @@ def test_the_session_key_rotates_at_login_and_dies_at_logout(customer):
     client.get("/accounts/logout/")
     # The server forgot the session: the old cookie no longer signs anyone in.
     assert stolen.get("/accounts/profile/").status_code == 302
+
+
+def test_changing_the_email_asks_for_the_current_password(client, customer):
+    client.force_login(customer)
+    data = {"first_name": "Ada", "last_name": "L", "email": "new@example.com"}
+    response = client.post("/accounts/profile/edit/", data)
+    assert response.status_code == 200
+    assert "Enter your current password" in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.email == "ada@example.com"
+    wrong = client.post("/accounts/profile/edit/", data | {"current_password": "nope"})
+    assert wrong.status_code == 200
+    ok = client.post("/accounts/profile/edit/", data | {"current_password": PASSWORD})
+    assert ok.status_code == 302
+    customer.refresh_from_db()
+    assert customer.email == "new@example.com"
+    # Other details change without it.
+    same = {"first_name": "Ada", "last_name": "Byron", "email": "new@example.com"}
+    assert client.post("/accounts/profile/edit/", same).status_code == 302
+
+
+def test_changing_the_password_asks_for_the_current_one(client, customer):
+    client.force_login(customer)
+    new = "another long pass phrase 7"
+    refused = client.post(
+        "/accounts/change-password/",
+        {"old_password": "wrong", "new_password1": new, "new_password2": new},
+    )
+    assert refused.status_code == 200
+    customer.refresh_from_db()
+    assert customer.check_password(PASSWORD)
