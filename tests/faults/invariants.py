@@ -1,6 +1,6 @@
 """What must hold after any fault: checked at the end of each fault test."""
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Sum
 
 from shop.basket.models import Basket
 from shop.order.models import CommunicationEvent, Order
@@ -36,6 +36,12 @@ def assert_invariants() -> None:
         .filter(n__gt=1)
         .exists()
     )
+    # Store credit: each balance is its ledger's sum, and none is negative.
+    from shop.credit.models import CreditAccount
+
+    for account in CreditAccount.objects.annotate(ledger=Sum("entries__amount")):
+        assert account.balance >= 0, account
+        assert account.balance == (account.ledger or 0), (account, account.ledger)
     # A submitted basket has its order.
     for basket in Basket.objects.filter(status=Basket.SUBMITTED):
         assert Order.objects.filter(basket_id=basket.pk).exists(), basket.pk

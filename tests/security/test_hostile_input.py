@@ -148,6 +148,33 @@ def test_takeback_registration(demo, values):
     _check(response)
 
 
+CSV_HEADER = "date,channel,reference,sku,quantity,net_amount,customer_email\n"
+
+
+@RUN
+@given(
+    cells=st.lists(HOSTILE, min_size=7, max_size=7),
+    raw=st.binary(max_size=400),
+    skip=st.booleans(),
+)
+def test_offline_sales_csv_import(demo, cells, raw, skip):
+    from django.contrib.auth.models import Permission
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shop.reports.models import OfflineSale
+
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(content_type__app_label="reports"))
+    client = Client()
+    client.force_login(staff)
+    row = ",".join('"' + c.replace('"', '""')[:3000] + '"' for c in cells)
+    for content in ((CSV_HEADER + row + "\n").encode("utf-8", "replace"), raw):
+        upload = SimpleUploadedFile("sales.csv", content, content_type="text/csv")
+        data = {"file": upload, "skip_bad_rows": "on" if skip else ""}
+        _check(client.post("/dashboard/business-reports/imports/", data, follow=True))
+    assert not OfflineSale.objects.exists()  # no hostile row is a valid sale
+
+
 @RUN
 @given(payload=HOSTILE)
 def test_stripe_webhook_with_garbage_signed_or_not(payload, settings):
