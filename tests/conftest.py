@@ -87,6 +87,19 @@ def start_worker(*, mail_dir: Path, log_path: Path, broker_url: str | None = Non
     return proc
 
 
+EMAIL_END = "\n" + "-" * 79 + "\n"
+
+
+def sent_emails(mail_dir: Path) -> list[str]:
+    """The messages a worker has finished writing to `mail_dir` (Django's file backend ends
+    each with a line of 79 dashes; a file still being written is not read half-way)."""
+    messages = []
+    for path in sorted(mail_dir.glob("*.log")):
+        text = path.read_text()
+        messages += [m for m in text.split(EMAIL_END)[:-1] if m.strip()]
+    return messages
+
+
 def stop_worker(proc) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)

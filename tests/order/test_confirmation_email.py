@@ -8,11 +8,11 @@ from shop.checkout.mixins import OrderPlacementMixin
 from shop.common.models import OutboxMessage
 from shop.order.models import CommunicationEvent
 from shop.order.services import order_confirmation_enqueue
-from tests.conftest import wait_for
+from tests.conftest import sent_emails, wait_for
 
 
 def _emails(mail_dir):
-    return sorted(mail_dir.glob("*.log"))
+    return sent_emails(mail_dir)
 
 
 @pytest.mark.worker
@@ -22,8 +22,7 @@ def test_confirmation_is_sent_by_the_worker_after_commit_once(celery_worker, mai
         # As the checkout does when an order is placed: nothing is queued before commit.
         OrderPlacementMixin().send_order_placed_email(order)
 
-    files = wait_for(lambda: _emails(mail_dir))
-    body = files[0].read_text()
+    body = wait_for(lambda: _emails(mail_dir))[0]
     assert "To: ada@example.com" in body
     assert f"Subject: Your Marlow & Vale order {order.number}" in body
     assert f"/accounts/order-status/{order.number}/" in body  # signed guest link

@@ -15,15 +15,15 @@ from shop.order.services import order_mark_paid, order_status_change
 from shop.personalization.rules import Choices
 from shop.workshop.models import WorkshopJob
 from shop.workshop.services import workshop_job_advance
-from tests.conftest import wait_for
+from tests.conftest import sent_emails, wait_for
 from tests.faults.invariants import assert_invariants
 from tests.workshop.helpers import place_order, place_personalized_order, plain_product
 
 
 def _subjects(mail_dir) -> list[str]:
     return sorted(
-        email.message_from_string(path.read_text(), policy=policy.default)["Subject"]
-        for path in mail_dir.glob("*.log")
+        email.message_from_string(text, policy=policy.default)["Subject"]
+        for text in sent_emails(mail_dir)
     )
 
 
@@ -53,9 +53,7 @@ def test_personalized_order_from_payment_to_delivery(celery_worker, mail_dir, de
         order=order, to_status=p.SHIPPED, actor=staff, tracking_number="AB123456789GB"
     )
     wait_for(lambda: len(_subjects(mail_dir)) == 3)
-    shipped = next(
-        path.read_text() for path in mail_dir.glob("*.log") if "on its way" in path.read_text()
-    )
+    shipped = next(text for text in sent_emails(mail_dir) if "on its way" in text)
     assert "Tracking number: AB123456789GB" in shipped
     order_status_change(order=order, to_status=p.DELIVERED, actor=staff)
     assert [c.new_status for c in order.status_changes.order_by("pk")] == [

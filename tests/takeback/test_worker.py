@@ -15,19 +15,15 @@ from shop.credit.selectors import credit_balance
 from shop.takeback.models import TakeBack
 from shop.takeback.services import takeback_approve, takeback_grade, takeback_receive
 from shop.takeback.tasks import takeback_sweep
-from tests.conftest import wait_for
+from tests.conftest import sent_emails, wait_for
 from tests.takeback.helpers import customer, delivered_order, register_line, staff_member
 
 S = TakeBack.Status
 
 
 def mails(mail_dir):
-    found = []
-    for path in sorted(mail_dir.glob("*.log")):
-        for chunk in path.read_text().split("-" * 79):
-            if chunk.strip():
-                found.append(email.message_from_string(chunk.strip()))
-    return found
+    # Only messages written in full (a file still being written is not read half-way).
+    return [email.message_from_string(text.strip()) for text in sent_emails(mail_dir)]
 
 
 def subjects(mail_dir):
