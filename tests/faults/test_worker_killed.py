@@ -55,7 +55,7 @@ def test_sigkill_mid_task_runs_it_again_with_one_email(celery_worker, mail_dir):
         [child] = wait_for(lambda: _children(celery_worker.pid) or None)
         os.kill(child, signal.SIGKILL)
         wait_for(lambda: "WorkerLostError" in log.read_text() or "SIGKILL" in log.read_text())
-        wait_for(lambda: _received(log) == 2, timeout=30)  # delivered again
+        wait_for(lambda: _received(log) == 2, timeout=90)  # delivered again
     finally:
         blocker.rollback()
         blocker.close()
