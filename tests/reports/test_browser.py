@@ -85,5 +85,8 @@ def test_tables_sort_and_presets_switch(signed_in_page, live_server):
     page.goto(f"{live_server.url}/dashboard/business-reports/customers/{MARCH}")
     page.click("a[href*='customers/u:']")
     assert "alice@example.com" in page.inner_text("h1")
-    assert page.evaluate("!!Chart.getChart(document.querySelector('canvas[data-chart=waterfall]'))")
+    # Wait for the new page's scripts (a click navigates; the heading can come first).
+    page.wait_for_function(
+        "window.Chart && !!Chart.getChart(document.querySelector('canvas[data-chart=waterfall]'))"
+    )
     assert page.errors == []
