@@ -3,39 +3,21 @@
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
+from shop.common.tasks import durable_task
 from shop.payments.exceptions import PaymentProviderUnavailable
 from shop.payments.models import PaymentIntentRecord, StripeEvent
 from shop.payments.selectors import stripe_events_unprocessed
 from shop.payments.services import payment_fee_record, stripe_event_process
 
-RETRYABLE = (OperationalError, InterfaceError, PaymentProviderUnavailable, ConnectionError)
 
-
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-)
+@durable_task(retry_on=(PaymentProviderUnavailable,))
 def process_stripe_event(self, event_pk: int) -> None:
     """Process one stored Stripe event (a no-op if it already was)."""
     stripe_event_process(event=StripeEvent.objects.get(pk=event_pk))
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    autoretry_for=RETRYABLE,
-    retry_backoff=True,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=8,
-)
+@durable_task(retry_on=(PaymentProviderUnavailable,))
 def record_payment_fee(self, record_pk: int) -> None:
     """Record a succeeded payment's fee (a no-op once recorded)."""
     payment_fee_record(record=PaymentIntentRecord.objects.get(pk=record_pk))

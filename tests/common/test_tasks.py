@@ -4,13 +4,15 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from config.celery_app import app
 from shop.common import outbox
 from shop.common.models import OutboxMessage, TaskFailure
 from shop.common.outbox import outbox_drain, outbox_enqueue
+from shop.common.tasks import TRANSIENT_ERRORS, durable_task
+from shop.payments.exceptions import PaymentProviderUnavailable
 from tests.conftest import wait_for
 
 
@@ -21,6 +23,75 @@ def test_every_beat_entry_names_a_real_task():
     assert {"drain-outbox", "cancel-unpaid-orders", "flag-overdue-workshop-jobs"} <= set(
         settings.CELERY_BEAT_SCHEDULE
     )
+
+
+def test_house_tasks_retry_transient_errors_and_give_up_before_redelivery():
+    app.loader.import_default_modules()
+    retried = {name: t for name, t in app.tasks.items() if getattr(t, "autoretry_for", ())}
+    assert {
+        "shop.order.tasks.send_order_email",
+        "shop.payments.tasks.process_stripe_event",
+        "shop.payments.tasks.record_payment_fee",
+        "shop.workshop.tasks.create_workshop_jobs",
+        "shop.takeback.tasks.issue_label",
+        "shop.takeback.tasks.issue_credit",
+    } <= set(retried)
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    for name, task in retried.items():
+        assert task.acks_late, name
+        assert set(TRANSIENT_ERRORS) <= set(task.autoretry_for), name
+        # The longest a task can spend waiting between its tries (backoff capped per try).
+        waiting = sum(min(2**n, task.retry_backoff_max) for n in range(task.max_retries))
+        assert waiting < visibility, name
+    assert (
+        PaymentProviderUnavailable
+        in retried["shop.payments.tasks.process_stripe_event"].autoretry_for
+    )
+    assert retried["shop.order.tasks.send_order_email"].subject_kind == "order"
+    assert retried["shop.workshop.tasks.create_workshop_jobs"].subject_kind == "order"
+    assert retried["shop.takeback.tasks.issue_label"].subject_kind == "takeback"
+
+
+tries: list[int] = []
+
+
+@durable_task(subject_kind="test")
+def _flaky(self, fail_times: int, error: str) -> int:
+    tries.append(self.request.retries)
+    if len(tries) <= fail_times:
+        raise OperationalError("connection reset") if error == "db" else ValueError("a bug")
+    return len(tries)
+
+
+@pytest.fixture
+def errors_kept_in_results():
+    """Tasks run in process as a worker runs them: errors end in the result, not raised."""
+    propagates = app.conf.task_eager_propagates
+    app.conf.task_eager_propagates = False
+    yield
+    app.conf.task_eager_propagates = propagates
+
+
+@pytest.mark.django_db
+def test_a_durable_task_is_run_again_after_a_transient_error_but_not_after_a_bug(
+    errors_kept_in_results,
+):
+    tries.clear()
+    assert _flaky.apply(args=[2, "db"]).get() == 3
+    assert tries == [0, 1, 2]
+
+    tries.clear()
+    result = _flaky.apply(args=[1, "bug"])
+    assert result.failed() and isinstance(result.result, ValueError)
+    assert tries == [0]
+
+    tries.clear()
+    result = _flaky.apply(args=[99, "db"])
+    assert result.failed() and isinstance(result.result, OperationalError)
+    assert tries == list(range(_flaky.max_retries + 1))
+    # Both ended for good: staff see them on the failed-task screen.
+    errors = TaskFailure.objects.filter(task=_flaky.name).values_list("error", flat=True)
+    assert sorted(e.split(":")[0] for e in errors) == ["OperationalError", "ValueError"]
 
 
 @pytest.mark.worker

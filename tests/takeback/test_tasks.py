@@ -5,10 +5,11 @@ import pytest
 from django.core import mail
 
 from shop.common.models import TaskFailure
+from shop.common.tasks import TRANSIENT_ERRORS
 from shop.credit.selectors import credit_balance
 from shop.takeback.models import TakeBack
 from shop.takeback.services import takeback_approve
-from shop.takeback.tasks import TRANSIENT, issue_credit, issue_label, send_email, takeback_sweep
+from shop.takeback.tasks import issue_credit, issue_label, send_email, takeback_sweep
 from tests.takeback.helpers import D, customer, delivered_order, graded, register_line, staff_member
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +19,7 @@ def test_task_options():
     for task in (issue_label, send_email, issue_credit):
         assert task.subject_kind == "takeback"
         assert task.acks_late and task.max_retries == 8 and task.retry_jitter
-        assert task.autoretry_for == TRANSIENT and task.retry_backoff_max == 300
+        assert task.autoretry_for == TRANSIENT_ERRORS and task.retry_backoff_max == 300
     assert takeback_sweep.name == "shop.takeback.tasks.takeback_sweep"
 
 
