@@ -17,5 +17,30 @@ class StockRecord(AbstractStockRecord):
     class Meta(AbstractStockRecord.Meta):
         pass
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        # Remember what was loaded, so a save can tell a change of stock level alone (which
+        # only the product's own page shows) from one that listings show (the page cache).
+        record = super().from_db(db, field_names, values)
+        record._loaded_values = dict(zip(field_names, values, strict=True))
+        return record
+
+    def changed_fields(self) -> set[str] | None:
+        """Fields (attnames) whose value differs from what was loaded; None when the record was
+        not loaded from the database or not in full."""
+        loaded = getattr(self, "_loaded_values", None)
+        if loaded is None:
+            return None
+        fields = [f.attname for f in self._meta.concrete_fields]
+        if any(name not in loaded for name in fields):
+            return None
+        return {name for name in fields if getattr(self, name) != loaded[name]}
+
+    def mark_saved(self) -> None:
+        """What is in the database now is what this object holds."""
+        self._loaded_values = {
+            f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields
+        }
+
 
 from oscar.apps.partner.models import *  # noqa: E402,F403

@@ -11,6 +11,11 @@ attribute value, option, recommendation, personalization offer; see shop.storefr
 changes the catalogue version, at once and again when the transaction commits. A stored page
 carries the version read before it was rendered and is served only while that is still the
 version, so a page rendered from data that was about to change is never served.
+A change of stock level alone (an order allocating stock, a shipment consuming it) shows only on
+that product's own page (listings and search show prices, not stock): it stales that page and
+its parent's, not the whole cache. A counter (the page clock) ticks on each such change and the
+product's key takes the new value; a product page stored with the clock read before it was
+rendered is served only while its product's key is not newer. Same two bumps, same guarantee.
 Pages also expire after PAGE_CACHE_SECONDS, and the key carries today's dispatch date (product
 pages promise one).
 """
@@ -45,6 +50,8 @@ CACHED_VIEWS = frozenset(
 )
 DEFAULT_SECONDS = 600
 VERSION_KEY = "mv:page:version"
+CLOCK_KEY = "mv:page:clock"
+PRODUCT_KEY = "mv:page:product:{}"
 CSRF_PLACEHOLDER = "__MV_CSRF_TOKEN__"
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{32,64}(")')
 _BASKET_REGION = re.compile(r"<!--mv:basket-->.*?<!--/mv:basket-->", re.S)
@@ -88,6 +95,42 @@ def catalogue_changed() -> None:
     ):
         return
     transaction.on_commit(catalogue_version_bump)
+
+
+# --- one product's page ----------------------------------------------------------------------
+
+
+def page_clock() -> int:
+    """The counter product changes tick. It starts from the time in microseconds, so a cache
+    that lost it starts again above every value a product key can still hold."""
+    clock = cache.get(CLOCK_KEY)
+    if clock is None:
+        cache.add(CLOCK_KEY, time.time_ns() // 1000, timeout=None)
+        clock = cache.get(CLOCK_KEY)
+    return int(clock)
+
+
+def product_pages_bump(product_ids: frozenset[int]) -> None:
+    """These products' own pages are stale from now on (other pages are not). The keys outlive
+    every page stored before the bump; a cache that does not answer is logged, not raised."""
+    try:
+        page_clock()
+        tick = cache.incr(CLOCK_KEY)
+        keys = {PRODUCT_KEY.format(pk): tick for pk in product_ids}
+        cache.set_many(keys, timeout=page_cache_seconds() + 60)
+    except Exception:
+        logger.warning("page cache: could not stale products %s", product_ids, exc_info=True)
+        catalogue_version_bump()
+
+
+def product_pages_changed(product_ids: set[int]) -> None:
+    """Only these products' own pages show the change (a stock level): bump them now and after
+    commit, like catalogue_changed."""
+    ids = frozenset(pk for pk in product_ids if pk is not None)
+    if not ids:
+        return
+    product_pages_bump(ids)
+    transaction.on_commit(lambda: product_pages_bump(ids))
 
 
 # --- who may be served a cached page -------------------------------------------------------
@@ -157,6 +200,14 @@ def page_response(request: HttpRequest, entry: dict, *, basket_count: int) -> Ht
     return response
 
 
+def entry_is_fresh(entry: dict | None, *, version: str, product_tick: int | None) -> bool:
+    """A stored page may be served: rendered under today's catalogue version, and after the
+    last change of its product's stock (the product's tick is not newer than its clock)."""
+    if entry is None or entry.get("version") != version:
+        return False
+    return product_tick is None or int(product_tick) <= entry.get("clock", -1)
+
+
 class PageCacheMiddleware:
     """Serves and fills the page cache. Sits after the session, auth, CSRF and basket
     middleware (it reads their request attributes; their responses go out through them)."""
@@ -171,6 +222,7 @@ class PageCacheMiddleware:
             entry = page_entry(response)
             if entry is not None:
                 entry["version"] = request._page_cache_version  # as read before rendering
+                entry["clock"] = request._page_cache_clock
                 try:
                     cache.set(key, entry, timeout=page_cache_seconds())
                 except Exception:
@@ -195,22 +247,29 @@ class PageCacheMiddleware:
             open_basket_item_count,
         )
 
-        # One round trip: the catalogue version, the page and the visitor's basket count.
+        # One round trip: the catalogue version, the page clock, the page, the visitor's basket
+        # count and, for a product page, its product's key.
         key = page_key(request)
         basket_id = cookie_basket_id(request)
         count_key = item_count_key(basket_id) if basket_id is not None else None
+        product_key = None
+        if match.view_name == "catalogue:detail" and "pk" in view_kwargs:
+            product_key = PRODUCT_KEY.format(view_kwargs["pk"])
         try:
-            found = cache.get_many([k for k in (VERSION_KEY, key, count_key) if k])
+            keys = [k for k in (VERSION_KEY, CLOCK_KEY, key, count_key, product_key) if k]
+            found = cache.get_many(keys)
             version = str(found[VERSION_KEY]) if VERSION_KEY in found else catalogue_version()
+            clock = int(found[CLOCK_KEY]) if CLOCK_KEY in found else page_clock()
         except Exception:  # no cache: the page is rendered as if there were none
             logger.warning("page cache: cache unavailable", exc_info=True)
             return None
         entry = found.get(key)
-        if entry is None or entry.get("version") != version:
-            # Rendered as usual, then stored (see __call__) under the version read now: if the
-            # catalogue changes meanwhile, the page stored is already stale for everyone.
+        if not entry_is_fresh(entry, version=version, product_tick=found.get(product_key)):
+            # Rendered as usual, then stored (see __call__) under the version and clock read
+            # now: if the catalogue changes meanwhile, the page stored is already stale.
             request._page_cache_key = key
             request._page_cache_version = version
+            request._page_cache_clock = clock
             request._page_cache_basket = basket_id is not None
             return None
         basket_count = found.get(count_key) if count_key else 0

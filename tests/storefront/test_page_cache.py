@@ -192,3 +192,115 @@ def test_without_a_cache_pages_render_and_products_save(client, demo_catalogue, 
         response = _get(client, path)
         assert "X-Page-Cache" not in response
     assert "Saved While Redis Was Down" in response.content.decode()
+
+
+def _cached(path: str) -> str:
+    """Fill the cache with the page (if it was not there) and tell how it is served now."""
+    _get(Client(), path)
+    return _get(Client(), path)["X-Page-Cache"]
+
+
+def test_an_order_allocating_stock_stales_only_that_products_page(demo_catalogue):
+    product = _standalone()
+    other = (
+        Product.objects.browsable()
+        .filter(structure=Product.STANDALONE, stockrecords__num_in_stock__gt=0)
+        .exclude(pk=product.pk)
+        .first()
+    )
+    record = StockRecord.objects.get(product=product)
+    available = record.net_stock_level
+    listing = [
+        "/",
+        "/catalogue/",
+        product.get_categories().first().get_absolute_url(),
+        f"/search/?q={product.upc}",
+        other.get_absolute_url(),
+    ]
+    path = product.get_absolute_url()
+    for page in [*listing, path]:
+        assert _cached(page) == "hit", page
+    assert f"In stock ({available} available)" in _get(Client(), path).content.decode()
+
+    record.allocate(2)  # Oscar's allocation at order placement: a queryset update + signals
+
+    page = _get(Client(), path)
+    assert page["X-Page-Cache"] == "miss"
+    assert f"In stock ({available - 2} available)" in page.content.decode()
+    for other_page in listing:  # prices and titles did not change: still served from the cache
+        assert _get(Client(), other_page)["X-Page-Cache"] == "hit", other_page
+
+
+def test_a_variant_selling_out_stales_its_parents_page(demo_catalogue):
+    parent = Product.objects.browsable().filter(structure=Product.PARENT).first()
+    child = parent.children.filter(stockrecords__num_in_stock__gt=0).first()
+    path = parent.get_absolute_url()
+    assert _cached(path) == "hit"
+    record = StockRecord.objects.get(product=child)
+    record.allocate(record.net_stock_level)
+    assert _get(Client(), path)["X-Page-Cache"] == "miss"
+
+
+def test_a_stock_change_stales_the_product_page_again_at_commit(
+    demo_catalogue, django_capture_on_commit_callbacks
+):
+    product = _standalone()
+    path = product.get_absolute_url()
+    assert _cached(path) == "hit"
+    record = StockRecord.objects.get(product=product)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        record.num_in_stock += 5
+        record.save()
+        # Rendered inside the transaction: a request on another connection would have seen
+        # the stock as it was, and stored that page under the clock read now.
+        assert _get(Client(), path)["X-Page-Cache"] == "miss"
+        assert _get(Client(), path)["X-Page-Cache"] == "hit"
+    assert page_cache.catalogue_version_bump not in [c for c in callbacks]
+    for callback in callbacks:
+        callback()  # the commit
+    assert _get(Client(), path)["X-Page-Cache"] == "miss"
+
+
+def test_a_price_or_a_new_stock_record_still_stales_every_page(demo_catalogue):
+    product = _standalone()
+    record = StockRecord.objects.get(product=product)
+    for change in ("price", "new record"):
+        before = page_cache.catalogue_version()
+        if change == "price":
+            record.price += Decimal("1.00")
+            record.num_allocated = (record.num_allocated or 0) + 1
+            record.save()
+        else:
+            StockRecord.objects.create(
+                product=product, partner=record.partner, partner_sku="SECOND-1", price=1
+            )
+        assert page_cache.catalogue_version() != before, change
+
+
+def test_product_pages_stale_with_a_real_redis_cache(demo_catalogue, settings):
+    """Production's cache (django-redis): the page clock's increments and the product keys."""
+    import uuid
+
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": f"test-page-cache-{uuid.uuid4().hex}",
+            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        }
+    }
+    try:
+        product = _standalone()
+        path = product.get_absolute_url()
+        assert _cached(path) == "hit" and _cached("/") == "hit"
+        StockRecord.objects.get(product=product).allocate(1)
+        assert _get(Client(), path)["X-Page-Cache"] == "miss"
+        assert _get(Client(), "/")["X-Page-Cache"] == "hit"
+        cache.delete(page_cache.CLOCK_KEY)  # evicted: starts again above every product key
+        assert _cached(path) == "hit"
+        StockRecord.objects.get(product=product).allocate(1)
+        assert _get(Client(), path)["X-Page-Cache"] == "miss"
+    finally:
+        cache.delete_pattern("*")
