@@ -21,7 +21,11 @@ Loopback only; about 6 minutes on an idle 2-core machine (more when it is busy).
     same database and cache): as served, and rendered (the page cache invalidated); times both;
     counts the queries of adding a 4th personalized line to the basket.
  5. Grows the catalogue to 2,000 browsable products (tests/perf/catalogue_generator.py, loaded
-    by the real loader) and repeats 3 and 4.
+    by the real loader) and repeats 3 and 4. At that size it also loads the category and
+    product pages while orders are placed (a thread allocating one unit of a random product's
+    stock ``--order-rate`` times a second, as order placement does), once as the shop
+    invalidates (a stock change stales that product's page only) and once with every stock
+    change staling the whole cache (how it was before): what per-product invalidation buys.
  6. Prints the table, whether each page's query count is the same at both sizes, the
     statements a page runs more than twice (N+1 suspects), each page's slowest statement, the
     Lighthouse scores and the issue's targets, met or missed; writes var/bench/results.json
@@ -82,6 +86,9 @@ SEARCH_PATH = "/search/?q=wallet"
 # The category and product benchmarked: the same rows at both sizes.
 PREFERRED_CATEGORY = "wallets"
 REPEAT_THRESHOLD = 3
+# Pages loaded while orders are placed, and the two ways a stock change can stale the cache.
+ORDER_PAGES = ("category", "product")
+INVALIDATION_MODES = ("per product", "whole cache")
 TIMED_REQUESTS = 7
 
 sys.path.insert(0, str(BASE_DIR))
@@ -142,6 +149,9 @@ class SizeResult:
     add_to_basket: list[dict] = field(default_factory=list)  # its statements
     lighthouse: dict[str, dict] = field(default_factory=dict)  # page -> scores, bytes
     checkout: dict[str, dict] = field(default_factory=dict)  # step -> p50_ms, queries
+    # invalidation mode -> page -> its load while orders are placed; mode -> allocations/s
+    with_orders: dict[str, dict[str, PageResult]] = field(default_factory=dict)
+    order_rates: dict[str, float] = field(default_factory=dict)
 
 
 # --- environment ---------------------------------------------------------------------------
@@ -749,6 +759,83 @@ def personalization_query_cost(path: str) -> tuple[int, int]:
     return with_offers, without
 
 
+class OrdersPlaced(threading.Thread):
+    """Orders being placed while pages are loaded: one unit of a random stock-tracked product
+    allocated ``rate`` times a second, the way order placement allocates (Oscar's
+    ``StockRecord.allocate``, its signals and so the page cache's invalidation). With
+    ``whole_cache`` each allocation also stales every cached page, as any stock change did
+    before stock-level changes became per-product."""
+
+    def __init__(self, rate: float, *, whole_cache: bool):
+        super().__init__(daemon=True)
+        self.rate = rate
+        self.whole_cache = whole_cache
+        self.halt = threading.Event()
+        self.done = 0
+        self.seconds = 0.0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        import random
+
+        from django.db import connection, transaction
+        from django.db.models import Q
+
+        from shop.partner.models import StockRecord
+        from shop.storefront.page_cache import catalogue_changed
+
+        started = time.monotonic()
+        try:
+            tracked = Q(product__product_class__track_stock=True) | Q(
+                product__parent__product_class__track_stock=True
+            )
+            ids = list(
+                StockRecord.objects.filter(tracked, num_in_stock__gt=0).values_list("pk", flat=True)
+            )
+            if not ids:
+                raise BenchError("no stock-tracked product with stock to allocate")
+            pick = random.Random(9).choice
+            due = time.monotonic()
+            while not self.halt.is_set():
+                record = StockRecord.objects.select_related(
+                    "product__product_class", "product__parent__product_class"
+                ).get(pk=pick(ids))
+                with transaction.atomic():
+                    record.allocate(1)
+                    if self.whole_cache:
+                        catalogue_changed()
+                self.done += 1
+                due += 1 / self.rate
+                self.halt.wait(max(0.0, due - time.monotonic()))
+        except BaseException as exc:  # reported with the results
+            self.error = exc
+        finally:
+            self.seconds = time.monotonic() - started
+            connection.close()
+
+    def stop(self) -> float:
+        """Stop placing orders; the allocations per second achieved."""
+        self.halt.set()
+        self.join()
+        if self.error is not None:
+            raise BenchError(f"placing orders failed: {self.error!r}")
+        return self.done / self.seconds if self.seconds else 0.0
+
+
+def measure_with_orders(size: SizeResult, port: int, paths: dict[str, str], *, args, wrk) -> None:
+    print(f"  anonymous pages while {args.order_rate:g} orders/s allocate stock:")
+    for mode in INVALIDATION_MODES:
+        orders = OrdersPlaced(args.order_rate, whole_cache=mode == "whole cache")
+        orders.start()
+        try:
+            size.with_orders[mode] = {
+                page: _load_page(port, page, paths[page], args=args, wrk=wrk, label=mode)
+                for page in ORDER_PAGES
+            }
+        finally:
+            size.order_rates[mode] = orders.stop()
+
+
 def measure(
     size: SizeResult,
     paths: dict[str, str],
@@ -757,6 +844,7 @@ def measure(
     env,
     wrk: str | None,
     lighthouse: bool = False,
+    with_orders: bool = False,
 ) -> None:
     from django.db import connections
 
@@ -776,6 +864,8 @@ def measure(
             )
         if lighthouse:
             size.lighthouse = run_lighthouse(server.port, paths)
+        if with_orders and args.order_rate > 0:
+            measure_with_orders(size, server.port, paths, args=args, wrk=wrk)
     finally:
         server.stop()
     for page in PAGES:
@@ -790,9 +880,16 @@ def measure(
 
 
 def _load_page(
-    port: int, page: str, path: str, *, args, wrk: str | None, headers: dict | None = None
+    port: int,
+    page: str,
+    path: str,
+    *,
+    args,
+    wrk: str | None,
+    headers: dict | None = None,
+    label: str = "",
 ) -> PageResult:
-    visitor = "basket" if headers else "anonymous"
+    visitor = label or ("basket" if headers else "anonymous")
     result = PageResult(page=page, path=path, visitor=visitor)
     result.status, body = fetch(port, path, headers)
     result.bytes = len(body)
@@ -950,6 +1047,7 @@ def report(sizes: list[SizeResult], *, args, client: str, elapsed: float) -> boo
                     f"  {size.label:>14} {r.visitor:<9} {r.page:<9}"
                     f" {slowest['ms']:6.1f} ms  {shape}"
                 )
+    print_with_orders(sizes)
     print_lighthouse(sizes)
     print(
         "Checkout, server side (guest, 3-line basket, in-process, median of"
@@ -964,6 +1062,23 @@ def report(sizes: list[SizeResult], *, args, client: str, elapsed: float) -> boo
     print_targets(sizes)
     print(f"Finished in {elapsed:.0f} s; every query in {BENCH_DIR / 'results.json'}")
     return ok
+
+
+def print_with_orders(sizes: list[SizeResult]) -> None:
+    for size in sizes:
+        if not size.with_orders:
+            continue
+        print(
+            f"Anonymous pages while orders are placed ({size.label}; one unit of a random"
+            " product's stock allocated per order):"
+        )
+        print(f"  {'stock change stales':<20} {'orders/s':>8}  " + "   ".join(ORDER_PAGES))
+        for mode, pages in size.with_orders.items():
+            cells = "   ".join(
+                f"{r.load.rps:7.1f} req/s p99 {r.load.p99_ms:5.1f} ms" if r.load else r.problem
+                for r in pages.values()
+            )
+            print(f"  {mode:<20} {size.order_rates.get(mode, 0):8.1f}  {cells}")
 
 
 def print_lighthouse(sizes: list[SizeResult]) -> None:
@@ -1049,6 +1164,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     )
+    parser.add_argument(
+        "--order-rate",
+        type=float,
+        default=20,
+        help="orders per second placed while the pages are loaded again (0: skip)",
+    )
     parser.add_argument("--keep-db", action="store_true", help="leave the bench database")
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
     parser.add_argument("--no-lighthouse", action="store_true", help="skip Lighthouse")
@@ -1100,7 +1221,15 @@ def main(argv: list[str] | None = None) -> int:
             load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
             print(f"{stamp()} serving {size.label} ({rows:,} product rows); load average {load}:")
             lighthouse = step == "demo" and not args.no_lighthouse
-            measure(size, paths, args=args, env=env, wrk=wrk, lighthouse=lighthouse)
+            measure(
+                size,
+                paths,
+                args=args,
+                env=env,
+                wrk=wrk,
+                lighthouse=lighthouse,
+                with_orders=step == "large",
+            )
             sizes.append(size)
         ok = report(sizes, args=args, client=client, elapsed=time.monotonic() - started)
         with_offers, without = personalization_cost
