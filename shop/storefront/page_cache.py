@@ -16,6 +16,10 @@ that product's own page (listings and search show prices, not stock): it stales 
 its parent's, not the whole cache. A counter (the page clock) ticks on each such change and the
 product's key takes the new value; a product page stored with the clock read before it was
 rendered is served only while its product's key is not newer. Same two bumps, same guarantee.
+One request renders a missing or stale page; others asking for it meanwhile wait for that page
+(up to PAGE_CACHE_WAIT_SECONDS, polling) instead of all rendering it at once after every change,
+and render it themselves only if it does not come. They are served only a page that is fresh
+for what they read when they arrived, so waiting never serves a stale page.
 Pages also expire after PAGE_CACHE_SECONDS, and the key carries today's dispatch date (product
 pages promise one).
 """
@@ -49,6 +53,10 @@ CACHED_VIEWS = frozenset(
     }
 )
 DEFAULT_SECONDS = 600
+DEFAULT_WAIT_SECONDS = 0.5  # how long a request waits for another's render of the same page
+RENDER_LOCK_SECONDS = 10  # a renderer that died frees its page after this
+POLL_SECONDS = 0.01
+_sleep = time.sleep
 VERSION_KEY = "mv:page:version"
 CLOCK_KEY = "mv:page:clock"
 PRODUCT_KEY = "mv:page:product:{}"
@@ -62,6 +70,10 @@ SESSION_MESSAGES_KEY = "_messages"  # and its SessionStorage
 
 def page_cache_seconds() -> int:
     return getattr(settings, "PAGE_CACHE_SECONDS", DEFAULT_SECONDS)
+
+
+def page_wait_seconds() -> float:
+    return getattr(settings, "PAGE_CACHE_WAIT_SECONDS", DEFAULT_WAIT_SECONDS)
 
 
 # --- the catalogue version -----------------------------------------------------------------
@@ -208,6 +220,27 @@ def entry_is_fresh(entry: dict | None, *, version: str, product_tick: int | None
     return product_tick is None or int(product_tick) <= entry.get("clock", -1)
 
 
+def render_lock_key(key: str) -> str:
+    return f"{key}:rendering"
+
+
+def page_awaited(key: str, *, version: str, product_key: str | None) -> dict | None:
+    """Another request is rendering this page: wait for the page it stores, if that page is
+    fresh for the version read on arrival. None when it does not come in time, or when the
+    renderer gave up (its page could not be stored): render it then."""
+    lock = render_lock_key(key)
+    deadline = time.monotonic() + page_wait_seconds()
+    while time.monotonic() < deadline:
+        _sleep(POLL_SECONDS)
+        found = cache.get_many([k for k in (key, product_key, lock) if k])
+        entry = found.get(key)
+        if entry_is_fresh(entry, version=version, product_tick=found.get(product_key)):
+            return entry
+        if lock not in found:
+            return None
+    return None
+
+
 class PageCacheMiddleware:
     """Serves and fills the page cache. Sits after the session, auth, CSRF and basket
     middleware (it reads their request attributes; their responses go out through them)."""
@@ -216,7 +249,18 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+            self.store(request, response)
+        finally:
+            if lock := getattr(request, "_page_cache_lock", None):
+                try:
+                    cache.delete(lock)  # after the store: whoever waits finds the page
+                except Exception:
+                    logger.warning("page cache: could not free %s", lock, exc_info=True)
+        return response
+
+    def store(self, request: HttpRequest, response: HttpResponse) -> None:
         key = getattr(request, "_page_cache_key", None)
         if key is not None:
             entry = page_entry(response)
@@ -231,7 +275,6 @@ class PageCacheMiddleware:
                     response["ETag"] = page_etag(request, entry, basket_count=0)
                 response["Cache-Control"] = "private, no-cache"
                 response["X-Page-Cache"] = "miss"
-        return response
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
         if page_cache_seconds() <= 0:
@@ -264,7 +307,17 @@ class PageCacheMiddleware:
             logger.warning("page cache: cache unavailable", exc_info=True)
             return None
         entry = found.get(key)
+        served = "hit"
         if not entry_is_fresh(entry, version=version, product_tick=found.get(product_key)):
+            entry, served = None, "wait"
+            try:
+                if cache.add(render_lock_key(key), 1, timeout=RENDER_LOCK_SECONDS):
+                    request._page_cache_lock = render_lock_key(key)
+                else:
+                    entry = page_awaited(key, version=version, product_key=product_key)
+            except Exception:
+                logger.warning("page cache: render lock unavailable", exc_info=True)
+        if entry is None:
             # Rendered as usual, then stored (see __call__) under the version and clock read
             # now: if the catalogue changes meanwhile, the page stored is already stale.
             request._page_cache_key = key
@@ -276,5 +329,5 @@ class PageCacheMiddleware:
         if basket_count is None:
             basket_count = open_basket_item_count(basket_id=basket_id)
         response = page_response(request, entry, basket_count=basket_count)
-        response["X-Page-Cache"] = "hit"
+        response["X-Page-Cache"] = served
         return response

@@ -304,3 +304,80 @@ def test_product_pages_stale_with_a_real_redis_cache(demo_catalogue, settings):
         assert _get(Client(), path)["X-Page-Cache"] == "miss"
     finally:
         cache.delete_pattern("*")
+
+
+def _render_lock(path: str) -> str:
+    from django.test import RequestFactory
+
+    return page_cache.render_lock_key(page_cache.page_key(RequestFactory().get(path)))
+
+
+def test_a_page_another_request_is_rendering_is_waited_for_not_rendered_again(
+    demo_catalogue, monkeypatch
+):
+    from django.core.cache import cache
+
+    product = _standalone()
+    path = product.get_absolute_url()
+    _get(Client(), path)
+    key = page_cache.page_key(Client().get(path).wsgi_request)
+    rendered = cache.get(key)
+    StockRecord.objects.get(product=product).allocate(1)  # the stored page is stale now
+    assert cache.add(_render_lock(path), 1)  # another request is rendering it
+
+    def other_request_stores_its_page(seconds):  # what that request does while we wait
+        cache.set(key, {**rendered, "clock": page_cache.page_clock()})
+        cache.delete(_render_lock(path))
+
+    monkeypatch.setattr(page_cache, "_sleep", other_request_stores_its_page)
+    with CaptureQueriesContext(connection) as queries:
+        page = _get(Client(), path)
+    assert page["X-Page-Cache"] == "wait"
+    assert len(queries) == 0
+
+
+def test_a_render_that_never_comes_is_not_waited_for_long(demo_catalogue, settings):
+    from django.core.cache import cache
+
+    settings.PAGE_CACHE_WAIT_SECONDS = 0.05
+    product = _standalone()
+    path = product.get_absolute_url()
+    assert cache.add(_render_lock(path), 1)  # a renderer that died
+    page = _get(Client(), path)
+    assert page["X-Page-Cache"] == "miss"  # rendered here, and stored
+    assert _get(Client(), path)["X-Page-Cache"] == "hit"
+
+
+def test_the_renderer_frees_the_page_once_stored(demo_catalogue):
+    from django.core.cache import cache
+
+    path = _standalone().get_absolute_url()
+    assert _get(Client(), path)["X-Page-Cache"] == "miss"
+    assert cache.get(_render_lock(path)) is None
+    assert Client().get("/catalogue/?page=999").status_code == 404  # not stored
+    assert cache.get(_render_lock("/catalogue/?page=999")) is None
+
+
+def test_waiting_never_serves_a_page_older_than_the_request(demo_catalogue, monkeypatch):
+    """The page another request stores while we wait was rendered before a price change we
+    already saw: we render our own."""
+    from django.core.cache import cache
+
+    product = _standalone()
+    path = product.get_absolute_url()
+    _get(Client(), path)
+    key = page_cache.page_key(Client().get(path).wsgi_request)
+    old_page = cache.get(key)
+    record = StockRecord.objects.get(product=product)
+    record.price = Decimal("999.00")
+    record.save()
+    assert cache.add(_render_lock(path), 1)
+
+    def other_request_stores_an_old_render(seconds):
+        cache.set(key, old_page)  # rendered under the version before the change
+        cache.delete(_render_lock(path))
+
+    monkeypatch.setattr(page_cache, "_sleep", other_request_stores_an_old_render)
+    page = _get(Client(), path)
+    assert page["X-Page-Cache"] == "miss"
+    assert _price_text(Decimal("999.00")) in page.content.decode()
