@@ -26,7 +26,7 @@ ALLOWED = {
 }
 
 
-@pytest.mark.parametrize("from_status,to_status", itertools.product(p.STATUSES, p.STATUSES))
+@pytest.mark.parametrize("from_status,to_status", list(itertools.product(p.STATUSES, p.STATUSES)))
 def test_every_pair_of_statuses(from_status, to_status):
     # With the context that lets an allowed move through (personalized for the workshop,
     # plain for paid → ready, a tracking number for shipping), only the pipeline decides.
