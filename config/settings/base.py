@@ -250,6 +250,9 @@ OSCAR_ALLOW_ANON_CHECKOUT = True
 OSCAR_INITIAL_ORDER_STATUS = PENDING_PAYMENT
 OSCAR_ORDER_STATUS_PIPELINE = {status: list(moves) for status, moves in PIPELINE.items()}
 OSCAR_PRODUCTS_PER_PAGE = 12
+# Back-in-stock alerts go out when a stock record's available stock rises (shop.partner.
+# receivers); Oscar's own receiver would look for them on every save, each order included.
+OSCAR_EAGER_ALERTS = False
 OSCAR_MISSING_IMAGE_URL = "image_not_found.jpg"
 OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "postcode", "country")
 OSCAR_SEARCH_FACETS = {"fields": {}, "queries": {}}

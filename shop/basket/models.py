@@ -21,13 +21,18 @@ class Basket(AbstractBasket):
                 self.lines.select_related(
                     "product__product_class",
                     "product__parent__product_class",
-                    "stockrecord",
+                    "stockrecord__partner",
                 )
                 .prefetch_related(
                     Prefetch("attributes", queryset=attributes.objects.select_related("option"))
                 )
                 .order_by(self._meta.pk.name)
             )
+            for line in lines:
+                if line.stockrecord is not None and line.stockrecord.product_id == line.product_id:
+                    # The same product: placing the order reads its class through the stock
+                    # record (allocation) as well as through the line.
+                    line.stockrecord.product = line.product
             offers_for_products(products=[line.product for line in lines], memo=self.offers_memo)
             # Vouchers with the lines: the offer applicator reads them twice per request.
             prefetch_related_objects([self], "vouchers")

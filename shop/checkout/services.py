@@ -229,7 +229,12 @@ def _stock_reserve_possible(*, basket: Any) -> bool:
     for line in basket.all_lines():
         if line.stockrecord_id:
             needed[line.stockrecord_id] = needed.get(line.stockrecord_id, 0) + line.quantity
-    records = StockRecord.objects.select_for_update().filter(pk__in=needed).order_by("pk")
+    records = (
+        StockRecord.objects.select_for_update(of=("self",))
+        .select_related("product__product_class", "product__parent__product_class")
+        .filter(pk__in=needed)
+        .order_by("pk")
+    )
     for stockrecord in records:
         product = stockrecord.product
         tracks = product.get_product_class().track_stock if product else True

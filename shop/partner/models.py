@@ -36,6 +36,10 @@ class StockRecord(AbstractStockRecord):
             return None
         return {name for name in fields if getattr(self, name) != loaded[name]}
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.mark_saved()  # after every post_save receiver has compared
+
     def mark_saved(self) -> None:
         """What is in the database now is what this object holds."""
         self._loaded_values = {

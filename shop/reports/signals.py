@@ -15,4 +15,7 @@ def stockrecord_saved(sender, instance, created, raw=False, update_fields=None, 
     # Stock allocation saves only its counters: no cost change, no query.
     if raw or (update_fields is not None and "cost_price" not in update_fields):
         return
+    changed = None if created else instance.changed_fields()
+    if changed is not None and "cost_price" not in changed:
+        return  # loaded from the database and its cost price is what was loaded
     cost_price_record(stockrecord=instance, source="created" if created else "changed")

@@ -44,7 +44,6 @@ def _stock_saved(sender, instance, created: bool = False, **kwargs) -> None:
         product_pages_changed({instance.product_id, instance.product.parent_id})
     else:
         catalogue_changed()
-    instance.mark_saved()
 
 
 def connect() -> None:
