@@ -36,8 +36,7 @@ def outbox_enqueue(
     message = OutboxMessage.objects.create(
         task=task, args=list(args or []), kwargs=dict(kwargs or {}), subject=subject
     )
-    pk = message.pk
-    transaction.on_commit(lambda: outbox_publish(message_id=pk))
+    transaction.on_commit(lambda: outbox_publish(message=message))
     return message
 
 
@@ -47,14 +46,13 @@ BROKER_RETRY_AFTER = 10.0
 _broker_down_until = 0.0
 
 
-def outbox_publish(*, message_id: int) -> bool:
-    """Publish one unsent message to the broker; True when it went out now.
+def outbox_publish(*, message: OutboxMessage) -> bool:
+    """Publish a message just committed to the broker; True when it went out now. (The drain
+    leaves messages younger than DRAIN_GRACE alone, so it is not also publishing this one;
+    were it to, the tasks are idempotent.)
 
     Never raises for a broker failure: the error is kept on the row for the drain."""
     global _broker_down_until
-    message = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True).first()
-    if message is None:
-        return False
     if time.monotonic() < _broker_down_until:
         OutboxMessage.objects.filter(pk=message.pk).update(
             last_error="Not tried: the broker was unreachable a moment ago."

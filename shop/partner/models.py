@@ -40,6 +40,19 @@ class StockRecord(AbstractStockRecord):
         super().save(*args, **kwargs)
         self.mark_saved()  # after every post_save receiver has compared
 
+    # Oscar's allocation steps update the row and send post_save themselves.
+    def allocate(self, quantity):
+        super().allocate(quantity)
+        self.mark_saved()
+
+    def consume_allocation(self, quantity):
+        super().consume_allocation(quantity)
+        self.mark_saved()
+
+    def cancel_allocation(self, quantity):
+        super().cancel_allocation(quantity)
+        self.mark_saved()
+
     def mark_saved(self) -> None:
         """What is in the database now is what this object holds."""
         self._loaded_values = {

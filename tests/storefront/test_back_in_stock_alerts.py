@@ -56,3 +56,35 @@ def test_a_price_edit_of_an_available_product_sends_alerts_still_waiting(demo_ca
     record.price += 1
     record.save()
     assert len(mail.outbox) == 1
+
+
+def test_low_stock_alerts_open_and_close_and_orders_above_the_threshold_skip_them(
+    demo_catalogue,
+):
+    StockAlert = get_model("partner", "StockAlert")
+    product = Product.objects.filter(structure=Product.STANDALONE).order_by("pk").first()
+    record = StockRecord.objects.get(product=product)
+    record.num_in_stock, record.num_allocated, record.low_stock_threshold = 10, 0, 5
+    record.save()
+    record = StockRecord.objects.get(pk=record.pk)
+
+    with CaptureQueriesContext(connection) as queries:
+        record.allocate(4)  # 6 left: above the threshold, as it was
+    assert not [q for q in queries if "partner_stockalert" in q["sql"]]
+    assert not StockAlert.objects.exists()
+
+    record.allocate(2)  # 4 left: under it
+    alert = StockAlert.objects.get()
+    assert alert.status == StockAlert.OPEN and alert.threshold == 5
+    record.allocate(1)
+    assert StockAlert.objects.count() == 1
+
+    record.num_in_stock += 20  # restocked
+    record.save()
+    assert StockAlert.objects.get().status == StockAlert.CLOSED
+
+
+def test_a_cancelled_order_freeing_stock_emails_whoever_asked(demo_catalogue):
+    record = _sold_out_with_an_alert()
+    record.cancel_allocation(1)  # an order cancelled before shipping
+    assert [m.to for m in mail.outbox] == [["ann@example.com"]]
