@@ -307,8 +307,10 @@ def order_place_with_credit(*, basket: Any, user: Any, snapshot: dict[str, Any])
             reference=f"credit:{order.number}",
             event_type=event_type,
         )
-        for line in order.lines.all():
-            event.line_quantities.create(line=line, quantity=line.quantity)
+        event.line_quantities.bulk_create(
+            event.line_quantities.model(event=event, line=line, quantity=line.quantity)
+            for line in order.lines.all()
+        )
         order_mark_paid(order=order, note="Paid with store credit")
     return order
 
@@ -392,6 +394,8 @@ def order_payment_settle(*, order: Order, payment_intent_id: str) -> Order:
             reference=payment_intent_id,
             event_type=event_type,
         )
-        for line in order.lines.all():
-            event.line_quantities.create(line=line, quantity=line.quantity)
+        event.line_quantities.bulk_create(
+            event.line_quantities.model(event=event, line=line, quantity=line.quantity)
+            for line in order.lines.all()
+        )
         return order_mark_paid(order=order, note=f"Stripe {payment_intent_id}")

@@ -73,13 +73,17 @@ def order_status_change(
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         old = order.status
+        # What the workshop rules need, read only for the moves they govern.
+        workshop_move = to_status in (pipeline.IN_WORKSHOP, pipeline.READY_TO_SHIP)
         error = pipeline.transition_error(
             from_status=old,
             to_status=to_status,
-            personalized=pipeline.is_personalized(order=order),
-            open_jobs=WorkshopJob.objects.filter(
-                order=order, status__in=WorkshopJob.ACTIVE
-            ).count(),
+            personalized=workshop_move and pipeline.is_personalized(order=order),
+            open_jobs=(
+                WorkshopJob.objects.filter(order=order, status__in=WorkshopJob.ACTIVE).count()
+                if workshop_move
+                else 0
+            ),
             tracking_number=tracking_number,
         )
         if error:

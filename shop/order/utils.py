@@ -1,4 +1,4 @@
-from django.db.models import Max
+from django.utils import timezone
 from oscar.apps.order.utils import OrderCreator as CoreOrderCreator
 from oscar.apps.order.utils import OrderNumberGenerator  # noqa: F401
 
@@ -6,14 +6,17 @@ from shop.common.workdays import dispatch_date
 
 
 class OrderCreator(CoreOrderCreator):
-    def place_order(self, *args, **kwargs):
-        order = super().place_order(*args, **kwargs)
+    def place_order(self, basket, *args, **kwargs):
         # The date promised at checkout: stock lead time plus the longest personalization
-        # lead time among the lines, in working days from placement.
-        lead = order.lines.aggregate(days=Max("personalizations__lead_days"))["days"] or 0
-        order.promised_dispatch_date = dispatch_date(extra_days=lead, now=order.date_placed)
-        order.save(update_fields=["promised_dispatch_date"])
-        return order
+        # lead time among the lines (as their snapshots will record it), in working days
+        # from placement; written with the order, not after it.
+        from shop.personalization.selectors import line_quote
+
+        placed = kwargs.get("date_placed") or timezone.now()
+        lead = max((line_quote(line).lead_days for line in basket.all_lines()), default=0)
+        kwargs["date_placed"] = placed
+        kwargs["promised_dispatch_date"] = dispatch_date(extra_days=lead, now=placed)
+        return super().place_order(basket, *args, **kwargs)
 
     def create_line_models(self, order, basket_line, extra_line_fields=None):
         extra_line_fields = dict(extra_line_fields or {})
