@@ -643,10 +643,11 @@ class StripeClock:
 
 def measure_checkout() -> dict[str, dict]:
     """The checkout's server side for a guest with the 3-line basket, in-process: each step's
-    median time over CHECKOUT_RUNS shoppers (queries: one more, counted apart), from the guest's email to the order
-    placed. Stripe is a localstripe started here; the time spent in its calls (creating the
-    PaymentIntent for the payment page, reading it back at placement) is left out, and the
-    card is paid between the two steps as Stripe.js would, untimed."""
+    median time over CHECKOUT_RUNS shoppers (queries: one more shopper, counted apart), from
+    the guest's email to the order placed. Stripe is a localstripe started here; the time
+    spent in its calls (creating the PaymentIntent for the payment page, reading it back at
+    placement) is left out, and the card is paid between the two steps as Stripe.js would,
+    untimed."""
     from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -746,7 +747,7 @@ def run_lighthouse(port: int, paths: dict[str, str]) -> dict[str, dict]:
         cmd = [str(binary), f"http://127.0.0.1:{port}{paths[page]}", "--output=json"]
         cmd += [f"--output-path={out}", "--quiet", f"--chrome-flags={CHROME_FLAGS}"]
         cmd += [f"--only-categories={','.join(LIGHTHOUSE_CATEGORIES)}"]
-        for _attempt in range(2):  # on a busy machine chromium sometimes loses the trace
+        for _attempt in range(3):  # chromium sometimes loses the trace (NO_NAVSTART)
             out.unlink(missing_ok=True)
             proc = subprocess.run(
                 cmd,
