@@ -162,7 +162,7 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
                     "payment is refunded and your credit is untouched. Please pay again."
                 )
         if not refund_because:
-            order = _order_create(
+            order, stripe_source = _order_create(
                 basket=basket,
                 user=user,
                 snapshot=snapshot,
@@ -178,7 +178,9 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
             if paid:
                 # Placed as "Pending payment", paid in the same transaction: the timeline
                 # shows the payment, and confirmation and tickets follow the commit.
-                order_payment_settle(order=order, payment_intent_id=intent.id)
+                order_payment_settle(
+                    order=order, payment_intent_id=intent.id, placed_source=stripe_source
+                )
             # "processing" (a bank still confirming): the order waits, stock reserved, no
             # emails; the payment_intent.succeeded webhook or the daily job settles it.
             return order, True
@@ -289,7 +291,7 @@ def order_place_with_credit(*, basket: Any, user: Any, snapshot: dict[str, Any])
                 "Your store credit no longer covers this order (it may have been used in "
                 "another checkout). Nothing was spent; please pay the rest by card."
             ) from exc
-        order = _order_create(
+        order, _ = _order_create(
             basket=basket,
             user=user,
             snapshot=snapshot,
@@ -326,7 +328,9 @@ def _order_create(
     total,
     payment_intent_id,
     credit=Decimal("0.00"),
-) -> Order:
+) -> tuple[Order, Source | None]:
+    """Create the order (status Pending payment), its payment sources and submit the basket;
+    returns the order and its Stripe source (None without a PaymentIntent)."""
     address = snapshot.get("shipping_address") or {}
     shipping_address = None
     if address:
@@ -357,9 +361,10 @@ def _order_create(
             reference=f"credit:{order.number}",
         )
         credit_source.debit(credit, reference=f"credit:{order.number}")
+    stripe_source = None
     if payment_intent_id:
         source_type, _ = SourceType.objects.get_or_create(name="Stripe")
-        Source.objects.create(
+        stripe_source = Source.objects.create(
             order=order,
             source_type=source_type,
             currency=total.currency,
@@ -367,19 +372,30 @@ def _order_create(
             reference=payment_intent_id,
         )
     basket.submit()
-    return order
+    return order, stripe_source
 
 
-def order_payment_settle(*, order: Order, payment_intent_id: str) -> Order:
+def order_payment_settle(
+    *, order: Order, payment_intent_id: str, placed_source: Source | None = None
+) -> Order:
     """The order's PaymentIntent succeeded: debit the Stripe source, record the "Settled"
     payment event and move the order to Paid (confirmation email and workshop tickets
-    follow the commit). Once per order: a second call finds it settled and does nothing."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
+    follow the commit). Once per order: a second call finds it settled and does nothing.
+
+    `placed_source`: the order and this Stripe source were created a moment ago in the
+    caller's transaction (so the order is locked and unsettled): nothing is read back, and a
+    failure rolls back the caller's transaction with the order."""
+    just_placed = placed_source is not None
+    with transaction.atomic(savepoint=not just_placed):
+        if not just_placed:
+            order = Order.objects.select_for_update().get(pk=order.pk)
         event_type, _ = PaymentEventType.objects.get_or_create(name="Settled")
-        if PaymentEvent.objects.filter(order=order, event_type=event_type).exists():
+        if (
+            not just_placed
+            and PaymentEvent.objects.filter(order=order, event_type=event_type).exists()
+        ):
             return order
-        source = (
+        source = placed_source or (
             Source.objects.select_for_update()
             .filter(order=order, source_type__name="Stripe", reference=payment_intent_id)
             .first()
@@ -398,4 +414,4 @@ def order_payment_settle(*, order: Order, payment_intent_id: str) -> Order:
             event.line_quantities.model(event=event, line=line, quantity=line.quantity)
             for line in order.lines.all()
         )
-        return order_mark_paid(order=order, note=f"Stripe {payment_intent_id}")
+        return order_mark_paid(order=order, note=f"Stripe {payment_intent_id}", locked=just_placed)

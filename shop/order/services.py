@@ -59,19 +59,24 @@ def order_status_change(
     source: str | None = None,
     note: str = "",
     tracking_number: str = "",
+    locked: bool = False,
 ) -> Order:
     """Move the order to `to_status` under its row lock, or raise OrderTransitionError with
     a message for staff. Records who (actor) or what (source) moved it and when, keeps the
     dates the reports read (paid, shipped, delivered), moves stock (shipped: allocation
     consumed; cancelled or refunded before shipping: allocation released) and queues the
-    customer's email for the move (through the outbox, after commit)."""
+    customer's email for the move (through the outbox, after commit).
+
+    `locked`: the caller holds the order's row in its own transaction and `order` is current
+    (e.g. created a moment ago): it is not read again, and a refusal rolls back the caller."""
     from shop.workshop.models import WorkshopJob
 
     actor = actor if getattr(actor, "pk", None) else None
     if source is None:
         source = Source.STAFF if actor is not None else Source.SYSTEM
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
+    with transaction.atomic(savepoint=not locked):
+        if not locked:
+            order = Order.objects.select_for_update().get(pk=order.pk)
         old = order.status
         # What the workshop rules need, read only for the moves they govern.
         workshop_move = to_status in (pipeline.IN_WORKSHOP, pipeline.READY_TO_SHIP)
@@ -174,10 +179,10 @@ def _stock_allocations(*, order: Order, consume: bool) -> None:
             line.cancel_allocation(line.num_allocated)
 
 
-def order_mark_paid(*, order: Order, note: str = "") -> Order:
+def order_mark_paid(*, order: Order, note: str = "", locked: bool = False) -> Order:
     """The payment for a pending order succeeded: Paid, then confirmation and tickets."""
     return order_status_change(
-        order=order, to_status=pipeline.PAID, source=Source.PAYMENT, note=note
+        order=order, to_status=pipeline.PAID, source=Source.PAYMENT, note=note, locked=locked
     )
 
 

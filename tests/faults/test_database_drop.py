@@ -24,11 +24,11 @@ def test_connection_dropped_during_placement_leaves_no_half_order(
     dropped = []
 
     def create_then_drop(**kwargs):
-        order = real_create(**kwargs)  # lines, allocations, payment source all written...
+        order, source = real_create(**kwargs)  # lines, allocations, payment source written...
         dropped.append(order.number)
         with connection.cursor() as cursor:  # ...then the server ends our connection
             cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-        return order
+        return order, source
 
     monkeypatch.setattr(services, "_order_create", create_then_drop)
     response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})
