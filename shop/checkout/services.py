@@ -104,9 +104,9 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
         basket = Basket.objects.select_for_update().filter(pk=record.basket_id).first()
         if basket is None:
             raise OrderPlacementRefused("This payment's basket no longer exists.")
-        if paid and record.status != PaymentIntentRecord.Status.SUCCEEDED:
-            record.status = PaymentIntentRecord.Status.SUCCEEDED
-            record.save(update_fields=["status", "updated_at"])
+        # Saved with the order number below, or on its own if no order is placed.
+        status_known = not paid or record.status == PaymentIntentRecord.Status.SUCCEEDED
+        record.status = PaymentIntentRecord.Status.SUCCEEDED if paid else record.status
 
         snapshot = record.checkout or {}
         user = (
@@ -174,7 +174,7 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
                 credit=credit,
             )
             record.order_number = order.number
-            record.save(update_fields=["order_number", "updated_at"])
+            record.save(update_fields=["order_number", "status", "updated_at"])
             if paid:
                 # Placed as "Pending payment", paid in the same transaction: the timeline
                 # shows the payment, and confirmation and tickets follow the commit.
@@ -184,6 +184,8 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
             # "processing" (a bank still confirming): the order waits, stock reserved, no
             # emails; the payment_intent.succeeded webhook or the daily job settles it.
             return order, True
+        if not status_known:
+            record.save(update_fields=["status", "updated_at"])
     placed = _refund_unplaceable(payment_intent_id=record.payment_intent_id)
     if placed is not None:
         return placed, False

@@ -1,4 +1,4 @@
-from django.db import models
+from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.partner.abstract_models import AbstractStockRecord
 
@@ -42,7 +42,24 @@ class StockRecord(AbstractStockRecord):
 
     # Oscar's allocation steps update the row and send post_save themselves.
     def allocate(self, quantity):
-        super().allocate(quantity)
+        """Oscar's allocation (an atomic increment between its pre_save and post_save
+        signals), reading the new count back in the same statement instead of a second
+        query: every order placed allocates each of its lines."""
+        if not self.can_track_allocations:
+            return
+        self.pre_save_signal()
+        table = connection.ops.quote_name(self._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET num_allocated = COALESCE(num_allocated, 0) + %s"
+                " WHERE id = %s RETURNING num_allocated",
+                [quantity, self.pk],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise self.DoesNotExist(f"Stock record {self.pk} no longer exists.")
+        self.num_allocated = row[0]
+        self.post_save_signal()
         self.mark_saved()
 
     def consume_allocation(self, quantity):

@@ -88,3 +88,17 @@ def test_a_cancelled_order_freeing_stock_emails_whoever_asked(demo_catalogue):
     record = _sold_out_with_an_alert()
     record.cancel_allocation(1)  # an order cancelled before shipping
     assert [m.to for m in mail.outbox] == [["ann@example.com"]]
+
+
+def test_allocating_is_one_statement_and_keeps_the_count(demo_catalogue):
+    product = Product.objects.filter(structure=Product.STANDALONE).order_by("pk").first()
+    # As placing an order has it: the product and its class already read.
+    record = StockRecord.objects.select_related("product__product_class").get(product=product)
+    before = record.num_allocated or 0
+    other = StockRecord.objects.get(pk=record.pk)
+    other.allocate(2)  # someone else's order, meanwhile
+    with CaptureQueriesContext(connection) as queries:
+        record.allocate(3)
+    assert [q["sql"].split()[0] for q in queries] == ["UPDATE"]
+    assert record.num_allocated == before + 5  # the count as stored, not as loaded + 3
+    assert StockRecord.objects.get(pk=record.pk).num_allocated == before + 5
