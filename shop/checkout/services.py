@@ -36,6 +36,7 @@ ShippingAddress = get_model("order", "ShippingAddress")
 StockRecord = get_model("partner", "StockRecord")
 Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
+Transaction = get_model("payment", "Transaction")
 PaymentEvent = get_model("order", "PaymentEvent")
 PaymentEventType = get_model("order", "PaymentEventType")
 Selector = get_class("partner.strategy", "Selector")
@@ -172,6 +173,7 @@ def order_place_for_payment_intent(*, payment_intent_id: str) -> tuple[Order, bo
                 total=total,
                 payment_intent_id=intent.id,
                 credit=credit,
+                paid=paid,
             )
             record.order_number = order.number
             record.save(update_fields=["order_number", "status", "updated_at"])
@@ -330,6 +332,7 @@ def _order_create(
     total,
     payment_intent_id,
     credit=Decimal("0.00"),
+    paid: bool = False,
 ) -> tuple[Order, Source | None]:
     """Create the order (status Pending payment), its payment sources and submit the basket;
     returns the order and its Stripe source (None without a PaymentIntent)."""
@@ -366,11 +369,14 @@ def _order_create(
     stripe_source = None
     if payment_intent_id:
         source_type, _ = SourceType.objects.get_or_create(name="Stripe")
+        amount = total.incl_tax - credit
         stripe_source = Source.objects.create(
             order=order,
             source_type=source_type,
             currency=total.currency,
-            amount_allocated=total.incl_tax - credit,
+            amount_allocated=amount,
+            # Paid already: debited as it is made (order_payment_settle records the debit).
+            amount_debited=amount if paid else Decimal("0.00"),
             reference=payment_intent_id,
         )
     basket.submit()
@@ -402,7 +408,14 @@ def order_payment_settle(
             .filter(order=order, source_type__name="Stripe", reference=payment_intent_id)
             .first()
         )
-        if source is not None:
+        if source is not None and source.amount_debited and source is placed_source:
+            # Made debited a moment ago: only the debit's transaction is left to record.
+            source.transactions.create(
+                txn_type=Transaction.DEBIT,
+                amount=source.amount_debited,
+                reference=payment_intent_id,
+            )
+        elif source is not None:
             source.debit(
                 source.amount_allocated - source.amount_debited, reference=payment_intent_id
             )

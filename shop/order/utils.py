@@ -3,6 +3,7 @@ from oscar.apps.order.utils import OrderCreator as CoreOrderCreator
 from oscar.apps.order.utils import OrderNumberGenerator  # noqa: F401
 
 from shop.common.workdays import dispatch_date
+from shop.personalization.services import order_lines_personalization_snapshot
 
 
 class OrderCreator(CoreOrderCreator):
@@ -16,7 +17,11 @@ class OrderCreator(CoreOrderCreator):
         lead = max((line_quote(line).lead_days for line in basket.all_lines()), default=0)
         kwargs["date_placed"] = placed
         kwargs["promised_dispatch_date"] = dispatch_date(extra_days=lead, now=placed)
-        return super().place_order(basket, *args, **kwargs)
+        self._personalized_lines = []
+        order = super().place_order(basket, *args, **kwargs)
+        # Every line's personalization in one insert, once the lines exist.
+        order_lines_personalization_snapshot(lines=self._personalized_lines)
+        return order
 
     def create_line_models(self, order, basket_line, extra_line_fields=None):
         extra_line_fields = dict(extra_line_fields or {})
@@ -27,6 +32,4 @@ class OrderCreator(CoreOrderCreator):
 
     def create_additional_line_models(self, order, order_line, basket_line):
         super().create_additional_line_models(order, order_line, basket_line)
-        from shop.personalization.services import order_line_personalization_snapshot
-
-        order_line_personalization_snapshot(order_line=order_line, basket_line=basket_line)
+        self._personalized_lines.append((order_line, basket_line))

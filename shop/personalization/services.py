@@ -1,6 +1,8 @@
 """Writes for personalization: basket lines with choices, and the snapshot on order lines."""
 
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 
@@ -11,7 +13,7 @@ from shop.personalization.models import (
     PersonalizationOffer,
     PersonalizationValue,
 )
-from shop.personalization.rules import Choices, PersonalizationError, Quote, quote, validate
+from shop.personalization.rules import Choices, PersonalizationError, quote, validate
 
 
 def personalization_validate(
@@ -85,9 +87,9 @@ def basket_line_personalize(*, basket, line, choices: Choices):
     return result
 
 
-def order_line_personalization_snapshot(*, order_line, basket_line) -> Quote:
-    """Copy each priced choice onto the order line as it stands now (never recomputed)."""
-    line_quote = selectors.line_quote(basket_line)
+def order_lines_personalization_snapshot(*, lines: Iterable[tuple[Any, Any]]) -> None:
+    """Copy each (order line, basket line) pair's priced choices onto the order line as they
+    stand now (never recomputed): one insert for all the order's lines."""
     OrderLinePersonalization.objects.bulk_create(
         OrderLinePersonalization(
             line=order_line,
@@ -98,9 +100,9 @@ def order_line_personalization_snapshot(*, order_line, basket_line) -> Quote:
             lead_days=item.lead_days,
             data=item.data,
         )
-        for item in line_quote.items
+        for order_line, basket_line in lines
+        for item in selectors.line_quote(basket_line).items
     )
-    return line_quote
 
 
 def _offer_upsert(*, owner: dict, spec: dict) -> PersonalizationOffer:
