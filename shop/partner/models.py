@@ -70,6 +70,13 @@ class StockRecord(AbstractStockRecord):
         super().cancel_allocation(quantity)
         self.mark_saved()
 
+    def loaded_value(self, attname: str):
+        """A field's value as loaded (or last saved); KeyError when that is not known."""
+        loaded = getattr(self, "_loaded_values", None)
+        if loaded is None:
+            raise KeyError(attname)
+        return loaded[attname]
+
     def mark_saved(self) -> None:
         """What is in the database now is what this object holds."""
         self._loaded_values = {
