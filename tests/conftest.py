@@ -184,10 +184,21 @@ def webhook_secret(settings):
     return WEBHOOK_SECRET
 
 
+def _celery_conf(**values):
+    """Set Celery settings for the test, then put them back."""
+    before = {name: celery_app.conf[name] for name in values}
+    celery_app.conf.update(values)
+    yield
+    celery_app.conf.update(before)
+
+
 @pytest.fixture
 def eager_tasks():
     """Celery tasks run in the calling process (and thread) while the test runs."""
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
+    yield from _celery_conf(task_always_eager=True)
+
+
+@pytest.fixture
+def errors_kept_in_results():
+    """Tasks run in process as a worker runs them: errors end in the result, not raised."""
+    yield from _celery_conf(task_eager_propagates=False)

@@ -63,15 +63,6 @@ def _flaky(self, fail_times: int, error: str) -> int:
     return len(tries)
 
 
-@pytest.fixture
-def errors_kept_in_results():
-    """Tasks run in process as a worker runs them: errors end in the result, not raised."""
-    propagates = app.conf.task_eager_propagates
-    app.conf.task_eager_propagates = False
-    yield
-    app.conf.task_eager_propagates = propagates
-
-
 @pytest.mark.django_db
 def test_a_durable_task_is_run_again_after_a_transient_error_but_not_after_a_bug(
     errors_kept_in_results,
