@@ -16,9 +16,9 @@ def record_order_placed(sender, order, user, **kwargs) -> None:
     if kwargs.get("raw", False):
         return
     bought = Counter()
-    for product_id, quantity in order.lines.values_list("product_id", "quantity"):
-        if product_id is not None:
-            bought[product_id] += quantity
+    for line in order.lines.all():  # as written by OrderCreator when just placed
+        if line.product_id is not None:
+            bought[line.product_id] += line.quantity
     if bought:
         increment = Case(
             *(When(product_id=pk, then=Value(n)) for pk, n in bought.items()),
