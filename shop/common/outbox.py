@@ -15,6 +15,7 @@ from importlib import import_module
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from shop.common.models import OutboxMessage
@@ -36,8 +37,43 @@ def outbox_enqueue(
     message = OutboxMessage.objects.create(
         task=task, args=list(args or []), kwargs=dict(kwargs or {}), subject=subject
     )
-    transaction.on_commit(lambda: outbox_publish(message=message))
+    _publish_on_commit(message)
     return message
+
+
+def outbox_enqueue_many(*, messages: list[dict[str, Any]]) -> list[OutboxMessage]:
+    """`outbox_enqueue` for several tasks (each a dict of its arguments) in one insert."""
+    rows = OutboxMessage.objects.bulk_create(
+        OutboxMessage(
+            task=m["task"],
+            args=list(m.get("args") or []),
+            kwargs=dict(m.get("kwargs") or {}),
+            subject=m.get("subject", ""),
+        )
+        for m in messages
+    )
+    for row in rows:
+        _publish_on_commit(row)
+    return rows
+
+
+class _Batch(list):
+    """The messages one commit callback publishes: those recorded under the same savepoints
+    (a savepoint rolled back drops its callback, and with it exactly its own messages)."""
+
+    def __call__(self) -> None:
+        outbox_publish(messages=list(self))
+
+
+def _publish_on_commit(message: OutboxMessage) -> None:
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        savepoints = set(connection.savepoint_ids)
+        for sids, callback, _robust in connection.run_on_commit:
+            if isinstance(callback, _Batch) and sids == savepoints:
+                callback.append(message)
+                return
+    transaction.on_commit(_Batch([message]))
 
 
 # After a failed publish, requests stop trying for a while (a circuit breaker): during an
@@ -46,32 +82,42 @@ BROKER_RETRY_AFTER = 10.0
 _broker_down_until = 0.0
 
 
-def outbox_publish(*, message: OutboxMessage) -> bool:
-    """Publish a message just committed to the broker; True when it went out now. (The drain
-    leaves messages younger than DRAIN_GRACE alone, so it is not also publishing this one;
-    were it to, the tasks are idempotent.)
+def outbox_publish(*, messages: list[OutboxMessage]) -> int:
+    """Publish messages just committed to the broker, in order; returns how many went out
+    now, all marked sent in one statement. (The drain leaves messages younger than
+    DRAIN_GRACE alone, so it is not also publishing these; were it to, the tasks are
+    idempotent.)
 
-    Never raises for a broker failure: the error is kept on the row for the drain."""
+    Never raises for a broker failure: the error is kept on the rows for the drain, and the
+    messages after a failure are not tried (the broker is down)."""
     global _broker_down_until
-    if time.monotonic() < _broker_down_until:
-        OutboxMessage.objects.filter(pk=message.pk).update(
+    sent: list[int] = []
+    failed: OutboxMessage | None = None
+    if time.monotonic() >= _broker_down_until:
+        for message in messages:
+            try:
+                _publish(message)
+            except Exception as exc:  # noqa: BLE001 - any broker failure: the drain retries
+                _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER
+                logger.warning("Outbox %s: could not publish %s: %s", message.pk, message.task, exc)
+                OutboxMessage.objects.filter(pk=message.pk).update(
+                    attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+                )
+                failed = message
+                break
+            sent.append(message.pk)
+        else:
+            _broker_down_until = 0.0
+    untried = [m.pk for m in messages if m.pk not in sent and m is not failed]
+    if untried:
+        OutboxMessage.objects.filter(pk__in=untried).update(
             last_error="Not tried: the broker was unreachable a moment ago."
         )
-        return False
-    try:
-        _publish(message)
-    except Exception as exc:  # noqa: BLE001 - any broker failure leaves the row for the drain
-        _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER
-        logger.warning("Outbox %s: could not publish %s: %s", message.pk, message.task, exc)
-        OutboxMessage.objects.filter(pk=message.pk).update(
-            attempts=message.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+    if sent:
+        OutboxMessage.objects.filter(pk__in=sent, sent_at__isnull=True).update(
+            sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
         )
-        return False
-    _broker_down_until = 0.0
-    OutboxMessage.objects.filter(pk=message.pk, sent_at__isnull=True).update(
-        sent_at=timezone.now(), attempts=message.attempts + 1, last_error=""
-    )
-    return True
+    return len(sent)
 
 
 def outbox_drain(*, limit: int = 500, grace: timedelta = DRAIN_GRACE) -> int:

@@ -18,7 +18,7 @@ from oscar.apps.communication.models import CommunicationEventType
 from oscar.apps.order.signals import order_status_changed
 from oscar.apps.order.utils import OrderDispatcher
 
-from shop.common.outbox import outbox_enqueue
+from shop.common.outbox import outbox_enqueue, outbox_enqueue_many
 from shop.order import pipeline
 from shop.order.models import CommunicationEvent, Order, OrderStatusChange
 from shop.order.pipeline import OrderTransitionError
@@ -35,6 +35,7 @@ __all__ = [
     "orders_unpaid_cancel",
 ]
 
+EMAIL_TASK = "shop.order.tasks.send_order_email"
 EMAIL_PLACED = OrderDispatcher.ORDER_PLACED_EVENT_CODE
 EMAIL_IN_WORKSHOP = "ORDER_IN_WORKSHOP"
 EMAIL_SHIPPED = "ORDER_SHIPPED"
@@ -271,11 +272,16 @@ def orders_unpaid_cancel(*, older_than: timedelta | None = None) -> int:
 def order_placed_followups(*, order: Order) -> None:
     """After an order is paid (and the transaction commits): the confirmation email, and
     workshop jobs for its personalized lines (idempotent tasks, through the outbox)."""
-    order_email_enqueue(order=order, code=EMAIL_PLACED)
-    outbox_enqueue(
-        task="shop.workshop.tasks.create_workshop_jobs",
-        args=[order.pk],
-        subject=f"order:{order.pk}",
+    subject = f"order:{order.pk}"
+    outbox_enqueue_many(
+        messages=[
+            {"task": EMAIL_TASK, "args": [order.pk, EMAIL_PLACED], "subject": subject},
+            {
+                "task": "shop.workshop.tasks.create_workshop_jobs",
+                "args": [order.pk],
+                "subject": subject,
+            },
+        ]
     )
 
 
@@ -286,7 +292,7 @@ def order_confirmation_enqueue(*, order: Order) -> None:
 def order_email_enqueue(*, order: Order, code: str) -> None:
     """Queue one of the order's emails (sent once, whatever happens to the queue)."""
     outbox_enqueue(
-        task="shop.order.tasks.send_order_email",
+        task=EMAIL_TASK,
         args=[order.pk, code],
         subject=f"order:{order.pk}",
     )

@@ -4,13 +4,14 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.celery_app import app
 from shop.common import outbox
 from shop.common.models import OutboxMessage, TaskFailure
-from shop.common.outbox import outbox_drain, outbox_enqueue
+from shop.common.outbox import outbox_drain, outbox_enqueue, outbox_enqueue_many
 from shop.common.tasks import TRANSIENT_ERRORS, durable_task
 from shop.payments.exceptions import PaymentProviderUnavailable
 from tests.conftest import wait_for
@@ -131,3 +132,85 @@ def test_the_drain_stops_at_a_broker_failure_and_keeps_the_error(monkeypatch):
     first, *rest = OutboxMessage.objects.order_by("pk")
     assert first.attempts == 1 and "Connection refused" in first.last_error
     assert all(m.attempts == 0 for m in rest)  # not hammered while the broker is down
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """What the outbox hands to the broker (task names, in order); the circuit breaker reset."""
+    sent: list[str] = []
+    monkeypatch.setattr(outbox, "_publish", lambda message: sent.append(message.task))
+    monkeypatch.setattr(outbox, "_broker_down_until", 0.0)
+    return sent
+
+
+def _marked_sent(captured) -> list[str]:
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('UPDATE "common_outboxmessage" SET "sent_at"')
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactions_messages_go_out_in_order_after_commit_marked_sent_at_once(published):
+    with CaptureQueriesContext(connection) as captured:
+        with transaction.atomic():
+            outbox_enqueue(task="t.first")
+            outbox_enqueue_many(messages=[{"task": "t.second", "args": [1]}, {"task": "t.third"}])
+            assert published == []  # nothing before the commit
+    assert published == ["t.first", "t.second", "t.third"]
+    assert len(_marked_sent(captured)) == 1
+    rows = OutboxMessage.objects.order_by("pk")
+    assert [(m.task, m.args, m.attempts, m.last_error) for m in rows] == [
+        ("t.first", [], 1, ""),
+        ("t.second", [1], 1, ""),
+        ("t.third", [], 1, ""),
+    ]
+    assert all(m.sent_at for m in rows)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_savepoint_takes_only_its_own_messages(published):
+    with transaction.atomic():
+        outbox_enqueue(task="t.kept")
+        with pytest.raises(RuntimeError), transaction.atomic():
+            outbox_enqueue(task="t.rolled-back")
+            raise RuntimeError
+        outbox_enqueue(task="t.after")
+    assert published == ["t.kept", "t.after"]
+    assert list(OutboxMessage.objects.order_by("pk").values_list("task", flat=True)) == [
+        "t.kept",
+        "t.after",
+    ]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        outbox_enqueue(task="t.never")
+        raise RuntimeError
+    assert published == ["t.kept", "t.after"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_failure_mid_batch_leaves_the_rest_for_the_drain(monkeypatch):
+    tried: list[str] = []
+
+    def publish(message):
+        tried.append(message.task)
+        if message.task == "t.second":
+            raise ConnectionRefusedError("Connection refused")
+
+    monkeypatch.setattr(outbox, "_publish", publish)
+    monkeypatch.setattr(outbox, "_broker_down_until", 0.0)
+    with transaction.atomic():
+        outbox_enqueue_many(messages=[{"task": f"t.{n}"} for n in ("first", "second", "third")])
+    assert tried == ["t.first", "t.second"]  # the third is not tried against a dead broker
+    first, second, third = OutboxMessage.objects.order_by("pk")
+    assert first.sent_at and first.attempts == 1
+    assert not second.sent_at and second.attempts == 1 and "refused" in second.last_error
+    assert not third.sent_at and third.attempts == 0 and "Not tried" in third.last_error
+    # The breaker is open: the next transaction's messages wait for the drain untried.
+    with transaction.atomic():
+        outbox_enqueue(task="t.later")
+    assert tried == ["t.first", "t.second"]
+    assert outbox_drain(grace=timedelta(0)) == 0  # the drain tries anyway: second fails
+    monkeypatch.setattr(outbox, "_publish", lambda message: tried.append(message.task))
+    assert outbox_drain(grace=timedelta(0)) == 3
+    assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
