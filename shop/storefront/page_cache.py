@@ -122,27 +122,63 @@ def page_clock() -> int:
     return int(clock)
 
 
-def product_pages_bump(product_ids: frozenset[int]) -> None:
+# On Redis, a bump is one round trip: start the clock if it is missing, tick it and give the
+# products' keys the new tick (integers, as django-redis stores them), atomically.
+_BUMP_SCRIPT = """
+redis.call('SET', KEYS[1], ARGV[1], 'NX')
+local tick = redis.call('INCR', KEYS[1])
+for i = 2, #KEYS do redis.call('SET', KEYS[i], tick, 'EX', ARGV[2]) end
+return tick
+"""
+
+
+def _redis_client():
+    client = getattr(cache, "client", None)
+    return client.get_client(write=True) if hasattr(client, "get_client") else None
+
+
+def product_pages_bump(product_ids: frozenset[int] | set[int]) -> None:
     """These products' own pages are stale from now on (other pages are not). The keys outlive
     every page stored before the bump; a cache that does not answer is logged, not raised."""
+    ttl = page_cache_seconds() + 60
     try:
+        redis = _redis_client()
+        if redis is not None:
+            keys = [cache.make_key(CLOCK_KEY)]
+            keys += [cache.make_key(PRODUCT_KEY.format(pk)) for pk in product_ids]
+            redis.eval(_BUMP_SCRIPT, len(keys), *keys, time.time_ns() // 1000, ttl)
+            return
         page_clock()
         tick = cache.incr(CLOCK_KEY)
-        keys = {PRODUCT_KEY.format(pk): tick for pk in product_ids}
-        cache.set_many(keys, timeout=page_cache_seconds() + 60)
+        cache.set_many({PRODUCT_KEY.format(pk): tick for pk in product_ids}, timeout=ttl)
     except Exception:
         logger.warning("page cache: could not stale products %s", product_ids, exc_info=True)
         catalogue_version_bump()
 
 
+class _ProductsBump(set):
+    """The products one commit callback stales: those changed under the same savepoints (a
+    savepoint rolled back drops its callback, and with it exactly its own products)."""
+
+    def __call__(self) -> None:
+        product_pages_bump(frozenset(self))
+
+
 def product_pages_changed(product_ids: set[int]) -> None:
     """Only these products' own pages show the change (a stock level): bump them now and after
-    commit, like catalogue_changed."""
+    commit, like catalogue_changed (one bump at commit for all the transaction's products)."""
     ids = frozenset(pk for pk in product_ids if pk is not None)
     if not ids:
         return
     product_pages_bump(ids)
-    transaction.on_commit(lambda: product_pages_bump(ids))
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        savepoints = set(connection.savepoint_ids)
+        for sids, callback, _robust in connection.run_on_commit:
+            if isinstance(callback, _ProductsBump) and sids == savepoints:
+                callback.update(ids)
+                return
+    transaction.on_commit(_ProductsBump(ids))
 
 
 # --- who may be served a cached page -------------------------------------------------------

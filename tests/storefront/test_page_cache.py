@@ -4,7 +4,7 @@ since changed (shop.storefront.page_cache)."""
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -261,6 +261,40 @@ def test_a_stock_change_stales_the_product_page_again_at_commit(
     assert _get(Client(), path)["X-Page-Cache"] == "miss"
 
 
+def _stocked(n: int) -> list[StockRecord]:
+    return list(
+        StockRecord.objects.filter(
+            product__structure=Product.STANDALONE, num_in_stock__gt=2
+        ).order_by("pk")[:n]
+    )
+
+
+def test_an_orders_stock_changes_are_staled_in_one_bump_at_commit(demo_catalogue):
+    """Each line's allocation bumps its page at once; the commit bumps them all together, and
+    a savepoint rolled back takes its own products' commit bump with it."""
+    first, rolled_back, last = _stocked(3)
+
+    def pending():
+        return [
+            c for _s, c, _r in connection.run_on_commit if isinstance(c, page_cache._ProductsBump)
+        ]
+
+    first.allocate(1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        rolled_back.allocate(1)
+        assert len(pending()) == 2  # its own callback, under its savepoint
+        raise RuntimeError
+    last.allocate(1)
+    (bump,) = pending()
+    assert bump == {first.product_id, last.product_id}
+    paths = [first.product.get_absolute_url(), last.product.get_absolute_url()]
+    for path in paths:
+        assert _cached(path) == "hit"
+    bump()  # the commit
+    for path in paths:
+        assert _get(Client(), path)["X-Page-Cache"] == "miss"
+
+
 def test_a_price_or_a_new_stock_record_still_stales_every_page(demo_catalogue):
     product = _standalone()
     record = StockRecord.objects.get(product=product)
@@ -298,6 +332,17 @@ def test_product_pages_stale_with_a_real_redis_cache(demo_catalogue, settings):
         StockRecord.objects.get(product=product).allocate(1)
         assert _get(Client(), path)["X-Page-Cache"] == "miss"
         assert _get(Client(), "/")["X-Page-Cache"] == "hit"
+        # One bump: the clock ticked and the product's key holds the tick, for longer than
+        # any page stored before it lives.
+        product_key = page_cache.PRODUCT_KEY.format(product.pk)
+        assert cache.get(product_key) == page_cache.page_clock()
+        assert (
+            page_cache.page_cache_seconds()
+            < cache.ttl(product_key)
+            <= (page_cache.page_cache_seconds() + 60)
+        )
+        page_cache.product_pages_bump(frozenset({product.pk}))
+        assert cache.get(product_key) == page_cache.page_clock()
         cache.delete(page_cache.CLOCK_KEY)  # evicted: starts again above every product key
         assert _cached(path) == "hit"
         StockRecord.objects.get(product=product).allocate(1)
