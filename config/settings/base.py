@@ -24,6 +24,16 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'd
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and env.bool(
+    "DB_PREPARED_STATEMENTS", default=True
+):
+    # Parameters bound by the server, and a query run five times on a connection prepared:
+    # PostgreSQL plans it once per connection instead of on every run (planning a basket's
+    # lines, a 7-table join, took 0.7 of its 1.0 ms). Set DB_PREPARED_STATEMENTS=false behind
+    # a pooler in transaction mode (PgBouncer), which cannot keep a session's statements.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": 5}
+    )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The demo's web process and worker share one SQLite file: wait for locks, don't fail.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
