@@ -12,15 +12,16 @@ Line = get_model("order", "Line")
 LinePrice = get_model("order", "LinePrice")
 LineAttribute = get_model("order", "LineAttribute")
 LineDiscount = get_model("order", "OrderLineDiscount")
+StockRecord = get_model("partner", "StockRecord")
 
 
 class OrderCreator(CoreOrderCreator):
     """Oscar's order creation, with the lines written together: Oscar saves each line, then
     its prices, options and discounts, one statement each; here `create_line_models` only
-    builds the line and `_lines_insert` writes every line, then every price, option,
-    discount and personalization snapshot, one insert per table, before the first stock
-    allocation (Oscar allocates only after creating every line). No receiver listens to
-    the saving of these rows."""
+    builds the line; Oscar's first stock allocation (it allocates only after building every
+    line) writes every line, then every price, option, discount and personalization
+    snapshot, one insert per table, and allocates stock for all lines in one statement. No
+    receiver listens to the saving of these rows."""
 
     def place_order(self, basket, *args, **kwargs):
         # The date promised at checkout: stock lead time plus the longest personalization
@@ -74,10 +75,17 @@ class OrderCreator(CoreOrderCreator):
         return line
 
     def update_stock_records(self, line):
-        # Oscar allocates once every line is built: write them first.
+        """Oscar calls this for each line once every line is built: the first call writes
+        the lines and allocates stock for all of them in one statement (see
+        StockRecord.allocate_many), the others find nothing left to do."""
         if self._unsaved_lines:
+            basket_lines = [basket_line for _, basket_line in self._unsaved_lines]
             self._lines_insert()
-        super().update_stock_records(line)
+            StockRecord.allocate_many(
+                (basket_line.stockrecord, basket_line.quantity)
+                for basket_line in basket_lines
+                if basket_line.product.get_product_class().track_stock
+            )
 
     def _lines_insert(self) -> None:
         pairs, self._unsaved_lines = self._unsaved_lines, []

@@ -42,25 +42,37 @@ class StockRecord(AbstractStockRecord):
 
     # Oscar's allocation steps update the row and send post_save themselves.
     def allocate(self, quantity):
-        """Oscar's allocation (an atomic increment between its pre_save and post_save
-        signals), reading the new count back in the same statement instead of a second
-        query: every order placed allocates each of its lines."""
-        if not self.can_track_allocations:
+        """Oscar's allocation: an atomic increment between its pre_save and post_save
+        signals (see allocate_many)."""
+        type(self).allocate_many([(self, quantity)])
+
+    @classmethod
+    def allocate_many(cls, quantities) -> None:
+        """Allocate (stock record, quantity) pairs, as Oscar's `allocate` does each record, in
+        one statement that reads the new counts back (RETURNING): placing an order allocates
+        all its lines at once. Rows are locked in primary-key order, so two orders allocating
+        the same records never deadlock. Records whose product does not track stock are
+        left alone; a record listed twice is allocated the sum."""
+        wanted: dict[int, int] = {}
+        records: dict[int, StockRecord] = {}
+        for record, quantity in quantities:
+            if record.can_track_allocations:
+                wanted[record.pk] = wanted.get(record.pk, 0) + quantity
+                records.setdefault(record.pk, record)
+        if not wanted:
             return
-        self.pre_save_signal()
-        table = connection.ops.quote_name(self._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET num_allocated = COALESCE(num_allocated, 0) + %s"
-                " WHERE id = %s RETURNING num_allocated",
-                [quantity, self.pk],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            raise self.DoesNotExist(f"Stock record {self.pk} no longer exists.")
-        self.num_allocated = row[0]
-        self.post_save_signal()
-        self.mark_saved()
+        for record in records.values():
+            record.pre_save_signal()
+        ids = sorted(wanted)
+        allocated = _allocated(cls._meta.db_table, [(pk, wanted[pk]) for pk in ids])
+        gone = set(ids) - allocated.keys()
+        if gone:
+            raise cls.DoesNotExist(f"Stock records {sorted(gone)} no longer exist.")
+        for pk in ids:
+            record = records[pk]
+            record.num_allocated = allocated[pk]
+            record.post_save_signal()
+            record.mark_saved()
 
     def consume_allocation(self, quantity):
         super().consume_allocation(quantity)
@@ -82,6 +94,36 @@ class StockRecord(AbstractStockRecord):
         self._loaded_values = {
             f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields
         }
+
+
+def _allocated(table: str, wanted: list[tuple[int, int]]) -> dict[int, int]:
+    """Add each (id, quantity) to the row's num_allocated; the new counts by id."""
+    table = connection.ops.quote_name(table)
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":  # the SQLite demo: a statement per record
+            allocated = {}
+            for pk, quantity in wanted:
+                cursor.execute(
+                    f"UPDATE {table} SET num_allocated = COALESCE(num_allocated, 0) + %s"
+                    " WHERE id = %s RETURNING num_allocated",
+                    [quantity, pk],
+                )
+                row = cursor.fetchone()
+                if row is not None:
+                    allocated[pk] = row[0]
+            return allocated
+        values = ", ".join(["(%s::integer, %s::integer)"] * len(wanted))
+        cursor.execute(
+            f"WITH locked AS (SELECT id FROM {table} WHERE id = ANY(%s::integer[])"
+            " ORDER BY id FOR UPDATE)"
+            f" UPDATE {table} AS record"
+            " SET num_allocated = COALESCE(record.num_allocated, 0) + wanted.quantity"
+            f" FROM (VALUES {values}) AS wanted (id, quantity), locked"
+            " WHERE record.id = wanted.id AND locked.id = record.id"
+            " RETURNING record.id, record.num_allocated",
+            [[pk for pk, _ in wanted], *(n for pair in wanted for n in pair)],
+        )
+        return dict(cursor.fetchall())
 
 
 from oscar.apps.partner.models import *  # noqa: E402,F403

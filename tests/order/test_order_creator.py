@@ -6,7 +6,7 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from oscar.apps.offer.applicator import Applicator
 from oscar.apps.order.utils import OrderCreator as OscarOrderCreator
@@ -16,6 +16,7 @@ from oscar.test.factories import create_offer, create_order
 
 from shop.basket.models import Basket
 from shop.order.models import Line
+from shop.partner.models import StockRecord
 from shop.partner.strategy import UKStrategy
 from shop.personalization.models import OrderLinePersonalization
 from shop.personalization.rules import Choices
@@ -137,6 +138,49 @@ def test_one_insert_per_table_whatever_the_lines(demo_personalization):
     ):
         assert inserts[table] == 1, (table, inserts)
     assert order.lines.count() == 3
+
+
+def test_stock_for_every_line_is_allocated_in_one_statement(demo_personalization):
+    records = {product.pk: product.stockrecords.get() for product, _c, _q in _lines()}
+    before = {pk: record.num_allocated or 0 for pk, record in records.items()}
+    basket = _priced_basket(_lines())  # the plain product twice: 1 + 1
+    with CaptureQueriesContext(connection) as captured:
+        create_order(basket=basket)
+    allocations = [q["sql"] for q in captured.captured_queries if "SET num_allocated" in q["sql"]]
+    assert len(allocations) == 1, allocations
+    tote, plain = tote_variant().pk, plain_product().pk
+    after = {pk: StockRecord.objects.get(pk=r.pk).num_allocated for pk, r in records.items()}
+    assert after == {tote: before[tote] + 2, plain: before[plain] + 2}
+
+
+def test_concurrent_allocations_of_the_same_records_do_not_deadlock(
+    transactional_db, demo_catalogue
+):
+    """Rows are locked in primary-key order whatever order the lines come in."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    first, second = StockRecord.objects.filter(num_in_stock__gt=0).order_by("pk")[:2]
+    start = {r.pk: r.num_allocated or 0 for r in (first, second)}
+
+    def allocate(order):
+        try:
+            for _ in range(25):
+                with transaction.atomic():
+                    records = {r.pk: r for r in StockRecord.objects.filter(pk__in=order)}
+                    StockRecord.allocate_many([(records[pk], 1) for pk in order])
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = [
+            pool.submit(allocate, order) for order in ([first.pk, second.pk], [second.pk, first.pk])
+        ]
+        for future in done:
+            future.result()  # a deadlock would raise here
+    for record in (first, second):
+        assert StockRecord.objects.get(pk=record.pk).num_allocated == start[record.pk] + 50
 
 
 def test_the_placed_order_carries_its_lines(demo_personalization, django_assert_num_queries):
