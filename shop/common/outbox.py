@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from shop.common.commit import commit_batch_add
 from shop.common.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -58,22 +59,17 @@ def outbox_enqueue_many(*, messages: list[dict[str, Any]]) -> list[OutboxMessage
 
 
 class _Batch(list):
-    """The messages one commit callback publishes: those recorded under the same savepoints
-    (a savepoint rolled back drops its callback, and with it exactly its own messages)."""
+    """The messages one commit callback publishes (shop.common.commit: those recorded under
+    the same savepoints)."""
+
+    merge = list.extend
 
     def __call__(self) -> None:
         outbox_publish(messages=list(self))
 
 
 def _publish_on_commit(message: OutboxMessage) -> None:
-    connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        savepoints = set(connection.savepoint_ids)
-        for sids, callback, _robust in connection.run_on_commit:
-            if isinstance(callback, _Batch) and sids == savepoints:
-                callback.append(message)
-                return
-    transaction.on_commit(_Batch([message]))
+    commit_batch_add(_Batch, [message])
 
 
 # After a failed publish, requests stop trying for a while (a circuit breaker): during an

@@ -39,6 +39,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 
+from shop.common.commit import commit_batch_add
 from shop.common.workdays import dispatch_date
 
 # Views (resolver view names) whose anonymous GET responses are cached.
@@ -157,8 +158,10 @@ def product_pages_bump(product_ids: frozenset[int] | set[int]) -> None:
 
 
 class _ProductsBump(set):
-    """The products one commit callback stales: those changed under the same savepoints (a
-    savepoint rolled back drops its callback, and with it exactly its own products)."""
+    """The products one commit callback stales (shop.common.commit: those changed under the
+    same savepoints)."""
+
+    merge = set.update
 
     def __call__(self) -> None:
         product_pages_bump(frozenset(self))
@@ -171,14 +174,7 @@ def product_pages_changed(product_ids: set[int]) -> None:
     if not ids:
         return
     product_pages_bump(ids)
-    connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        savepoints = set(connection.savepoint_ids)
-        for sids, callback, _robust in connection.run_on_commit:
-            if isinstance(callback, _ProductsBump) and sids == savepoints:
-                callback.update(ids)
-                return
-    transaction.on_commit(_ProductsBump(ids))
+    commit_batch_add(_ProductsBump, ids)
 
 
 # --- who may be served a cached page -------------------------------------------------------
