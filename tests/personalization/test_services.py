@@ -174,3 +174,70 @@ def test_offers_and_vouchers_discount_the_surcharged_price(demo_personalization)
     order = create_order(basket=basket)
     assert order.total_incl_tax == (unit * D("0.9")).quantize(D("0.01")) + order.shipping_incl_tax
     assert order.lines.get().personalizations.get().surcharge == D("15.00")
+
+
+def test_offers_of_every_product_come_in_one_query_as_stored(
+    demo_personalization, django_assert_num_queries
+):
+    """What a product offers (one query for many products) against the rows themselves: the
+    product's own offer of a kind over its class's, switched-off offers and values left out,
+    values in display order."""
+    from django.db.models import F
+
+    from shop.personalization.models import PersonalizationOffer
+    from shop.personalization.selectors import _offers_by_base
+
+    PersonalizationValue.objects.filter(code="navy").update(is_active=False)
+    thread_offer = PersonalizationOffer.objects.filter(kind="thread", product__isnull=True).first()
+    last = thread_offer.values.filter(group="colour").order_by("-display_order").first()
+    thread_offer.values.exclude(pk=last.pk).update(display_order=F("display_order") + 1)
+    PersonalizationValue.objects.filter(pk=last.pk).update(display_order=0)  # now first
+    bases = list(Product.objects.filter(parent__isnull=True).order_by("pk"))
+    with django_assert_num_queries(1):
+        read = _offers_by_base(bases)
+
+    def as_stored(base) -> dict:
+        offers = {}
+        for offer in PersonalizationOffer.objects.filter(product_class=base.product_class_id):
+            offers[offer.kind] = offer
+        for offer in PersonalizationOffer.objects.filter(product=base):
+            offers[offer.kind] = offer
+        return {
+            kind: (
+                offer.surcharge,
+                offer.cost,
+                offer.lead_days,
+                [
+                    (v.group, v.code, v.label, v.hex, v.surcharge, v.cost, v.lead_days)
+                    for v in offer.values.filter(is_active=True).order_by(
+                        "group", "display_order", "pk"
+                    )
+                ],
+            )
+            for kind, offer in offers.items()
+            if offer.is_active
+        }
+
+    def as_read(views) -> dict:
+        return {
+            kind: (
+                view.surcharge,
+                view.cost,
+                view.lead_days,
+                [
+                    (group, v.code, v.label, v.hex, v.surcharge, v.cost, v.lead_days)
+                    for group, values in view.values.items()
+                    for v in values.values()
+                ],
+            )
+            for kind, view in views.items()
+        }
+
+    assert any(read[base.pk] for base in bases)
+    for base in bases:
+        assert as_read(read[base.pk]) == as_stored(base), base.upc
+    colours = [
+        list(views["thread"].values["colour"]) for views in read.values() if "thread" in views
+    ]
+    assert colours and all("navy" not in codes for codes in colours)
+    assert any(codes[0] == last.code for codes in colours)
