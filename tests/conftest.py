@@ -28,6 +28,13 @@ def _broker_queue_cleanup():
     client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_root():
+    """whitenoise warns each time a request handler is built while STATIC_ROOT is missing,
+    as in a fresh clone that has not collected static files (the tests do not need them)."""
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache (the test settings' cache is per process), so
