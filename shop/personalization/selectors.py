@@ -3,9 +3,9 @@
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import FilteredRelation, Q
+from django.db.models import Prefetch, Q
 
-from shop.personalization.models import PersonalizationOffer
+from shop.personalization.models import PersonalizationOffer, PersonalizationValue
 from shop.personalization.rules import Choices, OfferView, Quote, ValueView, quote
 
 LINE_OPTION_CODE = "personalization"
@@ -47,56 +47,57 @@ def offers_for_products(
         product._personalization_offers = memo[bases[product.pk].pk]
 
 
-_OFFER_FIELDS = ("pk", "product_id", "product_class_id", "kind", "is_active")
-_OFFER_PRICE_FIELDS = ("surcharge", "cost", "lead_days")
-_VALUE_FIELDS = ("group", "code", "label", "hex", "surcharge", "cost", "lead_days")
-
-
 def _offers_by_base(bases: list) -> dict[int, dict[str, OfferView]]:
-    """Active offers by kind for each base product (a parent or a stand-alone): one query,
-    each offer's active values joined to it in their display order."""
-    rows = (
+    """Active offers by kind for each base product (a parent or a stand-alone), two queries."""
+    rows = list(
         PersonalizationOffer.objects.filter(
             Q(product_id__in={b.pk for b in bases})
             | Q(product_class_id__in={b.product_class_id for b in bases}, product__isnull=True)
-        )
-        .annotate(active=FilteredRelation("values", condition=Q(values__is_active=True)))
-        .order_by("kind", "pk", "active__group", "active__display_order", "active__pk")
-        .values_list(
-            *_OFFER_FIELDS,
-            *_OFFER_PRICE_FIELDS,
-            "active__pk",
-            *(f"active__{name}" for name in _VALUE_FIELDS),
+        ).prefetch_related(
+            Prefetch(
+                "values",
+                queryset=PersonalizationValue.objects.filter(is_active=True),
+                to_attr="active_values",
+            )
         )
     )
-    offers: dict[int, tuple] = {}  # pk -> (product_id, product_class_id, kind, is_active)
     views: dict[int, OfferView] = {}
-    for row in rows:
-        pk, product_id, class_id, kind, is_active, surcharge, cost, lead_days = row[:8]
-        if pk not in offers:
-            offers[pk] = (product_id, class_id, kind, is_active)
-            views[pk] = OfferView(
-                kind=kind, surcharge=surcharge, cost=cost, lead_days=lead_days, values={}
-            )
-        if row[8] is not None:  # an active value
-            group, code, label, hex_, v_surcharge, v_cost, v_lead_days = row[9:]
-            views[pk].values.setdefault(group, {})[code] = ValueView(
-                code=code,
-                label=label,
-                hex=hex_,
-                surcharge=v_surcharge,
-                cost=v_cost,
-                lead_days=v_lead_days,
-            )
     result: dict[int, dict[str, OfferView]] = {}
     for base in bases:
-        chosen: dict[str, int] = {}
-        for pk, (product_id, class_id, kind, _active) in offers.items():
-            if product_id == base.pk or (product_id is None and class_id == base.product_class_id):
-                if product_id is not None or kind not in chosen:
-                    chosen[kind] = pk
-        result[base.pk] = {kind: views[pk] for kind, pk in chosen.items() if offers[pk][3]}
+        chosen: dict[str, PersonalizationOffer] = {}
+        for offer in rows:
+            if offer.product_id == base.pk or (
+                offer.product_id is None and offer.product_class_id == base.product_class_id
+            ):
+                if offer.product_id is not None or offer.kind not in chosen:
+                    chosen[offer.kind] = offer
+        result[base.pk] = {}
+        for kind, offer in chosen.items():
+            if offer.is_active:
+                if offer.pk not in views:
+                    views[offer.pk] = _view(offer)
+                result[base.pk][kind] = views[offer.pk]
     return result
+
+
+def _view(offer: PersonalizationOffer) -> OfferView:
+    values: dict[str, dict[str, ValueView]] = {}
+    for v in offer.active_values:
+        values.setdefault(v.group, {})[v.code] = ValueView(
+            code=v.code,
+            label=v.label,
+            hex=v.hex,
+            surcharge=v.surcharge,
+            cost=v.cost,
+            lead_days=v.lead_days,
+        )
+    return OfferView(
+        kind=offer.kind,
+        surcharge=offer.surcharge,
+        cost=offer.cost,
+        lead_days=offer.lead_days,
+        values=values,
+    )
 
 
 def line_choices(line) -> Choices:
