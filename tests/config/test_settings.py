@@ -24,16 +24,24 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+def _deployed(**extra: str) -> dict[str, str]:
+    """The variables a production host sets (see .env.example), plus `extra`."""
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "shop.marlowandvale.example",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        **extra,
+    }
+
+
 def test_check_deploy_passes_with_production_settings():
     result = _manage(
         "check",
         "--deploy",
         "--fail-level",
         "WARNING",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="shop.marlowandvale.example",
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
-        REDIS_URL="redis://127.0.0.1:6379/0",
+        **_deployed(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -80,10 +88,7 @@ def test_prepared_statements_can_be_turned_off_for_a_pooler():
         "shell",
         "-c",
         "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS'))",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="shop.example",
-        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
-        DB_PREPARED_STATEMENTS="false",
+        **_deployed(DB_PREPARED_STATEMENTS="false"),
     )
     assert result.returncode == 0, result.stderr
     assert "prepare_threshold" not in result.stdout
