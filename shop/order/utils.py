@@ -81,10 +81,9 @@ class OrderCreator(CoreOrderCreator):
         if self._unsaved_lines:
             basket_lines = [basket_line for _, basket_line in self._unsaved_lines]
             self._lines_insert()
+            # Records of products that do not track stock are skipped there.
             StockRecord.allocate_many(
-                (basket_line.stockrecord, basket_line.quantity)
-                for basket_line in basket_lines
-                if basket_line.product.get_product_class().track_stock
+                (basket_line.stockrecord, basket_line.quantity) for basket_line in basket_lines
             )
 
     def _lines_insert(self) -> None:
