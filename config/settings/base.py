@@ -5,28 +5,39 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse_lazy
 from oscar.defaults import *  # noqa: F403  (Oscar's OSCAR_* defaults, overridden below)
 
 from shop.order.pipeline import PENDING_PAYMENT, PIPELINE  # plain data, no Django imports
+from shop.storefront import embedded_db  # no Django imports either
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# Local data of `make run` (embedded database, media, mail, private photos); ignored by git.
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
 SECRET_KEY = env("SECRET_KEY")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+# One engine, PostgreSQL, everywhere: tests, `make run` and production. Without DATABASE_URL
+# the store uses `make run`'s embedded server in var/ (shop.storefront.embedded_db, started by
+# run_store); production settings insist on DATABASE_URL.
+EMBEDDED_DATABASE = not env("DATABASE_URL", default="")
+if not EMBEDDED_DATABASE:
+    DATABASES = {"default": env.db("DATABASE_URL")}
+else:
+    DATABASES = {"default": embedded_db.settings_database(VAR_DIR)}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://…)")
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"].endswith("postgresql") and env.bool(
-    "DB_PREPARED_STATEMENTS", default=True
-):
+if env.bool("DB_PREPARED_STATEMENTS", default=True):
     # Parameters bound by the server, and a query run five times on a connection prepared:
     # PostgreSQL plans it once per connection instead of on every run (planning a basket's
     # lines, a 7-table join, took 0.7 of its 1.0 ms). Set DB_PREPARED_STATEMENTS=false behind
@@ -34,10 +45,6 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and env.bool(
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": 5}
     )
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # The demo's web process and worker share one SQLite file: wait for locks, don't fail.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -4,6 +4,7 @@ from .base import *  # noqa: F403
 from .base import REDIS_URL, env
 
 DEBUG = False
+env("DATABASE_URL")  # required: production never falls back to make run's embedded database
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)  # noqa: F405
 
 CACHES = {

@@ -100,18 +100,6 @@ def _allocated(table: str, wanted: list[tuple[int, int]]) -> dict[int, int]:
     """Add each (id, quantity) to the row's num_allocated; the new counts by id."""
     table = connection.ops.quote_name(table)
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":  # the SQLite demo: a statement per record
-            allocated = {}
-            for pk, quantity in wanted:
-                cursor.execute(
-                    f"UPDATE {table} SET num_allocated = COALESCE(num_allocated, 0) + %s"
-                    " WHERE id = %s RETURNING num_allocated",
-                    [quantity, pk],
-                )
-                row = cursor.fetchone()
-                if row is not None:
-                    allocated[pk] = row[0]
-            return allocated
         values = ", ".join(["(%s::integer, %s::integer)"] * len(wanted))
         cursor.execute(
             f"WITH locked AS (SELECT id FROM {table} WHERE id = ANY(%s::integer[])"

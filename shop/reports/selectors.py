@@ -48,9 +48,8 @@ def report_cursor() -> Iterator[Any]:
     """A cursor for report queries: PostgreSQL's JIT compilation costs these one-off queries
     more than it saves (seconds at scale), and their hashes and sorts want more memory."""
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL work_mem = '32MB'")
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '32MB'")
         yield cursor
 
 
