@@ -37,6 +37,9 @@ urlpatterns = [
     path("password-reset/", private_views.password_reset, name="password-reset-limited"),
     # Oscar's profile form, asking for the current password to change the email address.
     path("accounts/profile/edit/", private_views.profile_update, name="profile-update-checked"),
+    # Oscar's login/register and register pages, registering through our service.
+    path("accounts/login/", private_views.login_register, name="login-register"),
+    path("accounts/register/", private_views.register, name="register-checked"),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 
