@@ -23,7 +23,7 @@ from oscar.apps.wishlists.views import WishListView
 from oscar.core.loading import get_class, get_model
 from oscar.views.decorators import login_forbidden
 
-from shop.common.ratelimit import client_ip, rate_limit_post
+from shop.common.ratelimit import rate_limit_post
 from shop.storefront.services import AccountRegistrationRefused, account_register
 
 Order = get_model("order", "Order")
@@ -61,8 +61,7 @@ password_reset = rate_limit_post(
     scope="password-reset",
     limit=5,
     window=3600,
-    keys=lambda request: [
-        client_ip(request),
+    anonymous_keys=lambda request: [
         "email:" + request.POST.get("email", "").strip().lower()[:254],
     ],
 )(
