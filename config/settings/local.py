@@ -6,9 +6,7 @@ os.environ.setdefault("SECRET_KEY", "local-only-insecure-key-never-used-in-produ
 os.environ.setdefault("DEBUG", "true")
 
 from .base import *  # noqa: E402,F403
-from .base import DATABASES, VAR_DIR, env  # noqa: E402
-
-VAR_DIR.mkdir(exist_ok=True)  # media, mail, private photos and the embedded database live here
+from .base import DATABASES, env  # noqa: E402
 
 # runserver serves each request on a new thread, and a connection kept for CONN_MAX_AGE stays
 # with its thread: a few journeys left 30-60 idle connections ("too many clients"). So the
