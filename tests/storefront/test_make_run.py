@@ -7,6 +7,7 @@ Also its start-up faults: each is one line and a non-zero exit, nothing left run
 
 from __future__ import annotations
 
+import http.cookiejar
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -149,6 +151,16 @@ def test_make_run_serves_the_store_on_its_embedded_database_and_stops_cleanly(tm
         status, product = get(base + product_paths[0])
         assert status == 200 and "Add to basket" in product
 
+        # Staff, with the login `make run` printed, open every business report on it.
+        password = re.search(r"Staff login created: (\S+) / (\S+)", log_path.read_text())
+        assert password, "make run printed no staff login"
+        staff = StaffSession(base)
+        staff.login(password.group(1), password.group(2))
+        for report in REPORTS:
+            status, page = staff.get(report)
+            assert status == 200, f"{report} answered {status}"
+            assert 'id="id_start"' in page or "<table" in page or "<canvas" in page, report
+
         # A burst of requests, 8 at a time: runserver's threads must not each keep a
         # connection (CONN_MAX_AGE under runserver left 30-60 idle ones behind).
         paths = ["/", "/catalogue/", *product_paths[:6], "/basket/", "/accounts/login/"] * 8
@@ -193,6 +205,48 @@ def test_make_run_serves_the_store_on_its_embedded_database_and_stops_cleanly(tm
         output, _ = second.communicate(timeout=60)
     assert "Staff login created" not in output
     assert not processes_using(var_dir)
+
+
+REPORTS = [
+    "/dashboard/business-reports/online-share/",
+    "/dashboard/business-reports/customers/",
+    "/dashboard/business-reports/segments/",
+    "/dashboard/business-reports/production-cost/",
+    "/dashboard/business-reports/lead-time/",
+    "/dashboard/business-reports/imports/",
+    "/dashboard/take-back/report/",
+]
+
+
+class StaffSession:
+    """A browser's cookies and CSRF token, enough to sign in through the dashboard's form."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with self.opener.open(self.base + path, timeout=60) as response:
+                return response.status, response.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode("utf-8", "replace")
+
+    def login(self, email: str, password: str) -> None:
+        status, form = self.get("/dashboard/login/")
+        assert status == 200
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        body = urllib.parse.urlencode(
+            {"csrfmiddlewaretoken": token, "username": email, "password": password}
+        ).encode()
+        request = urllib.request.Request(
+            self.base + "/dashboard/login/", data=body, headers={"Referer": self.base + "/"}
+        )
+        with self.opener.open(request, timeout=60) as response:
+            assert response.status == 200
+            assert "/dashboard/login/" not in response.url, "staff login refused"
 
 
 def get_status(url: str) -> int | None:
