@@ -214,6 +214,9 @@ def store(tmp_path_factory) -> Iterator[Store]:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own group: our Ctrl-C never reaches it by accident
+            # A shell that starts pytest in the background leaves SIGINT ignored, and children
+            # inherit that: the store would shrug off the SIGINT the check at the end sends.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
     store = Store(base_url, tmp / "mail", "", "", log_path, env, proc)
     try:
