@@ -252,17 +252,25 @@ def store(tmp_path_factory) -> Iterator[Store]:
 def _stop(proc: subprocess.Popen, token: str, timeout: float = 30.0) -> dict[int, str]:
     """SIGINT to run_store as Ctrl-C gives it; then whatever still carries the token is a
     leftover: it is killed and returned."""
+    started = time.monotonic()
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             pass
-    deadline = time.monotonic() + 10  # children given SIGTERM by run_store may still be exiting
-    leftovers = _processes_with_token(token)
+    exited = time.monotonic()
+    # A process run_store signalled may take a moment to go once run_store is gone (the
+    # shell's prompt would be back by then): a short grace, said out loud, then a leftover.
+    deadline = exited + 5
+    leftovers = lingering = _processes_with_token(token)
     while leftovers and time.monotonic() < deadline:
         time.sleep(0.25)
         leftovers = _processes_with_token(token)
+    print(
+        f"\nrun_store stopped {exited - started:.1f}s after SIGINT"
+        + (f"; still running then: {sorted(lingering.values())}" if lingering else "")
+    )
     if proc.poll() is None:
         leftovers.setdefault(proc.pid, "manage.py run_store (did not exit on SIGINT)")
     for pid in leftovers:

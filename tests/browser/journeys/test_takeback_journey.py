@@ -1,9 +1,10 @@
 """Journey 2: a customer's wallet comes back through the take-back scheme and its credit
 buys the next one.
 
-The customer registers and buys a personalised wallet by card; staff sign in through the
-dashboard login (a paid order can be taken back: shop/takeback/services.py does not wait for
-delivery, so the journey does not ship it); the customer registers it for take-back, adds a photo
+The customer registers and buys a personalised wallet by card; staff, signed in through the
+dashboard login, finish its workshop job, ship it and mark it delivered (the take-back rules
+would take a paid order back already; a customer sends back what they have received); the
+customer registers it for take-back, adds a photo
 and gets the prepaid label (a PDF); staff receive the parcel by its tracking number, grade
 it and approve the credit; the customer finds the credit in the account (two decimals) and
 spends it at checkout, the card paying what is left.
@@ -42,8 +43,28 @@ def test_wallet_taken_back_for_credit_that_pays_for_the_next(store, new_store_pa
     steps.pay_by_card(customer)
     number = steps.order_number_on_thank_you(customer)
 
-    # Staff sign in through the dashboard login.
+    # Staff sign in through the dashboard login, finish the workshop job, ship the order
+    # and mark it delivered: the customer has the wallet in hand before sending it back.
     steps.staff_sign_in(staff, store.staff_email, store.staff_password)
+    steps.dashboard_menu(staff, "Workshop", "Open jobs")
+    steps.reload_until(staff, ("body", number))  # the worker opens the job
+    staff.get_by_role("row").filter(has_text=number).get_by_role("button", name="Mark done").click()
+    expect(staff.get_by_text(re.compile(rf"Order {number}, job \d+: Done"))).to_be_visible()
+    steps.dashboard_menu(staff, "Fulfilment", "Orders to dispatch")
+    row = staff.get_by_role("row").filter(has_text=number)
+    expect(row).to_contain_text("Ready to ship")
+    staff.get_by_label(f"Tracking number for order {number}").fill("RM123456785GB")
+    row.get_by_role("button", name="Ship").click()
+    staff.get_by_label("Show").select_option(label="Shipped, not yet delivered")
+    staff.get_by_role("button", name="Filter").click()
+    staff.get_by_label(f"Select order {number}").check()
+    staff.get_by_label("With selected:").select_option(label="Move to delivered")
+    staff.get_by_role("button", name="Apply").click()
+    expect(staff.get_by_text(f"moved to delivered: {number}")).to_be_visible()
+    customer.goto(f"/accounts/orders/{number}/")
+    expect(customer.locator("[data-order-timeline]")).to_contain_text("RM123456785GB")
+    expect(customer.locator("[data-order-timeline]")).to_contain_text("Delivered")
+    store.wait_for_email(to=jo.email, subject="is on its way")
 
     # The customer registers the wallet for take-back.
     customer.goto("/")
