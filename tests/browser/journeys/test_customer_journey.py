@@ -47,7 +47,8 @@ def test_new_customer_registers_buys_a_personalised_wallet_and_follows_the_order
     expect(page.locator(timeline)).to_contain_text("Order placed")
     expect(page.locator(timeline)).to_contain_text("Payment received")
 
-    # The real worker sent the emails, to the address the customer registered with.
+    # The welcome email, and the real worker's order emails, to the address registered.
+    store.wait_for_email(to=ada.email, subject="Thank you for registering")
     confirmation = store.wait_for_email(to=ada.email, subject=f"order {number}")
     assert "Evergreen long wallet" in confirmation
     store.wait_for_email(to=ada.email, subject="is being made")
