@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import redis
 from django.conf import settings
@@ -47,7 +48,10 @@ def localstripe_for_run(host: str, port: int):
     from shop.payments import stripe_api
     from shop.payments.localstripe import LocalStripe
 
-    server = LocalStripe().start()
+    # Its log beside the store's other local data (a temp file per run piled up otherwise).
+    log_path = Path(settings.VAR_DIR) / "localstripe.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    server = LocalStripe(log_path=log_path).start()
     values = {
         "STRIPE_API_BASE": server.base_url,
         "STRIPE_SECRET_KEY": "sk_test_localstripe",
