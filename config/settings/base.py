@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse_lazy
 from oscar.defaults import *  # noqa: F403  (Oscar's OSCAR_* defaults, overridden below)
@@ -79,7 +80,7 @@ INSTALLED_APPS = [
     "oscar.apps.dashboard.apps.DashboardConfig",
     "oscar.apps.dashboard.reports.apps.ReportsDashboardConfig",
     "oscar.apps.dashboard.users.apps.UsersDashboardConfig",
-    "oscar.apps.dashboard.orders.apps.OrdersDashboardConfig",
+    "shop.order.dashboard_orders.OrdersDashboardConfig",  # Oscar's, formula-safe CSV
     "oscar.apps.dashboard.catalogue.apps.CatalogueDashboardConfig",
     "oscar.apps.dashboard.offers.apps.OffersDashboardConfig",
     "oscar.apps.dashboard.partners.apps.PartnersDashboardConfig",
@@ -120,7 +121,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "oscar.apps.basket.middleware.BasketMiddleware",
+    "shop.basket.middleware.BasketMiddleware",  # Oscar's, with SameSite on its cookie
     # Anonymous home, listing, search and product pages from the cache (after basket and CSRF).
     "shop.storefront.page_cache.PageCacheMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
@@ -402,24 +403,42 @@ WORKSHOP_CLOSED_DAYS = env.list(
     ],
 )
 
-# --- Content-Security-Policy (django-csp 4; shop.storefront.csp adds a local Stripe's
-# origin). Scripts only from us and Stripe; inline scripts are still allowed because Oscar's
-# pages (dashboard and account) put their start-up code inline. ---
+# --- Content-Security-Policy (django-csp 4; shop.storefront.csp applies it) ---
+# Storefront: scripts only from us and Stripe, plus inline scripts carrying this response's
+# nonce (`nonce="{{ request.csp_nonce }}"`: the one in oscar/base.html that runs Oscar's
+# start-up code). No 'unsafe-inline' for scripts, so an injected <script> or onclick= does not
+# run. Styles keep 'unsafe-inline' (style="" attributes in Oscar's and our templates).
+# The header always carries a fresh nonce; whole-page cached pages get theirs on the way out
+# (shop.storefront.page_cache). A local Stripe's origin (localstripe) is added at run time.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-inline'", "https://js.stripe.com"],
-        "style-src": ["'self'", "'unsafe-inline'"],
-        "img-src": ["'self'", "data:", "https://*.stripe.com"],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'", "https://api.stripe.com"],
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, "https://js.stripe.com"],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "https://*.stripe.com"],
+        "font-src": [SELF],
+        "connect-src": [SELF, "https://api.stripe.com"],
         "frame-src": ["https://js.stripe.com", "https://hooks.stripe.com"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "base-uri": ["'self'"],
-        "object-src": ["'none'"],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
     }
 }
+# Oscar's dashboard (and our staff screens under it) keep 'unsafe-inline' for scripts, and no
+# nonce (a nonce would make browsers ignore 'unsafe-inline'): its templates put start-up code
+# in inline <script> blocks and onclick=/onload= attributes all over (Oscar 4.2's
+# dashboard/layout.html, image widgets, order and offer pages), which we do not fork. Only
+# signed-in staff reach it, and its pages show no shopper-written HTML unescaped.
+CSP_DASHBOARD_PATH_PREFIXES = ("/dashboard/",)
+CSP_DASHBOARD_DIRECTIVES = {"script-src": [SELF, UNSAFE_INLINE]}
+# Powerful browser features nobody here uses are off; the Payment Request API stays for this
+# origin and Stripe.js (Apple Pay / Google Pay buttons in Stripe's frames).
+PERMISSIONS_POLICY = (
+    'camera=(), microphone=(), geolocation=(), payment=(self "https://js.stripe.com")'
+)
+# Oscar sets its basket cookie without SameSite (shop.basket.middleware adds it).
+OSCAR_BASKET_COOKIE_SAMESITE = "Lax"
 
 # --- Stripe (shop.payments.stripe_api is the only module that talks to it) ---
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")

@@ -1,11 +1,14 @@
 """Oscar's basket views, with the reads the basket page and add-to-basket need done in bulk."""
 
+from django.contrib import messages
+from django.contrib.sessions.serializers import JSONSerializer
 from django.db.models import Exists, OuterRef, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.views.generic import FormView
 from oscar.apps.basket.views import *  # noqa: F403
 from oscar.apps.basket.views import BasketAddView as CoreBasketAddView
 from oscar.apps.basket.views import BasketView as CoreBasketView
+from oscar.core.utils import redirect_to_referrer
 
 from shop.catalogue.models import Option, Product
 
@@ -32,3 +35,14 @@ class BasketAddView(CoreBasketAddView):
             pk=kwargs["pk"],
         )
         return FormView.post(self, request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        # Oscar's own joins `error.as_text()`, which Django's form renderer has already
+        # HTML-escaped; the message template escapes it again, so shoppers read
+        # "We&#x27;re sorry". The plain error strings instead, escaped once when shown.
+        errors = [str(error) for field_errors in form.errors.values() for error in field_errors]
+        messages.error(self.request, " ".join(errors))
+        # As Oscar: the posted choices come back on the product page (JSON, never pickle).
+        data = JSONSerializer().dumps(self.request.POST).decode("latin-1")
+        self.request.session[f"add_to_basket_form_post_data_{self.product.pk}"] = data
+        return redirect_to_referrer(self.request, "basket:summary")

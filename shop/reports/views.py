@@ -5,7 +5,6 @@ visitors go to the dashboard login; other signed-in users get 403."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from datetime import date
 
@@ -15,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from oscar.views.decorators import permissions_required
 
+from shop.common.safe_csv import SafeCSVWriter
 from shop.reports import selectors, services
 from shop.reports.forms import (
     BaselineForm,
@@ -39,13 +39,14 @@ class _Echo:
 
 
 def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> StreamingHttpResponse:
-    """Stream a CSV: rows are written as they come from the database cursor."""
-    writer = csv.writer(_Echo())
+    """Stream a CSV: rows are written as they come from the database cursor, with no cell a
+    spreadsheet would run as a formula (shop.common.safe_csv)."""
+    writer = SafeCSVWriter(_Echo())
 
     def lines() -> Iterator[str]:
         yield writer.writerow(header)
         for row in rows:
-            yield writer.writerow(["" if value is None else value for value in row])
+            yield writer.writerow(row)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -2,7 +2,8 @@
 
 A page is rendered once per catalogue version and then served from the cache (Redis in
 production) to every anonymous visitor, without touching the database. What differs per visitor
-is filled in on the way out: the CSRF token of the page's forms, and the header's basket count
+is filled in on the way out: the CSRF token of the page's forms, the Content-Security-Policy
+nonce of its inline scripts (each response has its own), and the header's basket count
 for a visitor with a basket (one query, see shop.basket.selectors). Signed-in visitors and
 requests with flash messages waiting are never served from the cache, and never fill it.
 
@@ -62,6 +63,7 @@ VERSION_KEY = "mv:page:version"
 CLOCK_KEY = "mv:page:clock"
 PRODUCT_KEY = "mv:page:product:{}"
 CSRF_PLACEHOLDER = "__MV_CSRF_TOKEN__"
+NONCE_PLACEHOLDER = "__MV_CSP_NONCE__"
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{32,64}(")')
 _BASKET_REGION = re.compile(r"<!--mv:basket-->.*?<!--/mv:basket-->", re.S)
 logger = logging.getLogger(__name__)
@@ -205,9 +207,10 @@ def mini_basket_html(num: int) -> str:
     return f"<!--mv:basket-->{html}<!--/mv:basket-->"
 
 
-def page_entry(response: HttpResponse) -> dict | None:
-    """What is stored of a rendered page: its HTML with the visitor's CSRF token and basket
-    count taken out. None for a response that must not be cached."""
+def page_entry(response: HttpResponse, *, nonce: str | None = None) -> dict | None:
+    """What is stored of a rendered page: its HTML with the visitor's CSRF token, the
+    response's CSP nonce and basket count taken out. None for a response that must not be
+    cached."""
     if response.status_code != 200 or response.streaming:
         return None
     content_type = response.get("Content-Type", "")
@@ -215,6 +218,8 @@ def page_entry(response: HttpResponse) -> dict | None:
         return None
     content = response.content.decode(response.charset or "utf-8")
     content = _CSRF_INPUT.sub(rf"\g<1>{CSRF_PLACEHOLDER}\g<2>", content)
+    if nonce:
+        content = content.replace(f'nonce="{nonce}"', f'nonce="{NONCE_PLACEHOLDER}"')
     content = _BASKET_REGION.sub(lambda _: mini_basket_html(0), content, count=1)
     digest = hashlib.blake2b(content.encode(), digest_size=8).hexdigest()
     return {"content": content, "content_type": content_type, "digest": digest}
@@ -237,6 +242,8 @@ def page_response(request: HttpRequest, entry: dict, *, basket_count: int) -> Ht
             content = _BASKET_REGION.sub(lambda _: mini_basket_html(basket_count), content, 1)
         if CSRF_PLACEHOLDER in content:
             content = content.replace(CSRF_PLACEHOLDER, get_token(request))
+        if NONCE_PLACEHOLDER in content:
+            content = content.replace(NONCE_PLACEHOLDER, str(request.csp_nonce))
         response = HttpResponse(content, content_type=entry["content_type"])
     response["ETag"] = etag
     # Private: the basket count and CSRF token are the visitor's; revalidate with the ETag.
@@ -295,7 +302,7 @@ class PageCacheMiddleware:
     def store(self, request: HttpRequest, response: HttpResponse) -> None:
         key = getattr(request, "_page_cache_key", None)
         if key is not None:
-            entry = page_entry(response)
+            entry = page_entry(response, nonce=getattr(request, "_csp_nonce", None))
             if entry is not None:
                 entry["version"] = request._page_cache_version  # as read before rendering
                 entry["clock"] = request._page_cache_clock

@@ -1,6 +1,8 @@
 """The store's own pages work under its Content-Security-Policy: a card payment with
 Stripe.js, the personalisation preview, and the staff pages with their scripts and charts
-run without a single CSP violation or script error."""
+run without a single CSP violation or script error. The storefront's policy is the strict one
+(a nonce, no 'unsafe-inline' for scripts): Oscar's start-up code runs, a script injected
+without the nonce does not."""
 
 import re
 
@@ -33,8 +35,10 @@ def test_shop_and_dashboard_pages_run_under_the_policy(shop_page: Page, store): 
     page = shop_page
     response = page.goto(store.url + "/")
     policy = response.headers["content-security-policy"]
-    assert "script-src 'self'" in policy and "object-src 'none'" in policy
+    assert "script-src 'self' 'nonce-" in policy and "object-src 'none'" in policy
     assert "frame-ancestors 'none'" in policy
+    script_src = next(d for d in policy.split(";") if d.strip().startswith("script-src"))
+    assert "'unsafe-inline'" not in script_src
 
     _to_payment_page(page, store.url)  # product page with the monogram preview, basket, checkout
     _type_card(page, OK)
@@ -60,3 +64,28 @@ def test_shop_and_dashboard_pages_run_under_the_policy(shop_page: Page, store): 
         page.wait_for_load_state("networkidle")
     expect(page.locator("canvas").first).to_be_attached()
     assert _problems(page) == []
+
+
+def test_oscars_start_up_code_runs_and_an_injected_script_does_not(shop_page: Page, store):  # noqa: F811
+    page = shop_page
+    _to_payment_page(page, store.url)  # Oscar's layout: jQuery, oscar.init() inline with a nonce
+    assert page.evaluate("typeof window.oscar") == "object"
+    assert page.evaluate("document.documentElement.classList.contains('js')")
+    assert _problems(page) == []
+
+    # Markup that slipped through escaping: neither a nonce-less script nor a handler runs.
+    page.evaluate(
+        """() => {
+            window.injected = false;
+            const script = document.createElement('script');
+            script.textContent = 'window.injected = true';
+            document.body.appendChild(script);
+            const img = document.createElement('img');
+            img.setAttribute('onerror', 'window.injected = true');
+            img.src = 'data:,broken';
+            document.body.appendChild(img);
+        }"""
+    )
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.injected") is False
+    assert any("Content Security Policy" in m for m in page.console_messages)

@@ -42,6 +42,16 @@
     button.addEventListener("click", function () { window.print(); });
   });
 
+  /* "Cancel" links of Oscar's account forms: back where the shopper came from (the link's own
+     address without history or JavaScript). Replaces Oscar's onclick="history.go(-1)". */
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-mv-back]");
+    if (link && window.history.length > 1 && document.referrer) {
+      event.preventDefault();
+      window.history.back();
+    }
+  });
+
   /* Dismissable messages. */
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-mv-dismiss]");
