@@ -204,11 +204,21 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Marlow & Vale <hello@marlowandvale.co.uk>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Login lockout (django-axes): an account, and separately an IP address, is locked for
-# AXES_COOLOFF_MINUTES after AXES_FAILURE_LIMIT failed logins in a row. ---
+# --- Client address: proxies in front of the web process that append to X-Forwarded-For
+# (0 = none, the local default; production behind one TLS proxy = 1). One rule for the
+# lockout and the rate limits: shop.common.clientip.client_ip. ---
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Login lockout (django-axes): an account is locked for AXES_COOLOFF_MINUTES after
+# AXES_FAILURE_LIMIT failed logins in a row, from anywhere; and an (account, address) pair
+# too. Never an address alone: customers behind one address (an office, a mobile carrier)
+# would lock each other out, and anyone could lock staff out from a shared address. (Trying
+# one password on many accounts from one address is not limited here: the proxy's request
+# rate limit is the place for that, see README "In front of it".) ---
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "shop.common.clientip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "shop/account_locked.html"
 AXES_USERNAME_CALLABLE = "shop.storefront.security.login_username"
