@@ -9,7 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from oscar.apps.customer.forms import ProfileForm
 from oscar.apps.customer.views import (
@@ -17,6 +17,7 @@ from oscar.apps.customer.views import (
     AccountRegistrationView,
     AnonymousOrderDetailView,
     AnonymousOrderFormView,
+    LogoutView,
     ProfileUpdateView,
 )
 from oscar.apps.wishlists.views import WishListView
@@ -140,3 +141,19 @@ class LoginRegistrationView(RegisterThroughServiceMixin, AccountAuthView):
 
 login_register = LoginRegistrationView.as_view()
 register = RegistrationView.as_view()
+
+
+class PostOnlyLogoutView(LogoutView):
+    """Signing out is a POST with a CSRF token (Django's own rule since 5.0): a GET, such as
+    an <img> on another site or a link prefetch, only shows a page with the button."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        return render(request, "shop/logout_confirm.html")
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        return super().get(request, *args, **kwargs)
+
+
+logout = PostOnlyLogoutView.as_view()

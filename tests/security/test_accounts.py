@@ -93,9 +93,34 @@ def test_the_session_key_rotates_at_login_and_dies_at_logout(customer):
     stolen = Client()
     stolen.cookies["sessionid"] = after
     assert stolen.get("/accounts/profile/").status_code == 200
-    client.get("/accounts/logout/")
+    client.post("/accounts/logout/")
     # The server forgot the session: the old cookie no longer signs anyone in.
     assert stolen.get("/accounts/profile/").status_code == 302
+
+
+def test_logout_takes_a_post_with_the_csrf_token(customer):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(customer)
+    page = client.get("/")
+    # The "Sign out" control is a POST form with a CSRF token, not a link.
+    form = re.search(r'<form[^>]*id="logout_form"[^>]*>.*?</form>', page.content.decode(), re.S)
+    assert form is not None
+    assert 'method="post"' in form.group(0)
+    assert 'action="/accounts/logout/"' in form.group(0)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(0)).group(1)
+
+    # A GET (a link, an <img> elsewhere, a prefetch) only shows the confirm page.
+    confirm = client.get("/accounts/logout/")
+    assert confirm.status_code == 200
+    assert 'method="post"' in confirm.content.decode()
+    assert client.get("/accounts/profile/").status_code == 200
+    # A POST without the token is refused and signs nobody out.
+    assert client.post("/accounts/logout/").status_code == 403
+    assert client.get("/accounts/profile/").status_code == 200
+
+    assert client.post("/accounts/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
+    assert client.get("/accounts/profile/").status_code == 302
+    assert "_auth_user_id" not in client.session
 
 
 def test_changing_the_email_asks_for_the_current_password(client, customer):
