@@ -22,13 +22,19 @@ from shop.common.clientip import client_ip
 __all__ = ["client_ip", "limit_hit", "limit_keys", "rate_limit_post"]
 
 
-def limit_keys(request: Any, *, anonymous: Callable[[Any], list[str]] | None = None) -> list[str]:
+def limit_keys(
+    request: Any,
+    *,
+    anonymous: Callable[[Any], list[str]] | None = None,
+    by_ip: bool = True,
+) -> list[str]:
     """The keys one request is counted under: the account when signed in, otherwise the IP
-    address and `anonymous(request)`."""
+    address (unless `by_ip` is False) and `anonymous(request)`."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return [f"user:{user.pk}"]
-    return [f"ip:{client_ip(request) or 'unknown'}", *(anonymous(request) if anonymous else [])]
+    ip = [f"ip:{client_ip(request) or 'unknown'}"] if by_ip else []
+    return [*ip, *(anonymous(request) if anonymous else [])]
 
 
 def limit_hit(*, scope: str, keys: list[str], limit: int, window: int) -> bool:

@@ -234,10 +234,6 @@ def test_a_registration_rolled_back_sends_no_email(form, django_capture_on_commi
 
 
 BAD_REGISTRATIONS = {
-    "existing-email": (
-        {"email": "ADA@example.COM"},
-        "A user with that email address already exists",
-    ),
     "weak-password": (
         {"email": "new@example.com", "password1": "password", "password2": "password"},
         "This password is too common",
@@ -268,6 +264,63 @@ def test_bad_registrations_show_a_form_error_and_change_nothing(
     assert get_user_model().objects.count() == users_before
     assert "_auth_user_id" not in client.session
     assert mail.outbox == []
+
+
+@pytest.mark.parametrize("form", REGISTER_FORMS)
+def test_an_existing_email_answers_as_a_new_one_and_emails_its_owner(
+    form, customer, django_capture_on_commit_callbacks
+):
+    """Registering an address that has an account looks, to the visitor, like registering a
+    new one (same redirect, same message, no error): nothing is created, nobody is signed
+    in, and the owner gets one email saying someone tried (sign in or reset the password).
+    The one visible difference left: a new customer is signed in, and this visitor not."""
+    new_client, client = Client(), Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        new = _register(new_client, form, "fresh@example.com")
+    mail.outbox.clear()
+    users_before = get_user_model().objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _register(client, form, "ADA@example.COM")
+    assert response.status_code == 302
+    assert response["Location"] == new["Location"]
+    assert get_user_model().objects.count() == users_before
+    assert "_auth_user_id" not in client.session
+    page = client.get(response["Location"]).content.decode()
+    new_page = new_client.get(new["Location"]).content.decode()
+    assert "We have sent you an email" in page and "We have sent you an email" in new_page
+    assert "already exists" not in page and "ada@example.com" not in page.lower()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["ada@example.com"]
+    body = mail.outbox[0].body
+    assert "tried to register" in body
+    assert "/accounts/login/" in body and "/password-reset/" in body
+    customer.refresh_from_db()
+    assert customer.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("form", REGISTER_FORMS)
+def test_registration_is_limited_per_address_and_per_email(
+    form, customer, django_capture_on_commit_callbacks
+):
+    # Per email: 3 an hour, whatever the address.
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(3):
+            response = _register(Client(), form, "ada@example.com", ip=f"10.5.1.{i}")
+            assert response.status_code == 302
+        limited = _register(Client(), form, "ada@example.com", ip="10.5.1.9")
+    assert limited.status_code == 429
+    assert len(mail.outbox) == 3  # the fourth sent nothing
+    # Per address: 10 an hour, whatever the email (bad forms count too).
+    for i in range(10):
+        assert (
+            _register(Client(), form, f"p{i}@example.com", "x", "y", ip="10.5.2.1").status_code
+            == 200
+        )
+    assert _register(Client(), form, "late@example.com", ip="10.5.2.1").status_code == 429
+    assert not get_user_model().objects.filter(email="late@example.com").exists()
+    assert _register(Client(), form, "late@example.com", ip="10.5.2.2").status_code == 302
+    # Signing in on the login page is not counted as registering.
+    assert _login(Client(), "ada@example.com", PASSWORD, ip="10.5.2.1").status_code == 302
 
 
 @pytest.mark.parametrize("form", REGISTER_FORMS)
