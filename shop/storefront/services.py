@@ -91,7 +91,7 @@ class AccountRegistrationRefused(Exception):
 
 def _account_email_lock(email: str) -> None:
     """Serialise registrations of one address (case-insensitively) until the transaction
-    ends, so two quick submissions cannot both pass the form's "already exists" check."""
+    ends, so two quick submissions cannot both create an account for it."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
