@@ -41,6 +41,8 @@ urlpatterns = [
     # Oscar's login/register and register pages, registering through our service.
     path("accounts/login/", private_views.login_register, name="login-register"),
     path("accounts/register/", private_views.register, name="register-checked"),
+    # Oscar's logout, POST only (a GET shows a page with the button).
+    path("accounts/logout/", private_views.logout, name="logout-post"),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 

@@ -115,6 +115,8 @@ MIDDLEWARE = [
     # Early, so its header is on every response, cached pages included.
     "shop.storefront.csp.StoreCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body: 413 when Content-Length is over the path's cap.
+    "shop.common.body_limit.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -205,11 +207,21 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Marlow & Vale <hello@marlowandvale.co.uk>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Login lockout (django-axes): an account, and separately an IP address, is locked for
-# AXES_COOLOFF_MINUTES after AXES_FAILURE_LIMIT failed logins in a row. ---
+# --- Client address: proxies in front of the web process that append to X-Forwarded-For
+# (0 = none, the local default; production behind one TLS proxy = 1). One rule for the
+# lockout and the rate limits: shop.common.clientip.client_ip. ---
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Login lockout (django-axes): an account is locked for AXES_COOLOFF_MINUTES after
+# AXES_FAILURE_LIMIT failed logins in a row, from anywhere; and an (account, address) pair
+# too. Never an address alone: customers behind one address (an office, a mobile carrier)
+# would lock each other out, and anyone could lock staff out from a shared address. (Trying
+# one password on many accounts from one address is not limited here: the proxy's request
+# rate limit is the place for that, see README "In front of it".) ---
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "shop.common.clientip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "shop/account_locked.html"
 AXES_USERNAME_CALLABLE = "shop.storefront.security.login_username"
@@ -382,6 +394,27 @@ TAKEBACK_PHOTO_MAX_BYTES = env.int("TAKEBACK_PHOTO_MAX_BYTES", default=8 * 1024 
 TAKEBACK_PHOTOS_MAX = 6
 # Leather in a product without its own weight (kg), for the landfill report.
 TAKEBACK_DEFAULT_LEATHER_KG = env.str("TAKEBACK_DEFAULT_LEATHER_KG", default="0.250")
+
+# --- Request body size (shop.common.body_limit.RequestBodyLimitMiddleware) ---
+# A body whose Content-Length is over its path's cap gets 413 before anything reads it. The
+# first matching pattern (of request.path_info) wins; other paths get REQUEST_BODY_MAX_BYTES.
+# Django's own DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB, form fields other than files, 400 when
+# over) stays as is; FILE_UPLOAD_MAX_MEMORY_SIZE is only where an upload goes to a temporary
+# file instead of memory, not a cap. The proxy in front caps the largest of these (README).
+REQUEST_BODY_FORM_OVERHEAD = 1024 * 1024  # multipart boundaries, headers and other fields
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
+REQUEST_BODY_PHOTOS_MAX_BYTES = (
+    TAKEBACK_PHOTOS_MAX * TAKEBACK_PHOTO_MAX_BYTES + REQUEST_BODY_FORM_OVERHEAD
+)
+REQUEST_BODY_LIMITS = [
+    # Customers' take-back photos: on registering an item, and added later.
+    (r"^/accounts/take-back/(new|\d+/photos)/$", REQUEST_BODY_PHOTOS_MAX_BYTES),
+    # Staff grading photos, and Oscar's product images on the catalogue dashboard.
+    (r"^/dashboard/take-back/\d+/[\w-]+/$", REQUEST_BODY_PHOTOS_MAX_BYTES),
+    (r"^/dashboard/catalogue/", REQUEST_BODY_PHOTOS_MAX_BYTES),
+    # The offline-sales CSV import (shop.reports.services.MAX_IMPORT_BYTES, 20 MB).
+    (r"^/dashboard/business-reports/imports/$", 20 * 1024 * 1024 + REQUEST_BODY_FORM_OVERHEAD),
+]
 
 # --- Dispatch promises (shop.common.workdays) ---
 DISPATCH_CUTOFF = env("DISPATCH_CUTOFF", default="14:00")  # orders in by then start today

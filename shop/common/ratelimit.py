@@ -3,7 +3,8 @@ email or create work: password reset, take-back registration.
 
 Who is counted is decided here, once (`limit_keys`): a signed-in customer by their account
 only (customers behind one shared address, an office or a mobile carrier, must not use up
-each other's allowance), an anonymous request by its IP address plus any keys the form adds
+each other's allowance), an anonymous request by its IP address (`client_ip`, the same rule
+as the login lockout's, proxies included) plus any keys the form adds
 (e.g. the email address a reset is asked for)."""
 
 from __future__ import annotations
@@ -16,18 +17,24 @@ from typing import Any
 from django.core.cache import cache
 from django.shortcuts import render
 
+from shop.common.clientip import client_ip
 
-def client_ip(request: Any) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+__all__ = ["client_ip", "limit_hit", "limit_keys", "rate_limit_post"]
 
 
-def limit_keys(request: Any, *, anonymous: Callable[[Any], list[str]] | None = None) -> list[str]:
+def limit_keys(
+    request: Any,
+    *,
+    anonymous: Callable[[Any], list[str]] | None = None,
+    by_ip: bool = True,
+) -> list[str]:
     """The keys one request is counted under: the account when signed in, otherwise the IP
-    address and `anonymous(request)`."""
+    address (unless `by_ip` is False) and `anonymous(request)`."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return [f"user:{user.pk}"]
-    return [f"ip:{client_ip(request)}", *(anonymous(request) if anonymous else [])]
+    ip = [f"ip:{client_ip(request) or 'unknown'}"] if by_ip else []
+    return [*ip, *(anonymous(request) if anonymous else [])]
 
 
 def limit_hit(*, scope: str, keys: list[str], limit: int, window: int) -> bool:

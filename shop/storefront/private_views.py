@@ -9,21 +9,22 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from oscar.apps.customer.forms import ProfileForm
+from oscar.apps.customer.forms import EmailUserCreationForm, ProfileForm
 from oscar.apps.customer.views import (
     AccountAuthView,
     AccountRegistrationView,
     AnonymousOrderDetailView,
     AnonymousOrderFormView,
+    LogoutView,
     ProfileUpdateView,
 )
 from oscar.apps.wishlists.views import WishListView
 from oscar.core.loading import get_class, get_model
 from oscar.views.decorators import login_forbidden
 
-from shop.common.ratelimit import rate_limit_post
+from shop.common.ratelimit import limit_hit, limit_keys, rate_limit_post
 from shop.storefront.services import AccountRegistrationRefused, account_register
 
 Order = get_model("order", "Order")
@@ -105,6 +106,35 @@ class ProfileUpdateWithPasswordView(ProfileUpdateView):
 profile_update = login_required(ProfileUpdateWithPasswordView.as_view())
 
 
+class RegistrationForm(EmailUserCreationForm):
+    """Oscar's registration form without its "A user with that email address already
+    exists" error: the form must not tell who has an account. `account_register` emails the
+    owner of an existing address instead. Password errors stay."""
+
+    def clean_email(self) -> str:
+        from oscar.apps.customer.utils import normalise_email
+
+        return normalise_email(self.cleaned_data["email"])
+
+
+# Registration POSTs: 10 an hour per address, and 3 an hour per email registered.
+REGISTRATION_LIMITS = (("register-ip", 10, True, False), ("register-email", 3, False, True))
+# The same answer for a new address and an existing one (the welcome email, or the "someone
+# tried to register" email, is what the customer finds in their inbox).
+REGISTRATION_MESSAGE = "Thanks for registering! We have sent you an email: please check your inbox."
+
+
+def registration_limited(request, email: str) -> bool:
+    email_key = ["email:" + (email or "").strip().lower()[:254]]
+    over = False
+    for scope, limit, by_ip, with_email in REGISTRATION_LIMITS:
+        keys = limit_keys(
+            request, anonymous=(lambda r: email_key) if with_email else None, by_ip=by_ip
+        )
+        over = limit_hit(scope=scope, keys=keys, limit=limit, window=3600) or over
+    return over
+
+
 class RegisterThroughServiceMixin:
     """Oscar's `register_user` authenticates without the request, which django-axes (first
     in AUTHENTICATION_BACKENDS) refuses; ours goes through `account_register`."""
@@ -113,16 +143,25 @@ class RegisterThroughServiceMixin:
         return account_register(request=self.request, form=form, sender=self)
 
     def register_or_form_error(self, form) -> bool:
-        """Register; on a refusal, put the reason on the form and answer False."""
+        """Register (or, for an address that has an account, email its owner); on a
+        refusal, put the reason on the form and answer False."""
         try:
             self.register_user(form)
         except AccountRegistrationRefused as refused:
             form.add_error(refused.field, refused.message)
             return False
+        messages.success(self.request, REGISTRATION_MESSAGE)
         return True
 
 
 class RegistrationView(RegisterThroughServiceMixin, AccountRegistrationView):
+    form_class = RegistrationForm
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        if registration_limited(request, request.POST.get("email", "")):
+            return render(request, "shop/rate_limited.html", status=429)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form) -> HttpResponse:
         if not self.register_or_form_error(form):
             return self.form_invalid(form)
@@ -130,13 +169,32 @@ class RegistrationView(RegisterThroughServiceMixin, AccountRegistrationView):
 
 
 class LoginRegistrationView(RegisterThroughServiceMixin, AccountAuthView):
+    registration_form_class = RegistrationForm
+
     def validate_registration_form(self) -> HttpResponse:
+        if registration_limited(self.request, self.request.POST.get("registration-email", "")):
+            return render(self.request, "shop/rate_limited.html", status=429)
         form = self.get_registration_form(bind_data=True)
         if form.is_valid() and self.register_or_form_error(form):
-            messages.success(self.request, self.get_registration_success_message(form))
             return redirect(self.get_registration_success_url(form))
         return self.render_to_response(self.get_context_data(registration_form=form))
 
 
 login_register = LoginRegistrationView.as_view()
 register = RegistrationView.as_view()
+
+
+class PostOnlyLogoutView(LogoutView):
+    """Signing out is a POST with a CSRF token (Django's own rule since 5.0): a GET, such as
+    an <img> on another site or a link prefetch, only shows a page with the button."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        return render(request, "shop/logout_confirm.html")
+
+    def post(self, request, *args, **kwargs) -> HttpResponse:
+        return super().get(request, *args, **kwargs)
+
+
+logout = PostOnlyLogoutView.as_view()

@@ -91,7 +91,7 @@ class AccountRegistrationRefused(Exception):
 
 def _account_email_lock(email: str) -> None:
     """Serialise registrations of one address (case-insensitively) until the transaction
-    ends, so two quick submissions cannot both pass the form's "already exists" check."""
+    ends, so two quick submissions cannot both create an account for it."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
@@ -99,13 +99,18 @@ def _account_email_lock(email: str) -> None:
         )
 
 
-def account_register(*, request: HttpRequest, form: Any, sender: Any = None) -> Any:
-    """Create the customer of a valid Oscar registration form, authenticate them WITH the
-    request (so django-axes checks the lockout and records the login), sign them in, send
-    Oscar's `user_registered`, and send the welcome email once the account is committed.
+def account_register(*, request: HttpRequest, form: Any, sender: Any = None) -> Any | None:
+    """Create the customer of a valid registration form, authenticate them WITH the request
+    (so django-axes checks the lockout and records the login), sign them in, send Oscar's
+    `user_registered`, and send the welcome email once the account is committed.
 
-    All or nothing: if the address was taken meanwhile, or the login is refused (the address
-    or account is locked out), nothing is kept and AccountRegistrationRefused is raised.
+    If the address already has an account, nothing is created and nobody is signed in: its
+    owner is emailed instead ("someone tried to register with your address"), after commit,
+    and None is returned, so the page can answer as for a new address (the form does not
+    say whether an address has an account, as password reset does not).
+
+    All or nothing: if the login is refused (the account is locked out), nothing is kept and
+    AccountRegistrationRefused is raised.
     """
     from oscar.apps.customer.signals import user_registered
 
@@ -113,10 +118,13 @@ def account_register(*, request: HttpRequest, form: Any, sender: Any = None) -> 
     email = form.cleaned_data["email"]
     with transaction.atomic():
         _account_email_lock(email)
-        if User._default_manager.filter(email__iexact=email).exists():
-            raise AccountRegistrationRefused(
-                "A user with that email address already exists", field="email"
+        existing = User._default_manager.filter(email__iexact=email).order_by("pk").first()
+        if existing is not None:
+            transaction.on_commit(
+                partial(_existing_account_email_send, user=existing, request=request),
+                robust=True,
             )
+            return None
         user = form.save()
         authenticated = authenticate(
             request, username=user.email, password=form.cleaned_data["password1"]
@@ -134,6 +142,25 @@ def account_register(*, request: HttpRequest, form: Any, sender: Any = None) -> 
             )
         login(request, authenticated)
     return authenticated
+
+
+def _existing_account_email_send(*, user: Any, request: HttpRequest) -> None:
+    from django.core.mail import send_mail
+    from django.template.loader import render_to_string
+    from django.urls import reverse
+
+    context = {
+        "user": user,
+        "login_url": request.build_absolute_uri(reverse("customer:login")),
+        "reset_url": request.build_absolute_uri(reverse("password-reset-limited")),
+        "shop_name": settings.OSCAR_SHOP_NAME,
+    }
+    send_mail(
+        subject=f"Someone tried to register at {settings.OSCAR_SHOP_NAME} with your address",
+        message=render_to_string("shop/emails/register_existing_account.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )
 
 
 def _welcome_email_send(*, user: Any, request: HttpRequest) -> None:

@@ -1,5 +1,5 @@
-"""Accounts: brute-force lockout (per account and per IP), answers that do not tell whether
-an account exists, session key rotated at login and ended at logout."""
+"""Accounts: brute-force lockout (per account, and per account and IP), answers that do
+not tell whether an account exists, session key rotated at login and ended at logout."""
 
 import html
 import re
@@ -44,11 +44,11 @@ def test_an_account_is_locked_after_five_failures_even_from_other_addresses(cust
     assert "_auth_user_id" not in locked.wsgi_request.session
 
 
-def test_an_address_is_locked_after_five_failures_on_any_accounts(customer):
+def test_failures_on_other_accounts_do_not_lock_an_address(customer):
+    """Not by address alone (see tests/security/test_login_lockout.py)."""
     for i in range(5):
         _login(Client(), f"nobody{i}@example.com", "wrong", ip="10.9.9.9")
-    assert _login(Client(), "ada@example.com", PASSWORD, ip="10.9.9.9").status_code == 429
-    assert _login(Client(), "ada@example.com", PASSWORD, ip="10.9.9.8").status_code == 302
+    assert _login(Client(), "ada@example.com", PASSWORD, ip="10.9.9.9").status_code == 302
 
 
 def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(customer):
@@ -93,9 +93,34 @@ def test_the_session_key_rotates_at_login_and_dies_at_logout(customer):
     stolen = Client()
     stolen.cookies["sessionid"] = after
     assert stolen.get("/accounts/profile/").status_code == 200
-    client.get("/accounts/logout/")
+    client.post("/accounts/logout/")
     # The server forgot the session: the old cookie no longer signs anyone in.
     assert stolen.get("/accounts/profile/").status_code == 302
+
+
+def test_logout_takes_a_post_with_the_csrf_token(customer):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(customer)
+    page = client.get("/")
+    # The "Sign out" control is a POST form with a CSRF token, not a link.
+    form = re.search(r'<form[^>]*id="logout_form"[^>]*>.*?</form>', page.content.decode(), re.S)
+    assert form is not None
+    assert 'method="post"' in form.group(0)
+    assert 'action="/accounts/logout/"' in form.group(0)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(0)).group(1)
+
+    # A GET (a link, an <img> elsewhere, a prefetch) only shows the confirm page.
+    confirm = client.get("/accounts/logout/")
+    assert confirm.status_code == 200
+    assert 'method="post"' in confirm.content.decode()
+    assert client.get("/accounts/profile/").status_code == 200
+    # A POST without the token is refused and signs nobody out.
+    assert client.post("/accounts/logout/").status_code == 403
+    assert client.get("/accounts/profile/").status_code == 200
+
+    assert client.post("/accounts/logout/", {"csrfmiddlewaretoken": token}).status_code == 302
+    assert client.get("/accounts/profile/").status_code == 302
+    assert "_auth_user_id" not in client.session
 
 
 def test_changing_the_email_asks_for_the_current_password(client, customer):
@@ -209,10 +234,6 @@ def test_a_registration_rolled_back_sends_no_email(form, django_capture_on_commi
 
 
 BAD_REGISTRATIONS = {
-    "existing-email": (
-        {"email": "ADA@example.COM"},
-        "A user with that email address already exists",
-    ),
     "weak-password": (
         {"email": "new@example.com", "password1": "password", "password2": "password"},
         "This password is too common",
@@ -246,14 +267,73 @@ def test_bad_registrations_show_a_form_error_and_change_nothing(
 
 
 @pytest.mark.parametrize("form", REGISTER_FORMS)
-def test_registering_from_a_locked_address_creates_nothing(
+def test_an_existing_email_answers_as_a_new_one_and_emails_its_owner(
     form, customer, django_capture_on_commit_callbacks
 ):
+    """Registering an address that has an account looks, to the visitor, like registering a
+    new one (same redirect, same message, no error): nothing is created, nobody is signed
+    in, and the owner gets one email saying someone tried (sign in or reset the password).
+    The one visible difference left: a new customer is signed in, and this visitor not."""
+    new_client, client = Client(), Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        new = _register(new_client, form, "fresh@example.com")
+    mail.outbox.clear()
+    users_before = get_user_model().objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _register(client, form, "ADA@example.COM")
+    assert response.status_code == 302
+    assert response["Location"] == new["Location"]
+    assert get_user_model().objects.count() == users_before
+    assert "_auth_user_id" not in client.session
+    page = client.get(response["Location"]).content.decode()
+    new_page = new_client.get(new["Location"]).content.decode()
+    assert "We have sent you an email" in page and "We have sent you an email" in new_page
+    assert "already exists" not in page and "ada@example.com" not in page.lower()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["ada@example.com"]
+    body = mail.outbox[0].body
+    assert "tried to register" in body
+    assert "/accounts/login/" in body and "/password-reset/" in body
+    customer.refresh_from_db()
+    assert customer.check_password(PASSWORD)
+
+
+@pytest.mark.parametrize("form", REGISTER_FORMS)
+def test_registration_is_limited_per_address_and_per_email(
+    form, customer, django_capture_on_commit_callbacks
+):
+    # Per email: 3 an hour, whatever the address.
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(3):
+            response = _register(Client(), form, "ada@example.com", ip=f"10.5.1.{i}")
+            assert response.status_code == 302
+        limited = _register(Client(), form, "ada@example.com", ip="10.5.1.9")
+    assert limited.status_code == 429
+    assert len(mail.outbox) == 3  # the fourth sent nothing
+    # Per address: 10 an hour, whatever the email (bad forms count too).
+    for i in range(10):
+        assert (
+            _register(Client(), form, f"p{i}@example.com", "x", "y", ip="10.5.2.1").status_code
+            == 200
+        )
+    assert _register(Client(), form, "late@example.com", ip="10.5.2.1").status_code == 429
+    assert not get_user_model().objects.filter(email="late@example.com").exists()
+    assert _register(Client(), form, "late@example.com", ip="10.5.2.2").status_code == 302
+    # Signing in on the login page is not counted as registering.
+    assert _login(Client(), "ada@example.com", PASSWORD, ip="10.5.2.1").status_code == 302
+
+
+@pytest.mark.parametrize("form", REGISTER_FORMS)
+def test_registering_a_locked_out_address_creates_nothing(
+    form, customer, django_capture_on_commit_callbacks
+):
+    """Five failed logins for an email that has no account yet lock that email: registering
+    it is refused by the lockout, and nothing is kept."""
     for i in range(5):
-        _login(Client(), f"nobody{i}@example.com", "wrong", ip="10.8.8.8")
+        _login(Client(), "late@example.com", "wrong", ip=f"10.8.8.{i}")
     client = Client()
     with django_capture_on_commit_callbacks(execute=True):
-        response = _register(client, form, "late@example.com", ip="10.8.8.8")
+        response = _register(client, form, "late@example.com", ip="10.8.9.1")
     assert response.status_code == 429
     assert not get_user_model().objects.filter(email="late@example.com").exists()
     assert "_auth_user_id" not in client.session

@@ -4,7 +4,7 @@ whether or not the address has an account."""
 
 import pytest
 from django.core import mail
-from django.test import Client
+from django.test import Client, override_settings
 from oscar.test.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +72,23 @@ def test_signed_in_customers_do_not_use_up_an_anonymous_address_allowance(db):
     for i in range(5):
         assert _reset(f"user{i}@example.com", ip="10.7.7.9").status_code == 302
     assert _reset("someone@example.com", ip="10.7.7.9").status_code == 429
+
+
+@override_settings(TRUSTED_PROXY_COUNT=1)
+def test_behind_the_proxy_each_forwarded_client_has_its_own_allowance(db):
+    """The limits read the client's address with the lockout's rule (shop.common.clientip):
+    customers behind the proxy do not share its address, and an extra X-Forwarded-For entry
+    written by the client does not buy a fresh allowance."""
+
+    def reset(email: str, forwarded: str):
+        return Client().post(
+            "/password-reset/",
+            {"email": email},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    for i in range(5):
+        assert reset(f"user{i}@example.com", f"198.51.100.{i}, 203.0.113.5").status_code == 302
+    assert reset("someone@example.com", "198.51.100.99, 203.0.113.5").status_code == 429
+    assert reset("someone@example.com", "203.0.113.6").status_code == 302
