@@ -204,5 +204,7 @@ def test_a_signed_in_customer_can_sign_out_on_a_wide_screen_too(client, demo_cat
     html = client.get("/").content.decode()
     tools = html.split('class="mv-tools"', 1)[1].split("</div>", 1)[0]
     logout = reverse("customer:logout")
-    assert f'class="mv-tool mv-tool--text" href="{logout}">Sign out</a>' in tools
+    # A POST form (logout is POST-only), its button shown on wide screens only.
+    assert f'method="post" action="{logout}">' in tools
+    assert 'class="mv-tool mv-tool--text mv-link-button">Sign out</button>' in tools
     assert 'id="logout_link"' in html  # the phones' one, in the menu

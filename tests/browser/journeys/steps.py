@@ -39,13 +39,13 @@ def register(page: Page, customer: Customer) -> None:
     form.get_by_label("Password", exact=True).fill(customer.password)
     form.get_by_label("Confirm password").fill(customer.password)
     form.get_by_role("button", name="Register").click()
-    expect(page.get_by_role("link", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page.get_by_role("link", name="Account")).to_be_visible()
 
 
 def sign_out(page: Page) -> None:
     page.goto("/")
-    page.get_by_role("link", name="Sign out").click()
+    page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("link", name="Sign in")).to_be_visible()
 
 
