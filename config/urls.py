@@ -33,10 +33,14 @@ urlpatterns = [
         name="anon-order-form-signed",
     ),
     path("wishlists/<str:key>/", private_views.OwnWishListView.as_view(), name="wishlist-own"),
-    # Oscar's password reset, limited: 5 requests an hour per address and per email.
+    # Oscar's password reset, limited: 5 requests an hour per IP address and per email
+    # (signed-in: per account, see shop.common.ratelimit).
     path("password-reset/", private_views.password_reset, name="password-reset-limited"),
     # Oscar's profile form, asking for the current password to change the email address.
     path("accounts/profile/edit/", private_views.profile_update, name="profile-update-checked"),
+    # Oscar's login/register and register pages, registering through our service.
+    path("accounts/login/", private_views.login_register, name="login-register"),
+    path("accounts/register/", private_views.register, name="register-checked"),
     path("", include(apps.get_app_config("oscar").urls[0])),
 ]
 

@@ -1,5 +1,10 @@
 """A small fixed-window rate limit on the cache (Redis in production), for forms that send
-email or create work: password reset, take-back registration."""
+email or create work: password reset, take-back registration.
+
+Who is counted is decided here, once (`limit_keys`): a signed-in customer by their account
+only (customers behind one shared address, an office or a mobile carrier, must not use up
+each other's allowance), an anonymous request by its IP address plus any keys the form adds
+(e.g. the email address a reset is asked for)."""
 
 from __future__ import annotations
 
@@ -14,6 +19,15 @@ from django.shortcuts import render
 
 def client_ip(request: Any) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+def limit_keys(request: Any, *, anonymous: Callable[[Any], list[str]] | None = None) -> list[str]:
+    """The keys one request is counted under: the account when signed in, otherwise the IP
+    address and `anonymous(request)`."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return [f"user:{user.pk}"]
+    return [f"ip:{client_ip(request)}", *(anonymous(request) if anonymous else [])]
 
 
 def limit_hit(*, scope: str, keys: list[str], limit: int, window: int) -> bool:
@@ -34,15 +48,23 @@ def limit_hit(*, scope: str, keys: list[str], limit: int, window: int) -> bool:
 
 
 def rate_limit_post(
-    *, scope: str, limit: int, window: int, keys: Callable[[Any], list[str]]
+    *,
+    scope: str,
+    limit: int,
+    window: int,
+    anonymous_keys: Callable[[Any], list[str]] | None = None,
 ) -> Callable:
-    """Decorate a view: POSTs over the limit get a 429 page and do nothing."""
+    """Decorate a view: POSTs over the limit (counted under `limit_keys`) get a 429 page and
+    do nothing. `anonymous_keys` adds keys for requests not signed in."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if request.method == "POST" and limit_hit(
-                scope=scope, keys=keys(request), limit=limit, window=window
+                scope=scope,
+                keys=limit_keys(request, anonymous=anonymous_keys),
+                limit=limit,
+                window=window,
             ):
                 return render(request, "shop/rate_limited.html", status=429)
             return view(request, *args, **kwargs)

@@ -1,15 +1,19 @@
-"""Setting the store up: site, staff login, demo catalogue. Every step is idempotent."""
+"""Setting the store up (site, staff login, demo catalogue: every step idempotent), and
+a customer registering an account."""
 
 import logging
 import secrets
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model, login
 from django.contrib.sites.models import Site
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
 
@@ -73,3 +77,67 @@ def demo_data_load() -> None:
     call_command("load_catalogue", str(DEMO_CATALOGUE))
     call_command("load_personalization")
     call_command("generate_product_images")
+
+
+class AccountRegistrationRefused(Exception):
+    """The account was not created (nothing was kept): `field` (None for the whole form)
+    and `message` say why, for the form to show."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _account_email_lock(email: str) -> None:
+    """Serialise registrations of one address (case-insensitively) until the transaction
+    ends, so two quick submissions cannot both pass the form's "already exists" check."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+            [f"account-email:{email.strip().lower()}"],
+        )
+
+
+def account_register(*, request: HttpRequest, form: Any, sender: Any = None) -> Any:
+    """Create the customer of a valid Oscar registration form, authenticate them WITH the
+    request (so django-axes checks the lockout and records the login), sign them in, send
+    Oscar's `user_registered`, and send the welcome email once the account is committed.
+
+    All or nothing: if the address was taken meanwhile, or the login is refused (the address
+    or account is locked out), nothing is kept and AccountRegistrationRefused is raised.
+    """
+    from oscar.apps.customer.signals import user_registered
+
+    User = get_user_model()
+    email = form.cleaned_data["email"]
+    with transaction.atomic():
+        _account_email_lock(email)
+        if User._default_manager.filter(email__iexact=email).exists():
+            raise AccountRegistrationRefused(
+                "A user with that email address already exists", field="email"
+            )
+        user = form.save()
+        authenticated = authenticate(
+            request, username=user.email, password=form.cleaned_data["password1"]
+        )
+        if authenticated is None or authenticated.pk != user.pk:
+            # Axes refused (request.axes_locked_out is then set and its middleware answers
+            # with the lockout page); roll the new account back with everything else.
+            raise AccountRegistrationRefused(
+                "We could not sign you in just now. Please try again later."
+            )
+        user_registered.send_robust(sender=sender, request=request, user=authenticated)
+        if getattr(settings, "OSCAR_SEND_REGISTRATION_EMAIL", True):
+            transaction.on_commit(
+                partial(_welcome_email_send, user=authenticated, request=request), robust=True
+            )
+        login(request, authenticated)
+    return authenticated
+
+
+def _welcome_email_send(*, user: Any, request: HttpRequest) -> None:
+    from oscar.core.loading import get_class
+
+    dispatcher = get_class("customer.utils", "CustomerDispatcher")(logger=logger)
+    dispatcher.send_registration_email_for_user(user, {"user": user, "request": request})

@@ -1,11 +1,16 @@
 """Accounts: brute-force lockout (per account and per IP), answers that do not tell whether
 an account exists, session key rotated at login and ended at logout."""
 
+import html
 import re
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in
+from django.core import mail
 from django.test import Client
+from oscar.apps.customer.signals import user_registered
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +127,142 @@ def test_changing_the_password_asks_for_the_current_one(client, customer):
     assert refused.status_code == 200
     customer.refresh_from_db()
     assert customer.check_password(PASSWORD)
+
+
+# --- Registration: both forms (the register page and the register half of the login page) ---
+
+REGISTER_FORMS = {
+    "register-page": ("/accounts/register/", "", {"registration_submit": "Register"}),
+    "login-page": ("/accounts/login/", "registration-", {"registration_submit": "Register"}),
+}
+NEW_PASSWORD = "a fresh long pass phrase 9"
+
+
+def _register(client, form, email, password1=NEW_PASSWORD, password2=None, ip="10.5.0.1"):
+    url, prefix, extra = REGISTER_FORMS[form]
+    data = {
+        f"{prefix}email": email,
+        f"{prefix}password1": password1,
+        f"{prefix}password2": NEW_PASSWORD if password2 is None else password2,
+        **extra,
+    }
+    return client.post(url, data, REMOTE_ADDR=ip)
+
+
+def _welcome_emails(address: str) -> list:
+    return [m for m in mail.outbox if m.to == [address] and "registering" in m.subject]
+
+
+@pytest.fixture
+def registered_signals():
+    received = []
+
+    def receiver(sender, request, user, **kwargs):
+        received.append((user.pk, request is not None))
+
+    user_registered.connect(receiver, dispatch_uid="test-registered")
+    yield received
+    user_registered.disconnect(dispatch_uid="test-registered")
+
+
+@pytest.mark.parametrize("form", REGISTER_FORMS)
+def test_registering_creates_the_account_signs_in_and_welcomes_once_after_commit(
+    form, registered_signals, django_capture_on_commit_callbacks
+):
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = _register(client, form, "Grace@Example.com")
+    assert response.status_code == 302
+    # Nothing is sent while the account's transaction is still open.
+    assert mail.outbox == []
+    for callback in callbacks:
+        callback()
+    user = get_user_model().objects.get(email__iexact="grace@example.com")
+    assert user.check_password(NEW_PASSWORD)
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert client.get("/accounts/profile/").status_code == 200
+    assert len(mail.outbox) == 1
+    assert len(_welcome_emails(user.email)) == 1
+    assert registered_signals == [(user.pk, True)]
+    # Signed in by the real auth stack: axes saw a successful login, not a failure.
+    assert not AccessAttempt.objects.exists()
+
+
+@pytest.mark.parametrize("form", REGISTER_FORMS)
+def test_a_registration_rolled_back_sends_no_email(form, django_capture_on_commit_callbacks):
+    """The welcome email waits for the commit: a request that fails after registering (and
+    so is rolled back by ATOMIC_REQUESTS) leaves no account and sends nothing."""
+
+    def fail(**kwargs):
+        raise RuntimeError("the request fails after the account was saved")
+
+    user_logged_in.connect(fail, dispatch_uid="test-fail-login")
+    try:
+        client = Client(raise_request_exception=False)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = _register(client, form, "rollback@example.com")
+    finally:
+        user_logged_in.disconnect(dispatch_uid="test-fail-login")
+    assert response.status_code == 500
+    assert not get_user_model().objects.filter(email="rollback@example.com").exists()
+    assert mail.outbox == []
+
+
+BAD_REGISTRATIONS = {
+    "existing-email": (
+        {"email": "ADA@example.COM"},
+        "A user with that email address already exists",
+    ),
+    "weak-password": (
+        {"email": "new@example.com", "password1": "password", "password2": "password"},
+        "This password is too common",
+    ),
+    "mismatch": (
+        {"email": "new@example.com", "password2": "another long pass phrase 8"},
+        "The two password fields didn",
+    ),
+    "long-email": (
+        {"email": "a" * 288 + "@example.com"},
+        "Ensure this value has at most 254 characters",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_REGISTRATIONS)
+@pytest.mark.parametrize("form", REGISTER_FORMS)
+def test_bad_registrations_show_a_form_error_and_change_nothing(
+    form, case, customer, django_capture_on_commit_callbacks
+):
+    fields, error = BAD_REGISTRATIONS[case]
+    users_before = get_user_model().objects.count()
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _register(client, form, **fields)
+    assert response.status_code == 200
+    assert error in html.unescape(response.content.decode())
+    assert get_user_model().objects.count() == users_before
+    assert "_auth_user_id" not in client.session
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("form", REGISTER_FORMS)
+def test_registering_from_a_locked_address_creates_nothing(
+    form, customer, django_capture_on_commit_callbacks
+):
+    for i in range(5):
+        _login(Client(), f"nobody{i}@example.com", "wrong", ip="10.8.8.8")
+    client = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _register(client, form, "late@example.com", ip="10.8.8.8")
+    assert response.status_code == 429
+    assert not get_user_model().objects.filter(email="late@example.com").exists()
+    assert "_auth_user_id" not in client.session
+    assert mail.outbox == []
+
+
+def test_a_new_account_is_locked_after_five_failures_too(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _register(Client(), "register-page", "lin@example.com").status_code == 302
+    for i in range(5):
+        _login(Client(), "lin@example.com", "wrong", ip=f"10.6.0.{i}")
+    assert _login(Client(), "lin@example.com", NEW_PASSWORD, ip="10.6.1.1").status_code == 429

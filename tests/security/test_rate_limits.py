@@ -1,4 +1,5 @@
-"""Password reset and take-back registration are rate-limited; the reset answers the same
+"""Password reset and take-back registration are rate-limited (signed-in customers per
+account, anonymous requests per IP address and per email); the reset answers the same
 whether or not the address has an account."""
 
 import pytest
@@ -34,10 +35,40 @@ def test_password_reset_is_limited_per_address(db):
     assert _reset("someone@example.com", ip="10.7.7.8").status_code == 302
 
 
-def test_takeback_registration_is_limited(db):
+def _takeback(client: Client, ip: str = "10.3.3.3"):
+    return client.post("/accounts/take-back/new/", {}, REMOTE_ADDR=ip)
+
+
+def test_takeback_registration_is_limited_per_customer(db):
     client = Client()
     client.force_login(UserFactory())
-    for _ in range(10):
-        assert client.post("/accounts/take-back/new/", {}).status_code != 429
-    assert client.post("/accounts/take-back/new/", {}).status_code == 429
+    for i in range(10):
+        # Changing address does not reset a signed-in customer's count.
+        assert _takeback(client, ip=f"10.3.4.{i}").status_code != 429
+    assert _takeback(client, ip="10.3.5.1").status_code == 429
     assert client.get("/accounts/take-back/new/").status_code == 200  # reading is fine
+
+
+def test_customers_sharing_an_address_each_get_their_own_allowance(db):
+    """Signed-in customers are counted per account only: a customer behind the same address
+    as others (an office, a mobile carrier) still has their full allowance."""
+    first, second = Client(), Client()
+    first.force_login(UserFactory())
+    second.force_login(UserFactory())
+    for _ in range(10):
+        assert _takeback(first).status_code != 429
+    assert _takeback(first).status_code == 429
+    for _ in range(10):
+        assert _takeback(second).status_code != 429
+    assert _takeback(second).status_code == 429
+
+
+def test_signed_in_customers_do_not_use_up_an_anonymous_address_allowance(db):
+    customer = Client()
+    customer.force_login(UserFactory())
+    for _ in range(6):
+        customer.post("/password-reset/", {"email": "x@example.com"}, REMOTE_ADDR="10.7.7.9")
+    # The address's own (anonymous) allowance of 5 is untouched.
+    for i in range(5):
+        assert _reset(f"user{i}@example.com", ip="10.7.7.9").status_code == 302
+    assert _reset("someone@example.com", ip="10.7.7.9").status_code == 429

@@ -192,3 +192,17 @@ def test_public_media_serves_product_images_only(client, settings, tmp_path):
     assert client.get("/media/takeback/private.jpg").status_code == 404
     assert client.get("/media/products/../takeback/private.jpg").status_code == 404
     assert client.get("/media/products/missing.png").status_code == 404
+
+
+def test_a_signed_in_customer_can_sign_out_on_a_wide_screen_too(client, demo_catalogue):
+    """The menu's Sign out is hidden from 900px up (shop.css), where the menu is a bar: the
+    header's tools carry one for those screens, or desktop customers could never sign out."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user("jo", "jo@example.com", "x")
+    client.force_login(user)
+    html = client.get("/").content.decode()
+    tools = html.split('class="mv-tools"', 1)[1].split("</div>", 1)[0]
+    logout = reverse("customer:logout")
+    assert f'class="mv-tool mv-tool--text" href="{logout}">Sign out</a>' in tools
+    assert 'id="logout_link"' in html  # the phones' one, in the menu
