@@ -6,7 +6,8 @@ queue, mail written to files and media in a temporary folder. Nothing here reach
 store's database or calls its services: users register, log in and buy through the pages.
 At the end the store gets SIGINT (as Ctrl-C gives it) and must leave no process behind.
 
-`store_page` is a Playwright page that fails its test if any response was a 5xx;
+`store_page` is a Playwright page that fails its test if any response was a 5xx, or the
+store's log (runserver, worker, beat) shows a 5xx or a traceback meanwhile;
 `new_store_page()` opens another one in a fresh browser context (a second user).
 """
 
@@ -214,6 +215,9 @@ def store(tmp_path_factory) -> Iterator[Store]:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own group: our Ctrl-C never reaches it by accident
+            # A shell that starts pytest in the background leaves SIGINT ignored, and children
+            # inherit that: the store would shrug off the SIGINT the check at the end sends.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
     store = Store(base_url, tmp / "mail", "", "", log_path, env, proc)
     try:
@@ -249,17 +253,25 @@ def store(tmp_path_factory) -> Iterator[Store]:
 def _stop(proc: subprocess.Popen, token: str, timeout: float = 30.0) -> dict[int, str]:
     """SIGINT to run_store as Ctrl-C gives it; then whatever still carries the token is a
     leftover: it is killed and returned."""
+    started = time.monotonic()
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             pass
-    deadline = time.monotonic() + 10  # children given SIGTERM by run_store may still be exiting
-    leftovers = _processes_with_token(token)
+    exited = time.monotonic()
+    # A process run_store signalled may take a moment to go once run_store is gone (the
+    # shell's prompt would be back by then): a short grace, said out loud, then a leftover.
+    deadline = exited + 5
+    leftovers = lingering = _processes_with_token(token)
     while leftovers and time.monotonic() < deadline:
         time.sleep(0.25)
         leftovers = _processes_with_token(token)
+    print(
+        f"\nrun_store stopped {exited - started:.1f}s after SIGINT (exit code {proc.returncode})"
+        + (f"; still running then: {sorted(lingering.values())}" if lingering else "")
+    )
     if proc.poll() is None:
         leftovers.setdefault(proc.pid, "manage.py run_store (did not exit on SIGINT)")
     for pid in leftovers:
@@ -318,10 +330,27 @@ class PageProblems:
         return "\n".join(parts)
 
 
+# In the store's log (runserver, worker and beat write there): a 5xx the browser never saw
+# (localstripe's webhook to the store, say) or a traceback (a task that failed in the worker).
+_LOG_PROBLEM = re.compile(r'"[A-Z]+ \S+ HTTP/[\d.]+" 5\d\d |Traceback \(most recent call last\)')
+
+
+def _log_problems(store: Store, offset: int) -> list[str]:
+    with open(store.log_path, errors="replace") as log:
+        log.seek(offset)
+        lines = log.read().splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        if _LOG_PROBLEM.search(line):
+            found.append("\n".join(lines[max(0, i - 2) : i + 25]))
+    return found
+
+
 @pytest.fixture
 def new_store_page(browser: Browser, store: Store) -> Iterator[Callable[[], Page]]:
     """Open a page in a fresh browser context (its own cookies: another user)."""
     problems = PageProblems()
+    log_offset = store.log_path.stat().st_size
     contexts = []
     expect.set_options(timeout=TIMEOUT_MS)
 
@@ -336,12 +365,15 @@ def new_store_page(browser: Browser, store: Store) -> Iterator[Callable[[], Page
         context.close()
     if problems.report():
         print(problems.report())
-    if problems.server_errors:
+    time.sleep(1)  # localstripe's webhooks arrive about a second after a payment
+    in_log = _log_problems(store, log_offset)
+    if problems.server_errors or in_log:
         pytest.fail(
-            "the store answered 5xx:\n  "
+            "the store failed (5xx seen by the browser, or errors in its log):\n  "
             + "\n  ".join(problems.server_errors)
             + (f"\n{problems.report()}" if problems.report() else "")
-            + f"\n--- store log ---\n{store.log_tail(120)}"
+            + ("\n--- errors in the store's log ---\n" + "\n...\n".join(in_log) if in_log else "")
+            + f"\n--- store log ---\n{store.log_tail(60)}"
         )
 
 
