@@ -23,7 +23,8 @@ A page fails the crawl when it answers 4xx or 5xx, when one of its images, style
 scripts or fonts answers 4xx/5xx or does not load, when an image has no pixels
 (`naturalWidth == 0`), when it references anything off this machine, or when its JavaScript
 throws an uncaught error (the dashboard included). The customer's registration and purchase
-are watched the same way.
+are watched the same way. The last test runs the crawl on a small made-up site with one fault
+of each kind, so a checker that silently stopped seeing one fails there.
 """
 
 from __future__ import annotations
@@ -272,3 +273,49 @@ def test_staff_finds_every_page_whole(new_store_page, store, customer):
     result = crawl(page, visitor="staff", base_url=store.base_url, start=["/", "/dashboard/"])
     assert any(re.search(r"/dashboard/orders/\w+/$", url) for url in result.visited)
     assert_whole(result)
+
+
+def test_the_crawl_sees_what_it_must(page: Page):
+    """The checker itself, on a small made-up site served by Playwright's routing (nothing
+    reaches the network): each kind of fault is reported, and a logout link is never taken."""
+    base = "http://127.0.0.1:1"  # nothing listens there: every request is answered by route
+    html = {
+        "/": '<link rel="stylesheet" href="/s.css"><a href="/a/">a</a> <a href="/boom/">b</a>'
+        ' <a href="/missing/">m</a> <a href="/logout/">out</a>'
+        ' <a href="https://elsewhere.example/">elsewhere</a>',
+        "/a/": '<img src="/blank.png"><script src="https://cdn.example.com/lib.js"></script>'
+        "<script>undefinedFunction()</script>",
+        "/missing/": '<img src="/nope.png">',
+    }
+    asked: list[str] = []
+
+    def answer(route):
+        path = urlsplit(route.request.url).path
+        asked.append(route.request.url)
+        if not route.request.url.startswith(base):
+            route.abort()
+        elif path in html:
+            route.fulfill(status=200, content_type="text/html", body=html[path])
+        elif path == "/s.css":
+            route.fulfill(status=200, content_type="text/css", body="body{}")
+        elif path == "/blank.png":
+            route.fulfill(status=200, content_type="image/png", body=b"not a png")
+        elif path == "/boom/":
+            route.fulfill(status=500, content_type="text/html", body="boom")
+        else:
+            route.fulfill(status=404, content_type="text/html", body="no")
+
+    page.route("**/*", answer)
+    result = crawl(page, visitor="test", base_url=base, start=["/"])
+    found = "\n".join(result.problems)
+
+    assert sorted(result.visited) == [f"{base}{p}" for p in ("/", "/a/", "/boom/", "/missing/")]
+    assert f"{base}/boom/: document {base}/boom/ answered 500" in found
+    assert f"{base}/boom/: answered 500" in found
+    assert f"{base}/missing/: image {base}/nope.png answered 404" in found
+    assert f"{base}/a/: image without pixels: {base}/blank.png" in found
+    assert (
+        f"{base}/a/: references something off this machine: https://cdn.example.com/lib.js" in found
+    )
+    assert f"{base}/a/: uncaught JavaScript error:" in found and "undefinedFunction" in found
+    assert not [url for url in asked if "logout" in url or "elsewhere" in url]
