@@ -1,5 +1,6 @@
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.generic import TemplateView
 
 from shop.catalogue import selectors
@@ -54,3 +55,10 @@ def public_media(request, path: str):
     response = serve(request, path, document_root=settings.MEDIA_ROOT)
     response["Cache-Control"] = "public, max-age=604800"
     return response
+
+
+def favicon(request):
+    """/favicon.ico, which browsers ask for wherever a page names no icon (an image or a PDF
+    opened on its own): our icon, instead of a 404 on every such visit. Resolved per request,
+    since the static file's hashed name is only known once static files are collected."""
+    return HttpResponseRedirect(static("shop/img/favicon.svg"))

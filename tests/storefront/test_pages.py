@@ -1,6 +1,7 @@
 """The shop front: pages render with the right products, filters work, bad input is a 4xx."""
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from shop.catalogue.models import Category, Product
@@ -208,3 +209,11 @@ def test_a_signed_in_customer_can_sign_out_on_a_wide_screen_too(client, demo_cat
     assert f'method="post" action="{logout}">' in tools
     assert 'class="mv-tool mv-tool--text mv-link-button">Sign out</button>' in tools
     assert 'id="logout_link"' in html  # the phones' one, in the menu
+
+
+def test_favicon_ico_leads_to_our_icon(client):
+    """Browsers ask for /favicon.ico where a page names no icon (an image opened on its own)."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith(".svg") and "shop/img/favicon" in response["Location"]
+    assert finders.find("shop/img/favicon.svg")
