@@ -109,3 +109,34 @@ def has_nul(value: object) -> bool:
 def clean_text(value: str) -> str:
     """Text with NUL bytes removed (PostgreSQL text cannot hold them)."""
     return value.replace("\x00", "")
+
+
+def json_is_storable(value: object, max_depth: int = 64) -> bool:
+    """True when parsed JSON nests at most `max_depth` levels and holds no NUL in a key or
+    a string (PostgreSQL's jsonb refuses \\u0000; deep nesting overflows the recursion of
+    whoever reads it next). Walks without recursion."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+        elif isinstance(item, dict | list):
+            if depth > max_depth:
+                return False
+            children = item.values() if isinstance(item, dict) else item
+            if isinstance(item, dict) and any("\x00" in key for key in item):
+                return False
+            stack.extend((child, depth + 1) for child in children)
+    return True
+
+
+def parse_timestamp(value: object, lo: datetime.date = DATE_MIN, hi: datetime.date = DATE_MAX):
+    """An aware UTC datetime from Unix seconds (an int) between lo and hi, or None."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    low = datetime.datetime.combine(lo, datetime.time.min, tzinfo=datetime.UTC)
+    high = datetime.datetime.combine(hi, datetime.time.max, tzinfo=datetime.UTC)
+    if not low.timestamp() <= value <= high.timestamp():
+        return None
+    return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
