@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from shop.catalogue import dashboard as catalogue_dashboard
 from shop.order import dashboard as order_dashboard
 from shop.storefront import private_views
 from shop.storefront.views import public_media
@@ -31,6 +32,31 @@ OSCAR_REPAIRS = [
             "orders_dashboard", "order-detail", order_dashboard.OrderDetailView.as_view()
         ),
         name="order-detail",
+    ),
+    path(
+        "dashboard/catalogue/categories/",
+        oscar_guarded(
+            "catalogue_dashboard",
+            "catalogue-category-list",
+            catalogue_dashboard.CategoryListView.as_view(),
+        ),
+        name="catalogue-category-list",
+    ),
+    path(
+        "dashboard/catalogue/categories/<int:pk>/",
+        oscar_guarded(
+            "catalogue_dashboard",
+            "catalogue-category-detail-list",
+            catalogue_dashboard.CategoryDetailListView.as_view(),
+        ),
+        name="catalogue-category-detail-list",
+    ),
+    path(
+        "dashboard/reviews/",
+        oscar_guarded(
+            "reviews_dashboard", "reviews-list", catalogue_dashboard.ReviewListView.as_view()
+        ),
+        name="reviews-list",
     ),
 ]
 
