@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
+from django.utils.http import url_has_allowed_host_and_scheme
+
 # PostgreSQL `integer` (Django's AutoField and IntegerField).
 PG_INT_MAX = 2_147_483_647
 # Ids are positive; up to 10 ASCII digits (anything longer is past PG_INT_MAX anyway).
@@ -140,3 +142,15 @@ def parse_timestamp(value: object, lo: datetime.date = DATE_MIN, hi: datetime.da
     if not low.timestamp() <= value <= high.timestamp():
         return None
     return datetime.datetime.fromtimestamp(value, tz=datetime.UTC)
+
+
+def parse_next_url(value: object, *, host: str, secure: bool) -> str | None:
+    """A local path to go back to ("/dashboard/..."), or None: not a URL ("job-list", which
+    `redirect()` would try to reverse), another host, or a NUL or control character."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
+        return None
+    if any(ord(char) < 32 for char in value):
+        return None
+    if not url_has_allowed_host_and_scheme(value, allowed_hosts={host}, require_https=secure):
+        return None
+    return value
