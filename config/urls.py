@@ -1,11 +1,12 @@
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
 
 from shop.catalogue import dashboard as catalogue_dashboard
 from shop.order import dashboard as order_dashboard
-from shop.storefront import private_views
+from shop.storefront import private_views, wishlists
 from shop.storefront.views import public_media
 
 
@@ -57,6 +58,21 @@ OSCAR_REPAIRS = [
             "reviews_dashboard", "reviews-list", catalogue_dashboard.ReviewListView.as_view()
         ),
         name="reviews-list",
+    ),
+    path(
+        "accounts/wishlists/create/",
+        login_required(wishlists.WishListCreateView.as_view()),
+        name="wishlists-create-checked",
+    ),
+    path(
+        "accounts/wishlists/create/with-product/<int:product_pk>/",
+        login_required(wishlists.WishListCreateView.as_view()),
+        name="wishlists-create-with-product-checked",
+    ),
+    path(
+        "accounts/wishlists/<str:key>/update/",
+        login_required(wishlists.WishListUpdateView.as_view()),
+        name="wishlists-update-checked",
     ),
 ]
 
