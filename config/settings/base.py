@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the body: 413 when Content-Length is over the path's cap.
     "shop.common.body_limit.RequestBodyLimitMiddleware",
+    "shop.common.request_guard.NulInUrlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
