@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from shop.common.parsing import parse_timestamp
 from shop.payments import stripe_api
 from shop.payments.exceptions import PaymentError
 from shop.payments.models import PaymentIntentRecord, PaymentRefund, StripeEvent
@@ -350,9 +351,9 @@ def _enqueue_fee(*, record_pk: int) -> None:
 
 
 def _timestamp(value: Any) -> datetime | None:
-    if isinstance(value, int | float) and value > 0:
-        return datetime.fromtimestamp(value, tz=UTC)
-    return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return parse_timestamp(value)
 
 
 def _metadata_fields(metadata: dict[str, Any]) -> dict[str, Any]:

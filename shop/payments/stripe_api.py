@@ -26,6 +26,7 @@ import stripe
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from shop.common.parsing import json_is_storable, parse_timestamp
 from shop.payments.exceptions import (
     CardDeclined,
     PaymentProviderError,
@@ -41,6 +42,10 @@ T = TypeVar("T")
 
 # Seconds a webhook's signature timestamp may lag behind our clock (Stripe's default).
 WEBHOOK_TOLERANCE = 300
+# What the StripeEvent columns hold; a real event nests about ten levels.
+MAX_EVENT_ID = 255
+MAX_EVENT_TYPE = 100
+MAX_EVENT_DEPTH = 64
 
 
 @functools.lru_cache(maxsize=8)
@@ -242,13 +247,20 @@ def webhook_event_construct(*, payload: bytes | str, sig_header: str | None) -> 
         event = json.loads(text)
     except ValueError as exc:
         raise WebhookPayloadInvalid("Body is not JSON.") from exc
+    except RecursionError as exc:
+        raise WebhookPayloadInvalid("Body nests too deeply.") from exc
     if not (
         isinstance(event, dict)
         and isinstance(event.get("id"), str)
-        and event["id"]
+        and 0 < len(event["id"]) <= MAX_EVENT_ID
         and isinstance(event.get("type"), str)
+        and 0 < len(event["type"]) <= MAX_EVENT_TYPE
         and isinstance(event.get("data"), dict)
         and isinstance(event["data"].get("object"), dict)
     ):
         raise WebhookPayloadInvalid("Body is not a Stripe event.")
+    if "created" in event and parse_timestamp(event["created"]) is None:
+        raise WebhookPayloadInvalid("Event 'created' is not a plausible Unix time.")
+    if not json_is_storable(event, max_depth=MAX_EVENT_DEPTH):
+        raise WebhookPayloadInvalid("Event nests too deeply or holds a NUL character.")
     return event

@@ -24,6 +24,7 @@ from oscar.apps.dashboard.catalogue.widgets import ProductSelect
 from oscar.views.decorators import permissions_required
 
 from shop.catalogue.models import Product, ProductClass
+from shop.common.parsing import parse_id
 from shop.personalization.models import (
     KIND_GROUPS,
     Kind,
@@ -76,6 +77,15 @@ def _lead_days(label: str) -> forms.IntegerField:
     )
 
 
+class IdProductSelect(ProductSelect):
+    """Oscar's product select, which looks up the submitted value to show it again: a value
+    that is not an id ("abc", "²") is dropped instead of reaching the query (a 500)."""
+
+    def optgroups(self, name, value, attrs=None):
+        value = [v for v in value if parse_id(v) is not None]
+        return super().optgroups(name, value, attrs=attrs)
+
+
 # --- Forms ---------------------------------------------------------------------------------
 
 
@@ -104,7 +114,7 @@ class OfferCreateForm(OfferMoneyFieldsMixin):
     product = forms.ModelChoiceField(
         queryset=Product.objects.filter(parent__isnull=True),
         required=False,
-        widget=ProductSelect,
+        widget=IdProductSelect,
         label="or one product",
         help_text="An offer on a product overrides its class's offer of the same kind "
         "(colour variants take their parent's offers).",
@@ -324,8 +334,8 @@ def offer_create(request):
     else:
         initial = {}
         for name, model in (("product_class", ProductClass), ("product", Product)):
-            value = request.GET.get(name, "")
-            if value.isdigit() and model.objects.filter(pk=value).exists():
+            value = parse_id(request.GET.get(name, ""))
+            if value is not None and model.objects.filter(pk=value).exists():
                 initial[name] = value
         form = OfferCreateForm(initial=initial)
     return render(request, "shop/dashboard/personalization/offer_create.html", {"form": form})

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
+from shop.common.parsing import parse_money
 from shop.partner.strategy import with_surcharge
 from shop.personalization import selectors
 from shop.personalization.models import (
@@ -28,10 +29,8 @@ def personalization_validate(
     choices = validate(offers=offers, data=data)
     if quoted_surcharge:
         expected = quote(offers=offers, choices=choices).surcharge
-        try:
-            shown = Decimal(quoted_surcharge)
-        except ArithmeticError:
-            shown = None
+        # Not a plain amount (sNaN, NaN, Infinity, 1e999): as wrong as a different price.
+        shown = parse_money(quoted_surcharge)
         if shown is None or shown != expected:
             raise PersonalizationError(
                 {

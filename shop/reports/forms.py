@@ -8,6 +8,8 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from shop.common.parsing import clamp_date
+
 PRESETS = (
     ("this_month", "This month"),
     ("last_30", "Last 30 days"),
@@ -54,6 +56,8 @@ class RangeForm(forms.Form):
             start, end = data.get("start"), data.get("end")
             if not start or not end:
                 raise forms.ValidationError("Choose both a start and an end date.")
+            # Year 9999 and the like: the reports add days to the end (an overflow).
+            start, end = clamp_date(start), clamp_date(end)
         else:
             start, end = preset_range(preset, today)
         if start > end:

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from shop.common.parsing import has_nul
 from shop.reports.models import (
     Channel,
     CostPriceRecord,
@@ -281,6 +282,10 @@ def _validate_row(
 
     def cell(name: str) -> str:
         return cells[columns[name]].strip() if name in columns else ""
+
+    with_nul = [name for name in columns if has_nul(cell(name))]
+    if with_nul:
+        return None, [f"{name} contains a NUL character" for name in with_nul]
 
     day = None
     try:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from oscar.views.decorators import permissions_required
 
+from shop.common.parsing import parse_date, parse_id, parse_ids
 from shop.credit.selectors import credit_balance
 from shop.takeback import selectors
 from shop.takeback.forms import (
@@ -61,7 +62,12 @@ def _message(exc: Exception) -> str:
 @require_GET
 def queue(request):
     form = QueueFilterForm(request.GET or {"status": "open"})
-    filters = form.cleaned_data if form.is_valid() else {"status": "open"}
+    filters = {"status": "open"}
+    if form.is_valid():
+        filters = form.cleaned_data
+    else:
+        errors = [f"{form[name].label}: {' '.join(e)}" for name, e in form.errors.items()]
+        messages.error(request, "Filters not applied. " + " ".join(errors))
     takebacks = selectors.staff_queue(
         status=filters.get("status") or "",
         age_days=filters.get("age_days"),
@@ -87,7 +93,8 @@ def queue(request):
 @grader_required
 @require_POST
 def bulk(request):
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    # An id that is not one (text, "²", past PostgreSQL's integer) fails the form below.
+    ids = parse_ids(request.POST.getlist("ids")) or []
     form = BulkForm(request.POST, ids=ids)
     back = request.POST.get("next", "")
     back = (
@@ -269,7 +276,7 @@ def rules(request):
                     messages.success(request, "Credit rule saved.")
                     return redirect("takeback-dashboard:rules")
             elif which == "delete":
-                rule = get_object_or_404(CreditRule, pk=request.POST.get("rule_id") or 0)
+                rule = get_object_or_404(CreditRule, pk=parse_id(request.POST.get("rule_id")) or 0)
                 if not rule.product_id and not rule.product_class_id:
                     raise TakeBackRefused("The default rules can be changed, not deleted.")
                 rule.delete()
@@ -309,10 +316,7 @@ def rules(request):
 
 
 def _date(value: str | None, default: date) -> date:
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
+    return parse_date(value) or default
 
 
 @staff_required

@@ -125,7 +125,10 @@ class QueueFilterForm(forms.Form):
         choices=[("open", "Open (not finished)"), ("", "All")] + list(TakeBack.Status.choices),
         required=False,
     )
-    age_days = forms.IntegerField(required=False, min_value=1, label="Older than (days)")
+    # Up to 100 years: beyond that the date it stands for does not exist.
+    age_days = forms.IntegerField(
+        required=False, min_value=1, max_value=36_500, label="Older than (days)"
+    )
     product = forms.CharField(required=False, max_length=100)
     condition = forms.ChoiceField(choices=[("", "Any")] + list(Condition.choices), required=False)
     q = forms.CharField(required=False, max_length=100, label="Customer or tracking number")

@@ -1,5 +1,6 @@
-"""Photo uploads: JPEG, PNG or WebP, recognised by their content (Pillow), size-limited,
-stored under random names outside the public media folder."""
+"""Photo uploads: JPEG, PNG or WebP, recognised by their content (Pillow), limited in bytes
+and in pixels (a few bytes of PNG may declare a picture of billions of pixels), stored under
+random names outside the public media folder."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ FORMATS = {
     "PNG": ("png", "image/png"),
     "WEBP": ("webp", "image/webp"),
 }
+# 50 megapixels: a phone's full-resolution photo (8000 x 6000 is 48); more is refused
+# before any thumbnail or grading screen tries to decode it.
+MAX_PIXELS = 50_000_000
 
 
 def photo_check(upload: UploadedFile) -> tuple[str, str]:
@@ -24,11 +28,20 @@ def photo_check(upload: UploadedFile) -> tuple[str, str]:
         raise ValidationError(
             f"“{name}” is larger than {limit // (1024 * 1024)} MB; please send a smaller photo."
         )
+    too_big = ValidationError(
+        f"“{name}” has too many pixels (at most {MAX_PIXELS // 1_000_000} megapixels); "
+        "please send a smaller photo."
+    )
     try:
         upload.seek(0)
         with Image.open(upload) as image:
             kind = image.format
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise too_big
             image.verify()
+    except Image.DecompressionBombError as exc:
+        raise too_big from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ValidationError(f"“{name}” is not a JPEG, PNG or WebP image.") from exc
     finally:

@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from shop.common.parsing import clean_text, parse_id
 from shop.common.ratelimit import rate_limit_post
 from shop.order.models import Line
 from shop.takeback import selectors
@@ -62,20 +63,23 @@ def takeback_register_view(request):
     terms = TermsForm(request.POST or None)
     errors: list[str] = []
     if request.method == "GET":
-        preselect = request.GET.get("line", "")
-        if preselect.isdigit():
-            chosen[int(preselect)] = {"condition": ""}
+        preselect = parse_id(request.GET.get("line", ""))
+        if preselect is not None:
+            chosen[preselect] = {"condition": ""}
     else:
         items = []
         for raw in request.POST.getlist("line"):
-            if not raw.isdigit():
-                raise Http404("No such order line")
+            line_pk = parse_id(raw)
             # Someone else's order line is as good as missing.
-            line = Line.objects.filter(pk=int(raw), order__user=request.user).first()
+            line = (
+                Line.objects.filter(pk=line_pk, order__user=request.user).first()
+                if line_pk is not None
+                else None
+            )
             if line is None:
                 raise Http404("No such order line")
             condition = request.POST.get(f"condition-{line.pk}", "")
-            notes = request.POST.get(f"notes-{line.pk}", "")[:2000]
+            notes = clean_text(request.POST.get(f"notes-{line.pk}", ""))[:2000]
             chosen[line.pk] = {"condition": condition, "notes": notes}
             if condition not in Condition.values:
                 errors.append(f"Please describe the condition of “{line.title}”.")

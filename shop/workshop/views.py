@@ -5,17 +5,17 @@ service, render.
 """
 
 from django.contrib import messages
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import ListView
 from oscar.views.decorators import permissions_required
 
+from shop.common.parsing import parse_next_url
 from shop.order.models import Order
 from shop.workshop import selectors
 from shop.workshop.forms import JobAdvanceForm
@@ -81,12 +81,11 @@ def job_advance(request, pk: int):
             messages.success(
                 request, f"Order {job.order.number}, job {job.pk}: {job.get_status_display()}."
             )
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = reverse("workshop:job-list")
-    return redirect(target)
+    target = parse_next_url(
+        request.POST.get("next", ""), host=request.get_host(), secure=request.is_secure()
+    )
+    # A path, never a view name: redirect() would try to reverse "job-list" (a 500).
+    return HttpResponseRedirect(target or reverse("workshop:job-list"))
 
 
 def _ticket_context(request, pk: int, *, for_pdf: bool) -> dict:

@@ -79,6 +79,12 @@ OWNED = {
     ("customer:wishlists-update", "get"): lambda b: (
         f"/accounts/wishlists/{b['wishlist'].key}/update/"
     ),
+    ("wishlists-update-checked", "get"): lambda b: (
+        f"/accounts/wishlists/{b['wishlist'].key}/update/"
+    ),
+    ("wishlists-update-checked", "post"): lambda b: (
+        f"/accounts/wishlists/{b['wishlist'].key}/update/"
+    ),
     ("customer:wishlists-delete", "get"): lambda b: (
         f"/accounts/wishlists/{b['wishlist'].key}/delete/"
     ),
@@ -125,6 +131,7 @@ PUBLIC = {
     "customer:alert-create": "asking for a stock alert on a product",
     "customer:wishlists-add-product": "adding a product to one's own new wishlist",
     "customer:wishlists-create-with-product": "a new wishlist of one's own with a product",
+    "wishlists-create-with-product-checked": "the same, with deleted shared emails dropped",
     "offer:detail": "a public offer's page",
     "password-reset-confirm": "a signed, single-use token from the reset email",
 }
