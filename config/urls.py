@@ -6,7 +6,7 @@ from django.urls import include, path, re_path
 
 from shop.catalogue import dashboard as catalogue_dashboard
 from shop.order import dashboard as order_dashboard
-from shop.storefront import private_views, wishlists
+from shop.storefront import order_lines, private_views, wishlists
 from shop.storefront.views import public_media
 
 
@@ -73,6 +73,11 @@ OSCAR_REPAIRS = [
         "accounts/wishlists/<str:key>/update/",
         login_required(wishlists.WishListUpdateView.as_view()),
         name="wishlists-update-checked",
+    ),
+    path(
+        "accounts/orders/<str:order_number>/<int:line_id>/",
+        login_required(order_lines.OrderLineView.as_view()),
+        name="order-line-checked",
     ),
 ]
 
