@@ -53,6 +53,15 @@ OSCAR_REPAIRS = [
         name="catalogue-category-detail-list",
     ),
     path(
+        "dashboard/catalogue/stock-alerts/",
+        oscar_guarded(
+            "catalogue_dashboard",
+            "stock-alert-list",
+            catalogue_dashboard.StockAlertListView.as_view(),
+        ),
+        name="stock-alert-list",
+    ),
+    path(
         "dashboard/reviews/",
         oscar_guarded(
             "reviews_dashboard", "reviews-list", catalogue_dashboard.ReviewListView.as_view()

@@ -242,6 +242,13 @@ class OrderListView(IdSafeBulkEditMixin, OscarOrderListView):
 
     form_class = OrderSearchForm
 
+    def get(self, request, *args, **kwargs):
+        # Oscar looks `?order_number=` up as typed before any form: a NUL reached PostgreSQL.
+        if "\x00" in request.GET.get("order_number", ""):
+            request.GET = request.GET.copy()
+            request.GET["order_number"] = clean_text(request.GET["order_number"])
+        return super().get(request, *args, **kwargs)
+
     def download_selected_orders(self, request, orders):
         response = HttpResponse(content_type="text/csv")
         filename = self.get_download_filename(request)
