@@ -39,10 +39,15 @@ from tests.takeback.helpers import customer, delivered_order, image_upload, regi
 pytestmark = pytest.mark.django_db
 
 SEED = 20261202
-BUDGET = 2_800  # requests, crawl included: about 2 minutes here (the issue allows 5,000/3 min)
-TIME_LIMIT = 150.0  # seconds: the sweep stops sending (and says so) rather than overrun
-CRAWL_CAP = {"anonymous": 60, "customer": 80, "staff": 140}
+BUDGET = 3_600  # requests, crawl included: about 2 minutes here (the issue allows 5,000/3 min)
+TIME_LIMIT = 140.0  # seconds: the sweep stops sending (and says so) rather than overrun
+CRAWL_CAP = {"anonymous": 80, "customer": 100, "staff": 200}
 SAME_SHAPE_CAP = 2  # URLs that differ only in their ids: crawl this many of each shape
+# Forms slow to answer (seconds a request), and how many mutations they get at most.
+SLOW_FORMS = {
+    # Oscar's product-type page with its attribute formsets: about 1.5 s a request here.
+    "/dashboard/catalogue/product-type/N/update/": 8,
+}
 
 MARKER = "<mv-x7>"
 TEXT_MARKER = "abc" + MARKER  # text where a number goes, with markup in it
@@ -204,8 +209,11 @@ class Sweep:
         shape = f"{method} {_shape(path)}"
         spent, count = self.timing.get(shape, (0.0, 0))
         self.timing[shape] = (spent + time.monotonic() - began, count + 1)
-        shown = {k: _short(v) for k, v in (data or {}).items()} if data else {}
-        where = f"{role} {method.upper()} {_short(url)} {shown}" + (" (no CSRF token)" * csrf)
+        # The changed field first, then the rest of what was sent (the form's defaults).
+        data = data or {}
+        changed = f"{mutated}={_short(data[mutated])} " if mutated in data else f"{mutated} "
+        rest = {k: _short(v) for k, v in data.items() if k != mutated}
+        where = f"{role} {method.upper()} {_short(url)} {changed}with {rest}"
         if response.status_code >= 500:
             key = (role, method, path, mutated)
             if key not in KNOWN_500S:
@@ -273,7 +281,8 @@ def crawl(sweep: Sweep, role: str, seeds: list[str]):
             method = raw["method"].lower() if raw["method"].lower() == "post" else "get"
             names = tuple(sorted({n for n, _k, _v in raw["fields"]}))
             key = (method, _shape(action.path), names)
-            if key not in forms:
+            same_shape = sum(k[:2] == key[:2] for k in forms)
+            if key not in forms and same_shape < SAME_SHAPE_CAP:  # one add-to-basket per kind
                 forms[key] = Form(role, method, path, raw["fields"])
     return list(forms.values()), params, pages
 
@@ -302,6 +311,7 @@ def _plan(targets: list[tuple], room: int, rng: random.Random) -> tuple[list[tup
     are used across fields); rounds go on until the room is used."""
     queues = []
     for kind, target, names, kinds in targets:
+        cap = SLOW_FORMS.get(_shape(_case_path((kind, target))), len(names) * len(HOSTILE))
         queue = []
         for r in range(len(HOSTILE)):
             for name in names:
@@ -309,7 +319,7 @@ def _plan(targets: list[tuple], room: int, rng: random.Random) -> tuple[list[tup
                 if r < len(values):
                     offset = rng.randrange(len(values))
                     queue.append((kind, target, name, values[(offset + r) % len(values)]))
-        queues.append(queue)
+        queues.append(queue[:cap])
     possible = sum(len(q) for q in queues)
     planned: list[tuple] = []
     depth = 0
@@ -474,7 +484,7 @@ def test_no_request_gets_a_500_or_echoes_markup(world, capsys):
             f"/accounts/take-back/{takeback.pk}/",
             "/accounts/take-back/new/",
         ],
-        "staff": ["/dashboard/", "/"],
+        "staff": ["/dashboard/", "/", "/accounts/"],
     }
     sweep = Sweep(clients, csrf_clients, users)
     # The 500s and refusals are listed below instead of logged one by one.
