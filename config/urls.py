@@ -21,6 +21,7 @@ def oscar_guarded(app_label: str, name: str, view):
 # (issue "No request gets a 500"); before Oscar's own patterns of the same paths. Each keeps
 # its Oscar URL name (un-namespaced): the dashboard menu resolves a URL to its name to find
 # the permissions.
+product_view = catalogue_dashboard.ProductCreateUpdateView.as_view()
 OSCAR_REPAIRS = [
     path(
         "dashboard/orders/",
@@ -51,6 +52,21 @@ OSCAR_REPAIRS = [
             catalogue_dashboard.CategoryDetailListView.as_view(),
         ),
         name="catalogue-category-detail-list",
+    ),
+    path(
+        "dashboard/catalogue/products/<int:pk>/",
+        oscar_guarded("catalogue_dashboard", "catalogue-product", product_view),
+        name="catalogue-product",
+    ),
+    re_path(
+        r"^dashboard/catalogue/products/create/(?P<product_class_slug>[\w-]+)/$",
+        oscar_guarded("catalogue_dashboard", "catalogue-product-create", product_view),
+        name="catalogue-product-create",
+    ),
+    path(
+        "dashboard/catalogue/products/<int:parent_pk>/create-variant/",
+        oscar_guarded("catalogue_dashboard", "catalogue-product-create-child", product_view),
+        name="catalogue-product-create-child",
     ),
     path(
         "dashboard/catalogue/stock-alerts/",

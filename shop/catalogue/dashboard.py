@@ -12,11 +12,16 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
 
 from shop.common.oscar_views import IdSafeBulkEditMixin
-from shop.common.parsing import clamp_date
+from shop.common.parsing import clamp_date, parse_id
 
 OscarCategoryListView = get_class("dashboard.catalogue.views", "CategoryListView")
 OscarCategoryDetailListView = get_class("dashboard.catalogue.views", "CategoryDetailListView")
 OscarCategoryTable = get_class("dashboard.catalogue.tables", "CategoryTable")
+OscarProductCreateUpdateView = get_class("dashboard.catalogue.views", "ProductCreateUpdateView")
+OscarProductRecommendationFormSet = get_class(
+    "dashboard.catalogue.formsets", "ProductRecommendationFormSet"
+)
+OscarProductSelect = get_class("dashboard.catalogue.widgets", "ProductSelect")
 OscarStockAlertListView = get_class("dashboard.catalogue.views", "StockAlertListView")
 OscarReviewListView = get_class("dashboard.reviews.views", "ReviewListView")
 OscarReviewSearchForm = get_class("dashboard.reviews.forms", "ProductReviewSearchForm")
@@ -44,6 +49,32 @@ class CategoryListView(IdSafeBulkEditMixin, OscarCategoryListView):
 
 class CategoryDetailListView(IdSafeBulkEditMixin, OscarCategoryDetailListView):
     table_class = CategoryTable
+
+
+class IdProductSelect(OscarProductSelect):
+    """Oscar's product select, which looks the submitted value up to show it again: a value
+    that is not an id ("abc", "²") is dropped instead of reaching the query (a 500)."""
+
+    def optgroups(self, name, value, attrs=None):
+        value = [v for v in value if parse_id(v) is not None]
+        return super().optgroups(name, value, attrs=attrs)
+
+
+class ProductRecommendationFormSet(OscarProductRecommendationFormSet):
+    """Oscar's recommendations on the product page: a recommendation that is not a product
+    id (`primary_recommendations-0-recommendation=abc`) was a 500 when the page showed the
+    form again ("Field 'id' expected a number"); its select now drops such values."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        field = form.fields["recommendation"]
+        widget = IdProductSelect(attrs=field.widget.attrs)
+        widget.choices, widget.is_required = field.widget.choices, field.widget.is_required
+        field.widget = widget
+
+
+class ProductCreateUpdateView(OscarProductCreateUpdateView):
+    recommendations_formset = ProductRecommendationFormSet
 
 
 class StockAlertListView(OscarStockAlertListView):

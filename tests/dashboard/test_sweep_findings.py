@@ -50,3 +50,21 @@ def test_customer_report_search_with_nul(client, django_user_model):
     client.force_login(boss)
     response = client.get("/dashboard/business-reports/customers/", {"q": "a\x00b"})
     assert response.status_code == 200
+
+
+def test_product_page_with_a_recommendation_that_is_not_an_id(boss):
+    from shop.catalogue.models import Product
+    from tests.security.test_sweep import PageParser
+
+    small_catalogue()
+    product = Product.objects.filter(structure=Product.STANDALONE).first() or Product.objects.get(
+        upc="MV-EG-BIF-01"
+    )
+    url = f"/dashboard/catalogue/products/{product.pk}/"
+    parser = PageParser()
+    parser.feed(boss.get(url).content.decode())
+    (form,) = [f for f in parser.forms if any("recommendation" in n for n, *_ in f["fields"])]
+    data = {n: v for n, kind, v in form["fields"] if kind not in ("unchecked", "file")}
+    for bad in ("abc", "²", "a\x00b"):
+        response = boss.post(url, {**data, "primary_recommendations-0-recommendation": bad})
+        assert response.status_code == 200, bad
