@@ -6,7 +6,7 @@ from django.test import Client
 from oscar.core.loading import get_model
 from oscar.test.factories import UserFactory
 
-from tests.takeback.helpers import customer, delivered_order, small_catalogue
+from tests.takeback.helpers import small_catalogue
 
 pytestmark = pytest.mark.django_db
 Category = get_model("catalogue", "Category")
@@ -27,15 +27,12 @@ def test_sorted_list_with_a_direction_that_is_not_one(boss, path):
 
 
 def test_order_list_with_nul_in_the_order_number(boss):
-    small_catalogue()
-    order = delivered_order(user=customer())
-    assert boss.get("/dashboard/orders/", {"order_number": "a\x00b"}).status_code == 200
-    found = boss.get("/dashboard/orders/", {"order_number": f"{order.number}\x00"})
-    assert found["Location"] == f"/dashboard/orders/{order.number}/"
+    # Refused before any view by shop.common.request_guard (it reached PostgreSQL before).
+    assert boss.get("/dashboard/orders/", {"order_number": "a\x00b"}).status_code == 400
 
 
 def test_stock_alerts_with_a_status_that_is_not_one(boss):
-    assert boss.get("/dashboard/catalogue/stock-alerts/", {"status": "a\x00b"}).status_code == 200
+    assert boss.get("/dashboard/catalogue/stock-alerts/", {"status": "a\x00b"}).status_code == 400
     assert boss.get("/dashboard/catalogue/stock-alerts/", {"status": ""}).status_code == 200
 
 
@@ -49,7 +46,7 @@ def test_customer_report_search_with_nul(client, django_user_model):
     boss = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(boss)
     response = client.get("/dashboard/business-reports/customers/", {"q": "a\x00b"})
-    assert response.status_code == 200
+    assert response.status_code == 400  # shop.common.request_guard, before the view
 
 
 def test_product_page_with_a_recommendation_that_is_not_an_id(boss):
