@@ -40,11 +40,11 @@ from tests.takeback.helpers import customer, delivered_order, image_upload, regi
 pytestmark = pytest.mark.django_db
 
 SEED = 20261202
-# Requests, crawl included: about 2 minutes here (the issue allows 5,000 in 3 minutes).
+# Requests, crawl included: about 110 s here plus 20 s of set-up (the issue allows 5,000 in 3 min).
 # SWEEP_BUDGET=20000 SWEEP_TIME_LIMIT=900 sends every mutation once, by hand, to hunt.
-BUDGET = int(os.environ.get("SWEEP_BUDGET", 3_600))
+BUDGET = int(os.environ.get("SWEEP_BUDGET", 3_000))
 # Seconds: the sweep stops sending (and says so) rather than overrun.
-TIME_LIMIT = float(os.environ.get("SWEEP_TIME_LIMIT", 140))
+TIME_LIMIT = float(os.environ.get("SWEEP_TIME_LIMIT", 130))
 CRAWL_CAP = {"anonymous": 80, "customer": 100, "staff": 200}
 SAME_SHAPE_CAP = 2  # URLs that differ only in their ids: crawl this many of each shape
 # Forms slow to answer (seconds a request), and how many mutations they get at most.
