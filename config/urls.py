@@ -6,7 +6,7 @@ from django.urls import include, path, re_path
 
 from shop.catalogue import dashboard as catalogue_dashboard
 from shop.order import dashboard as order_dashboard
-from shop.storefront import private_views, wishlists
+from shop.storefront import order_lines, private_views, wishlists
 from shop.storefront.views import public_media
 
 
@@ -21,6 +21,7 @@ def oscar_guarded(app_label: str, name: str, view):
 # (issue "No request gets a 500"); before Oscar's own patterns of the same paths. Each keeps
 # its Oscar URL name (un-namespaced): the dashboard menu resolves a URL to its name to find
 # the permissions.
+product_view = catalogue_dashboard.ProductCreateUpdateView.as_view()
 OSCAR_REPAIRS = [
     path(
         "dashboard/orders/",
@@ -53,6 +54,30 @@ OSCAR_REPAIRS = [
         name="catalogue-category-detail-list",
     ),
     path(
+        "dashboard/catalogue/products/<int:pk>/",
+        oscar_guarded("catalogue_dashboard", "catalogue-product", product_view),
+        name="catalogue-product",
+    ),
+    re_path(
+        r"^dashboard/catalogue/products/create/(?P<product_class_slug>[\w-]+)/$",
+        oscar_guarded("catalogue_dashboard", "catalogue-product-create", product_view),
+        name="catalogue-product-create",
+    ),
+    path(
+        "dashboard/catalogue/products/<int:parent_pk>/create-variant/",
+        oscar_guarded("catalogue_dashboard", "catalogue-product-create-child", product_view),
+        name="catalogue-product-create-child",
+    ),
+    path(
+        "dashboard/catalogue/stock-alerts/",
+        oscar_guarded(
+            "catalogue_dashboard",
+            "stock-alert-list",
+            catalogue_dashboard.StockAlertListView.as_view(),
+        ),
+        name="stock-alert-list",
+    ),
+    path(
         "dashboard/reviews/",
         oscar_guarded(
             "reviews_dashboard", "reviews-list", catalogue_dashboard.ReviewListView.as_view()
@@ -73,6 +98,11 @@ OSCAR_REPAIRS = [
         "accounts/wishlists/<str:key>/update/",
         login_required(wishlists.WishListUpdateView.as_view()),
         name="wishlists-update-checked",
+    ),
+    path(
+        "accounts/orders/<str:order_number>/<int:line_id>/",
+        login_required(order_lines.OrderLineView.as_view()),
+        name="order-line-checked",
     ),
 ]
 

@@ -24,7 +24,7 @@ from oscar.apps.dashboard.catalogue.widgets import ProductSelect
 from oscar.views.decorators import permissions_required
 
 from shop.catalogue.models import Product, ProductClass
-from shop.common.parsing import parse_id
+from shop.common.parsing import money_ok, parse_id
 from shop.personalization.models import (
     KIND_GROUPS,
     Kind,
@@ -55,8 +55,21 @@ HEX_VALIDATOR = RegexValidator(
 )
 
 
+class MoneyField(forms.DecimalField):
+    """A DecimalField that refuses NaN, sNaN and Infinity as it reads them. Django's refuses
+    them only when validating, after a formset has asked each blank row whether it changed:
+    comparing the initial 0.00 with Decimal("sNaN") raised InvalidOperation (a 500 on
+    `values-4-surcharge=sNaN`)."""
+
+    def to_python(self, value):
+        amount = super().to_python(value)
+        if amount is not None and not money_ok(amount):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return amount
+
+
 def _money(label: str, help_text: str = "") -> forms.DecimalField:
-    return forms.DecimalField(
+    return MoneyField(
         label=label,
         help_text=help_text,
         min_value=Decimal("0"),

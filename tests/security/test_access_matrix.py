@@ -41,6 +41,12 @@ OWNED = {
     ("customer:order-line", "get"): lambda b: (
         f"/accounts/orders/{b['order'].number}/{b['order'].lines.first().pk}/"
     ),
+    ("order-line-checked", "get"): lambda b: (
+        f"/accounts/orders/{b['order'].number}/{b['order'].lines.first().pk}/"
+    ),
+    ("order-line-checked", "post"): lambda b: (
+        f"/accounts/orders/{b['order'].number}/{b['order'].lines.first().pk}/"
+    ),
     ("customer:anon-order", "get"): lambda b: (
         f"/accounts/order-status/{b['order'].number}/{b['order'].number}x-forged/"
     ),
