@@ -113,9 +113,7 @@ def test_bad_posts_get_a_message_not_an_error(boss, db, data):
     assert response.status_code == 200 and _messages(response)
 
 
-@pytest.mark.parametrize(
-    "query", ["?status=nope", "?page=abc", "?page=999999", "?q=" + "x" * 5000]
-)
+@pytest.mark.parametrize("query", ["?status=nope", "?page=abc", "?page=999999", "?q=" + "x" * 5000])
 def test_bad_filters_still_render(boss, db, query):
     assert boss.get(URL + query).status_code == 200
 
