@@ -11,8 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
 
-from shop.common.oscar_views import IdSafeBulkEditMixin
-from shop.common.parsing import clamp_date, parse_id
+from shop.common.oscar_views import ClampedDateRangeMixin, IdProductSelect, IdSafeBulkEditMixin
 
 OscarCategoryListView = get_class("dashboard.catalogue.views", "CategoryListView")
 OscarCategoryDetailListView = get_class("dashboard.catalogue.views", "CategoryDetailListView")
@@ -21,7 +20,6 @@ OscarProductCreateUpdateView = get_class("dashboard.catalogue.views", "ProductCr
 OscarProductRecommendationFormSet = get_class(
     "dashboard.catalogue.formsets", "ProductRecommendationFormSet"
 )
-OscarProductSelect = get_class("dashboard.catalogue.widgets", "ProductSelect")
 OscarStockAlertListView = get_class("dashboard.catalogue.views", "StockAlertListView")
 OscarReviewListView = get_class("dashboard.reviews.views", "ReviewListView")
 OscarReviewSearchForm = get_class("dashboard.reviews.forms", "ProductReviewSearchForm")
@@ -51,15 +49,6 @@ class CategoryDetailListView(IdSafeBulkEditMixin, OscarCategoryDetailListView):
     table_class = CategoryTable
 
 
-class IdProductSelect(OscarProductSelect):
-    """Oscar's product select, which looks the submitted value up to show it again: a value
-    that is not an id ("abc", "²") is dropped instead of reaching the query (a 500)."""
-
-    def optgroups(self, name, value, attrs=None):
-        value = [v for v in value if parse_id(v) is not None]
-        return super().optgroups(name, value, attrs=attrs)
-
-
 class ProductRecommendationFormSet(OscarProductRecommendationFormSet):
     """Oscar's recommendations on the product page: a recommendation that is not a product
     id (`primary_recommendations-0-recommendation=abc`) was a 500 when the page showed the
@@ -86,17 +75,9 @@ class StockAlertListView(OscarStockAlertListView):
         return super().get_queryset()
 
 
-class ProductReviewSearchForm(OscarReviewSearchForm):
+class ProductReviewSearchForm(ClampedDateRangeMixin, OscarReviewSearchForm):
     """Oscar's review search with its dates held within 2000..2100 (Oscar adds a day to
     date_to: year 9999 overflowed)."""
-
-    def clean_date_from(self):
-        value = self.cleaned_data.get("date_from")
-        return clamp_date(value) if value else value
-
-    def clean_date_to(self):
-        value = self.cleaned_data.get("date_to")
-        return clamp_date(value) if value else value
 
 
 class ReviewListView(IdSafeBulkEditMixin, OscarReviewListView):

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 from oscar.core.loading import get_class
 from oscar.views.decorators import permissions_required
 
-from shop.common.oscar_views import IdSafeBulkEditMixin
-from shop.common.parsing import clamp_date, clean_text, parse_id, parse_ids
+from shop.common.oscar_views import ClampedDateRangeMixin, IdSafeBulkEditMixin
+from shop.common.parsing import clean_text, parse_id, parse_ids
 from shop.common.safe_csv import SafeCSVWriter
 from shop.order import pipeline
 from shop.order.models import Order
@@ -222,17 +222,9 @@ def order_cancel_view(request, number: str):
 # --- Oscar's order list and order page, repaired (mounted in config/urls.py) ---------------
 
 
-class OrderSearchForm(OscarOrderSearchForm):
+class OrderSearchForm(ClampedDateRangeMixin, OscarOrderSearchForm):
     """Oscar's order search with its dates held within 2000..2100 (year 9999 overflowed
     when Oscar adds a day to describe the filter)."""
-
-    def clean_date_from(self):
-        value = self.cleaned_data.get("date_from")
-        return clamp_date(value) if value else value
-
-    def clean_date_to(self):
-        value = self.cleaned_data.get("date_to")
-        return clamp_date(value) if value else value
 
 
 class OrderListView(IdSafeBulkEditMixin, OscarOrderListView):

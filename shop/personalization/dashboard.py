@@ -20,10 +20,10 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
-from oscar.apps.dashboard.catalogue.widgets import ProductSelect
 from oscar.views.decorators import permissions_required
 
 from shop.catalogue.models import Product, ProductClass
+from shop.common.oscar_views import IdProductSelect
 from shop.common.parsing import money_ok, parse_id
 from shop.personalization.models import (
     KIND_GROUPS,
@@ -88,15 +88,6 @@ def _lead_days(label: str) -> forms.IntegerField:
         initial=0,
         error_messages=LEAD_DAYS_ERRORS,
     )
-
-
-class IdProductSelect(ProductSelect):
-    """Oscar's product select, which looks up the submitted value to show it again: a value
-    that is not an id ("abc", "²") is dropped instead of reaching the query (a 500)."""
-
-    def optgroups(self, name, value, attrs=None):
-        value = [v for v in value if parse_id(v) is not None]
-        return super().optgroups(name, value, attrs=attrs)
 
 
 # --- Forms ---------------------------------------------------------------------------------
