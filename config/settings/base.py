@@ -152,8 +152,6 @@ TEMPLATES = [
                 "oscar.core.context_processors.metadata",
                 "shop.storefront.context_processors.storefront",
             ],
-            # Oscar's library of this name, repaired (a bad ?dir= was a 500).
-            "libraries": {"sorting_tags": "shop.dashboard.templatetags.sorting_tags"},
         },
     }
 ]

@@ -1,20 +1,18 @@
 """Oscar's `sorting_tags` library (the `anchor` tag heading every sortable dashboard column),
 repaired: a `?dir=` other than asc or desc (`?dir=-1`, `?dir=²`) was a KeyError, a 500 on the
 order, partner and other sorted lists. Any other direction is read as none. The link's query
-string is escaped as an attribute (Oscar marked it safe). Named in TEMPLATES' `libraries`
-(config/settings/base.py), so `{% load sorting_tags %}` finds this one, not Oscar's."""
+string is escaped as an attribute (Oscar marked it safe). Put in Oscar's own library in
+place of its `anchor` by DashboardConfig.ready(), so `{% load sorting_tags %}` in every Oscar
+template gets it (a second library of the same name is a templates.W003 warning, which
+`check --deploy` fails on)."""
 
 from __future__ import annotations
 
-from django import template
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from oscar.templatetags.sorting_tags import sort_directions
 
-register = template.Library()
 
-
-@register.simple_tag(takes_context=True)
 def anchor(context, field, title=None):
     field = field.strip()
     title = (field.capitalize() if title is None else title).strip()
