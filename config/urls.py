@@ -10,99 +10,97 @@ from shop.storefront import order_lines, private_views, wishlists
 from shop.storefront.views import public_media
 
 
-def oscar_guarded(app_label: str, name: str, view):
-    """One of Oscar's dashboard views replaced by ours, under the same permissions as the
-    Oscar pattern of that name (see OSCAR_DASHBOARD_NAVIGATION and the app's permissions)."""
+def oscar_repair(route: str, app_label: str, name: str, view, *, regex: bool = False):
+    """A pattern for one of Oscar's dashboard views replaced by ours: before Oscar's pattern
+    of the same path, under the same permissions as Oscar's pattern of that name, and with
+    that name (un-namespaced: the dashboard menu resolves a URL to its name to find the
+    permissions)."""
     decorator = apps.get_app_config(app_label).get_url_decorator(path("", view, name=name))
-    return decorator(view) if decorator else view
+    guarded = decorator(view) if decorator else view
+    return (re_path if regex else path)(route, guarded, name=name)
 
 
-# Oscar's dashboard views that answered 500 on hostile input, repaired by thin subclasses
-# (issue "No request gets a 500"); before Oscar's own patterns of the same paths. Each keeps
-# its Oscar URL name (un-namespaced): the dashboard menu resolves a URL to its name to find
-# the permissions.
+def customer_page(route: str, view, name: str):
+    """One of Oscar's customer views replaced by ours (signed-in customers only)."""
+    return path(route, login_required(view), name=name)
+
+
+# Oscar's views that answered 500 on hostile input, repaired by thin subclasses (issue "No
+# request gets a 500").
 product_view = catalogue_dashboard.ProductCreateUpdateView.as_view()
+wishlist_create = wishlists.WishListCreateView.as_view()
 OSCAR_REPAIRS = [
-    path(
+    oscar_repair(
         "dashboard/orders/",
-        oscar_guarded("orders_dashboard", "order-list", order_dashboard.OrderListView.as_view()),
-        name="order-list",
+        "orders_dashboard",
+        "order-list",
+        order_dashboard.OrderListView.as_view(),
     ),
-    re_path(
+    oscar_repair(
         r"^dashboard/orders/(?P<number>(?!statistics/)[^/]+)/$",
-        oscar_guarded(
-            "orders_dashboard", "order-detail", order_dashboard.OrderDetailView.as_view()
-        ),
-        name="order-detail",
+        "orders_dashboard",
+        "order-detail",
+        order_dashboard.OrderDetailView.as_view(),
+        regex=True,
     ),
-    path(
+    oscar_repair(
         "dashboard/catalogue/categories/",
-        oscar_guarded(
-            "catalogue_dashboard",
-            "catalogue-category-list",
-            catalogue_dashboard.CategoryListView.as_view(),
-        ),
-        name="catalogue-category-list",
+        "catalogue_dashboard",
+        "catalogue-category-list",
+        catalogue_dashboard.CategoryListView.as_view(),
     ),
-    path(
+    oscar_repair(
         "dashboard/catalogue/categories/<int:pk>/",
-        oscar_guarded(
-            "catalogue_dashboard",
-            "catalogue-category-detail-list",
-            catalogue_dashboard.CategoryDetailListView.as_view(),
-        ),
-        name="catalogue-category-detail-list",
+        "catalogue_dashboard",
+        "catalogue-category-detail-list",
+        catalogue_dashboard.CategoryDetailListView.as_view(),
     ),
-    path(
+    oscar_repair(
         "dashboard/catalogue/products/<int:pk>/",
-        oscar_guarded("catalogue_dashboard", "catalogue-product", product_view),
-        name="catalogue-product",
+        "catalogue_dashboard",
+        "catalogue-product",
+        product_view,
     ),
-    re_path(
+    oscar_repair(
         r"^dashboard/catalogue/products/create/(?P<product_class_slug>[\w-]+)/$",
-        oscar_guarded("catalogue_dashboard", "catalogue-product-create", product_view),
-        name="catalogue-product-create",
+        "catalogue_dashboard",
+        "catalogue-product-create",
+        product_view,
+        regex=True,
     ),
-    path(
+    oscar_repair(
         "dashboard/catalogue/products/<int:parent_pk>/create-variant/",
-        oscar_guarded("catalogue_dashboard", "catalogue-product-create-child", product_view),
-        name="catalogue-product-create-child",
+        "catalogue_dashboard",
+        "catalogue-product-create-child",
+        product_view,
     ),
-    path(
+    oscar_repair(
         "dashboard/catalogue/stock-alerts/",
-        oscar_guarded(
-            "catalogue_dashboard",
-            "stock-alert-list",
-            catalogue_dashboard.StockAlertListView.as_view(),
-        ),
-        name="stock-alert-list",
+        "catalogue_dashboard",
+        "stock-alert-list",
+        catalogue_dashboard.StockAlertListView.as_view(),
     ),
-    path(
+    oscar_repair(
         "dashboard/reviews/",
-        oscar_guarded(
-            "reviews_dashboard", "reviews-list", catalogue_dashboard.ReviewListView.as_view()
-        ),
-        name="reviews-list",
+        "reviews_dashboard",
+        "reviews-list",
+        catalogue_dashboard.ReviewListView.as_view(),
     ),
-    path(
-        "accounts/wishlists/create/",
-        login_required(wishlists.WishListCreateView.as_view()),
-        name="wishlists-create-checked",
-    ),
-    path(
+    customer_page("accounts/wishlists/create/", wishlist_create, "wishlists-create-checked"),
+    customer_page(
         "accounts/wishlists/create/with-product/<int:product_pk>/",
-        login_required(wishlists.WishListCreateView.as_view()),
-        name="wishlists-create-with-product-checked",
+        wishlist_create,
+        "wishlists-create-with-product-checked",
     ),
-    path(
+    customer_page(
         "accounts/wishlists/<str:key>/update/",
-        login_required(wishlists.WishListUpdateView.as_view()),
-        name="wishlists-update-checked",
+        wishlists.WishListUpdateView.as_view(),
+        "wishlists-update-checked",
     ),
-    path(
+    customer_page(
         "accounts/orders/<str:order_number>/<int:line_id>/",
-        login_required(order_lines.OrderLineView.as_view()),
-        name="order-line-checked",
+        order_lines.OrderLineView.as_view(),
+        "order-line-checked",
     ),
 ]
 

@@ -412,6 +412,8 @@ TAKEBACK_DEFAULT_LEATHER_KG = env.str("TAKEBACK_DEFAULT_LEATHER_KG", default="0.
 # Django's own DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB, form fields other than files, 400 when
 # over) stays as is; FILE_UPLOAD_MAX_MEMORY_SIZE is only where an upload goes to a temporary
 # file instead of memory, not a cap. The proxy in front caps the largest of these (README).
+# The largest offline-sales CSV staff may import (shop.reports.services).
+OFFLINE_SALES_IMPORT_MAX_BYTES = 20 * 1024 * 1024
 REQUEST_BODY_FORM_OVERHEAD = 1024 * 1024  # multipart boundaries, headers and other fields
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
 REQUEST_BODY_PHOTOS_MAX_BYTES = (
@@ -423,8 +425,11 @@ REQUEST_BODY_LIMITS = [
     # Staff grading photos, and Oscar's product images on the catalogue dashboard.
     (r"^/dashboard/take-back/\d+/[\w-]+/$", REQUEST_BODY_PHOTOS_MAX_BYTES),
     (r"^/dashboard/catalogue/", REQUEST_BODY_PHOTOS_MAX_BYTES),
-    # The offline-sales CSV import (shop.reports.services.MAX_IMPORT_BYTES, 20 MB).
-    (r"^/dashboard/business-reports/imports/$", 20 * 1024 * 1024 + REQUEST_BODY_FORM_OVERHEAD),
+    # The offline-sales CSV import.
+    (
+        r"^/dashboard/business-reports/imports/$",
+        OFFLINE_SALES_IMPORT_MAX_BYTES + REQUEST_BODY_FORM_OVERHEAD,
+    ),
 ]
 
 # --- Dispatch promises (shop.common.workdays) ---

@@ -77,13 +77,6 @@ def parse_date(
     return clamp_date(parsed, lo, hi)
 
 
-def parse_int(value: object, lo: int, hi: int) -> int | None:
-    """A whole number from optional '-' and ASCII digits, clamped to [lo, hi], or None."""
-    if not isinstance(value, str) or not re.fullmatch(r"-?[0-9]{1,12}", value.strip()):
-        return None
-    return min(max(int(value.strip()), lo), hi)
-
-
 def money_ok(value: Decimal | None, limit: Decimal = MONEY_MAX) -> bool:
     """A finite Decimal no larger than `limit` (no NaN, sNaN or Infinity)."""
     return isinstance(value, Decimal) and value.is_finite() and abs(value) <= limit

@@ -19,22 +19,14 @@ from django.shortcuts import render
 
 from shop.common.clientip import client_ip
 
-__all__ = ["client_ip", "limit_hit", "limit_keys", "rate_limit_post"]
 
-
-def limit_keys(
-    request: Any,
-    *,
-    anonymous: Callable[[Any], list[str]] | None = None,
-    by_ip: bool = True,
-) -> list[str]:
+def limit_keys(request: Any, *, anonymous: Callable[[Any], list[str]] | None = None) -> list[str]:
     """The keys one request is counted under: the account when signed in, otherwise the IP
-    address (unless `by_ip` is False) and `anonymous(request)`."""
+    address and `anonymous(request)`."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return [f"user:{user.pk}"]
-    ip = [f"ip:{client_ip(request) or 'unknown'}"] if by_ip else []
-    return [*ip, *(anonymous(request) if anonymous else [])]
+    return [f"ip:{client_ip(request) or 'unknown'}", *(anonymous(request) if anonymous else [])]
 
 
 def limit_hit(*, scope: str, keys: list[str], limit: int, window: int) -> bool:

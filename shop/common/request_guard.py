@@ -12,12 +12,13 @@ from collections.abc import Callable
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 
+from shop.common.parsing import has_nul
+
 
 def has_nul_in_url(request: HttpRequest) -> bool:
-    if "\x00" in request.path:
-        return True
-    return any(
-        "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
+    return has_nul(request.path) or any(
+        has_nul(key) or any(has_nul(value) for value in values)
+        for key, values in request.GET.lists()
     )
 
 

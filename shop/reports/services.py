@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -163,7 +164,7 @@ def sustainable_projection_set(*, month: date, revenue: Decimal, user: Any) -> N
 # The documented CSV layout (first line is the header; column order is free).
 REQUIRED_COLUMNS = ("date", "channel", "reference", "sku", "quantity", "net_amount")
 OPTIONAL_COLUMNS = ("customer_email",)
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_IMPORT_BYTES = settings.OFFLINE_SALES_IMPORT_MAX_BYTES  # the request cap follows it
 MAX_REPORTED_ERRORS = 500
 # Files with more data rows than this are imported by a worker; the page shows progress.
 INLINE_ROW_LIMIT = 2000

@@ -302,7 +302,8 @@ class PageCacheMiddleware:
     def store(self, request: HttpRequest, response: HttpResponse) -> None:
         key = getattr(request, "_page_cache_key", None)
         if key is not None:
-            entry = page_entry(response, nonce=getattr(request, "_csp_nonce", None))
+            nonce = getattr(request, "csp_nonce", None)  # django-csp's, set on every request
+            entry = page_entry(response, nonce=str(nonce) if nonce else None)
             if entry is not None:
                 entry["version"] = request._page_cache_version  # as read before rendering
                 entry["clock"] = request._page_cache_clock
