@@ -127,8 +127,7 @@ class EmbeddedPostgres:
     of one checkout cannot share or stop each other's server."""
 
     var_dir: Path
-    _lock_file: object | None = None
-    _started_here: bool = False
+    _lock_file: object | None = None  # held from a successful start() until stop()
 
     @property
     def data(self) -> Path:
@@ -215,7 +214,6 @@ class EmbeddedPostgres:
 
         if self.running_pid() is not None:
             # Left running by a `make run` that was killed outright: take it over.
-            self._started_here = True
             self._wait_ready(bin_dir, timeout=timeout)
             return
         if not (self.data / "PG_VERSION").exists():
@@ -263,7 +261,6 @@ class EmbeddedPostgres:
             raise EmbeddedDatabaseError(
                 f"PostgreSQL did not start on {self.data}: {self._log_reason()}"
             ) from exc
-        self._started_here = True
         self._wait_ready(bin_dir, timeout=timeout)
 
     def _log_reason(self) -> str:
@@ -313,7 +310,7 @@ class EmbeddedPostgres:
     def stop(self, *, timeout: float = 30.0) -> None:
         """Stop the server (fast shutdown: open sessions are ended) and release the lock."""
         try:
-            if self._started_here and self.running_pid() is not None:
+            if self._lock_file is not None and self.running_pid() is not None:
                 try:
                     _run(
                         [
@@ -334,6 +331,5 @@ class EmbeddedPostgres:
                     pid = self.running_pid()
                     if pid is not None:
                         os.kill(pid, 9)
-            self._started_here = False
         finally:
             self._unlock()

@@ -13,6 +13,7 @@ from shop.order.models import Order
 from shop.payments.models import PaymentIntentRecord
 from shop.personalization.models import OrderLinePersonalization
 from shop.storefront.services import shipping_countries_ensure
+from tests.browser.journeys.steps import pay_by_card
 from tests.conftest import wait_for
 from tests.payments.helpers import WEBHOOK_PATH, WEBHOOK_SECRET
 
@@ -88,16 +89,6 @@ def _to_payment_page(page: Page, base: str) -> None:
     expect(page.locator("#card-element input[placeholder='number']")).to_be_visible()
 
 
-def _type_card(page: Page, number: str) -> None:
-    card = page.locator("#card-element")
-    card.locator("input[placeholder='number']").fill(number)
-    card.locator("input[placeholder='exp_month']").fill("12")
-    card.locator("input[placeholder='exp_year']").fill("34")
-    card.locator("input[placeholder='cvc']").fill("123")
-    card.locator("input[placeholder='postal_code']").fill("WS12A")
-    page.locator("#pay-button").click()
-
-
 def _assert_paid_order(page: Page) -> None:
     expect(page).to_have_url(re.compile(r"/checkout/thank-you/$"))
     [order] = Order.objects.all()
@@ -137,7 +128,7 @@ def _assert_refused(page: Page, message: str) -> None:
 def test_guest_pays_by_card_and_lands_on_the_order_confirmation(shop_page: Page, store):
     page = shop_page
     _to_payment_page(page, store.url)
-    _type_card(page, OK)
+    pay_by_card(page, OK)
     try:
         _assert_paid_order(page)
     finally:
@@ -147,11 +138,11 @@ def test_guest_pays_by_card_and_lands_on_the_order_confirmation(shop_page: Page,
 def test_declined_card_shows_stripes_reason_and_another_card_then_pays(shop_page: Page, store):
     page = shop_page
     _to_payment_page(page, store.url)
-    _type_card(page, DECLINED)
+    pay_by_card(page, DECLINED)
     try:
         _assert_refused(page, "Your card was declined.")
         # Another card on the same page: a fresh PaymentIntent, one order.
-        _type_card(page, OK)
+        pay_by_card(page, OK)
         _assert_paid_order(page)
         assert PaymentIntentRecord.objects.exclude(order_number="").count() == 1
     finally:
@@ -161,7 +152,7 @@ def test_declined_card_shows_stripes_reason_and_another_card_then_pays(shop_page
 def test_three_d_secure_completed_places_the_order(shop_page: Page, store):
     page = shop_page
     _to_payment_page(page, store.url)
-    _type_card(page, THREE_D_SECURE)
+    pay_by_card(page, THREE_D_SECURE)
     page.get_by_role("button", name="Complete authentication").click()
     try:
         _assert_paid_order(page)
@@ -172,7 +163,7 @@ def test_three_d_secure_completed_places_the_order(shop_page: Page, store):
 def test_three_d_secure_failed_shows_the_reason_and_places_nothing(shop_page: Page, store):
     page = shop_page
     _to_payment_page(page, store.url)
-    _type_card(page, THREE_D_SECURE_FAILS)
+    pay_by_card(page, THREE_D_SECURE_FAILS)
     page.get_by_role("button", name="Fail authentication").click()
     try:
         _assert_refused(page, "failed authentication")

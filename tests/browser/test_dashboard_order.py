@@ -3,15 +3,13 @@ error (Oscar 4.2 calls oscar.dashboard.orders.initTable, which its dashboard.js 
 defines it), and the lines table's header box ticks every line."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from oscar.test.factories import UserFactory
 from playwright.sync_api import Browser
 
+from tests.browser.helpers import signed_in_page
 from tests.takeback.helpers import customer, delivered_order, small_catalogue
 
 pytestmark = pytest.mark.browser
-TIMEOUT_MS = 30_000  # two shared CPUs: slow page loads happen
 
 
 def test_order_page_starts_without_errors_and_selects_all_lines(
@@ -19,20 +17,7 @@ def test_order_page_starts_without_errors_and_selects_all_lines(
 ):
     small_catalogue()
     order = delivered_order(user=customer(), quantity=2)
-    client = Client()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    context = browser.new_context()
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
+    page = signed_in_page(browser, live_server, UserFactory(is_staff=True, is_superuser=True))
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
 
@@ -47,4 +32,4 @@ def test_order_page_starts_without_errors_and_selects_all_lines(
     assert all(lines.nth(i).is_checked() for i in range(lines.count()))
     page.uncheck("[data-select-all-lines]")
     assert not any(lines.nth(i).is_checked() for i in range(lines.count()))
-    context.close()
+    page.context.close()

@@ -8,37 +8,16 @@ import re
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.test import Client
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from shop.takeback.models import TakeBack
+from tests.browser.helpers import signed_in_page
 from tests.conftest import wait_for
 from tests.takeback.helpers import customer, delivered_order, small_catalogue, staff_member
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
-TIMEOUT_MS = 30_000  # two shared CPUs: slow page loads happen
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(os.environ.get("BROWSER_SCREENSHOTS", ROOT / "var" / "screenshots"))
-
-
-def _signed_in(browser: Browser, live_server, user) -> Page:
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context()
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    return page
 
 
 @pytest.fixture
@@ -53,7 +32,7 @@ def test_customer_registers_and_staff_grades(
     order = delivered_order(user=jo)
     line = order.lines.first()
 
-    page = _signed_in(browser, live_server, jo)
+    page = signed_in_page(browser, live_server, jo)
     page.goto(live_server.url + "/accounts/take-back/")
     page.get_by_role("link", name="Send something back").click()
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -82,7 +61,7 @@ def test_customer_registers_and_staff_grades(
     expect(page.locator('[data-step="label_issued"]')).to_have_class(re.compile("is-current"))
     page.screenshot(path=str(SHOTS / "takeback-label.png"), full_page=True)
 
-    staff = _signed_in(browser, live_server, staff_member())
+    staff = signed_in_page(browser, live_server, staff_member())
     staff.goto(live_server.url + "/dashboard/take-back/receive/")
     staff.get_by_label("Scan or type the tracking number").fill(takeback.tracking_number.lower())
     staff.get_by_label("Scan or type the tracking number").press("Enter")

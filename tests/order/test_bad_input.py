@@ -3,8 +3,6 @@ that are not ids on the dispatch list and Oscar's order page, far dates on Oscar
 list. Each ends in a message or a clean page."""
 
 import pytest
-from django.test import Client
-from oscar.test.factories import UserFactory
 
 from shop.order import pipeline as p
 from shop.order.models import Order
@@ -15,14 +13,6 @@ from tests.workshop.helpers import place_order, plain_product
 pytestmark = pytest.mark.django_db
 
 URL = "/dashboard/fulfilment/"
-
-
-@pytest.fixture
-def boss(db):
-    user = UserFactory(is_staff=True, is_superuser=True, email="boss@marlowandvale.example")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _paid_plain() -> Order:

@@ -5,7 +5,6 @@ customer's view of the same timeline."""
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 from oscar.test.factories import UserFactory
 
@@ -19,15 +18,6 @@ from tests.workshop.helpers import place_order, place_personalized_order, plain_
 pytestmark = pytest.mark.django_db
 
 URL = "/dashboard/fulfilment/"
-
-
-@pytest.fixture
-def boss(db):
-    user = UserFactory(is_staff=True, is_superuser=True, email="boss@marlowandvale.example")
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def _paid_plain(**kwargs) -> Order:

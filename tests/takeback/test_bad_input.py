@@ -13,7 +13,6 @@ from django.urls import reverse
 from shop.takeback.models import TakeBack
 from shop.takeback.services import takeback_label_issue
 from tests.takeback.helpers import (
-    customer,
     delivered_order,
     image_upload,
     product,
@@ -38,17 +37,6 @@ def png_declaring(width: int, height: int) -> bytes:
         + chunk(b"IDAT", zlib.compress(b""))
         + chunk(b"IEND", b"")
     )
-
-
-@pytest.fixture
-def jo(catalogue):
-    return customer()
-
-
-@pytest.fixture
-def jo_client(client, jo):
-    client.force_login(jo)
-    return client
 
 
 @pytest.fixture

@@ -25,11 +25,6 @@ S = TakeBack.Status
 
 
 @pytest.fixture
-def jo(catalogue):
-    return customer()
-
-
-@pytest.fixture
 def grader(db):
     return staff_member()
 

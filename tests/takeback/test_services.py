@@ -52,11 +52,6 @@ S = TakeBack.Status
 
 
 @pytest.fixture
-def jo(catalogue):
-    return customer()
-
-
-@pytest.fixture
 def staff(db):
     return staff_member()
 

@@ -24,17 +24,6 @@ pytestmark = pytest.mark.django_db
 S = TakeBack.Status
 
 
-@pytest.fixture
-def jo(catalogue):
-    return customer()
-
-
-@pytest.fixture
-def jo_client(client, jo):
-    client.force_login(jo)
-    return client
-
-
 def test_pages_need_sign_in(client, catalogue):
     for name in ("takeback:list", "takeback:register", "credit:history"):
         response = client.get(reverse(name))

@@ -80,6 +80,11 @@ def checkout_to_payment(page: Page, customer: Customer) -> None:
     expect(page.locator("main")).to_contain_text("AJ · Blind deboss")
     expect(page.locator("main")).to_contain_text("Oxblood")
     page.get_by_role("link", name="Go to checkout").click()
+    delivery_to_payment(page, customer)
+
+
+def delivery_to_payment(page: Page, customer: Customer) -> None:
+    """From the delivery address page: a UK address, Royal Mail; stops on the payment page."""
     expect(page).to_have_url(re.compile(r"/checkout/shipping-address/$"))
     page.get_by_label("First name").fill(customer.first_name)
     page.get_by_label("Last name").fill(customer.last_name)

@@ -40,12 +40,13 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
+from tests.browser.journeys import steps
+
 MAX_PAGES = 150
 PER_SHAPE = 1
 SKIP_PATHS = re.compile(r"logout|^/admin/")
 SUBRESOURCES = {"image", "stylesheet", "script", "font"}
 LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$")
-CARD_OK = "4242 4242 4242 4242"
 PASSWORD = "Crawl-" + uuid.uuid4().hex[:10]
 
 # Every <img> gets its pixels, lazy ones included; then the ones without any are listed.
@@ -195,14 +196,6 @@ def assert_whole(result: Crawl) -> None:
     assert result.problems == [], result.summary() + ":\n  " + "\n  ".join(result.problems)
 
 
-def sign_in(page: Page, email: str, password: str) -> None:
-    page.goto("/accounts/login/")
-    page.locator("#id_login-username").fill(email)
-    page.locator("#id_login-password").fill(password)
-    page.locator("button[name='login_submit']").click()
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
-
-
 @pytest.fixture(scope="module")
 def customer(browser, store) -> tuple[str, str]:
     """A customer registered through the register form, who bought a card holder by card
@@ -227,26 +220,8 @@ def customer(browser, store) -> tuple[str, str]:
         page.wait_for_load_state()
         page.goto("/basket/")
         page.get_by_role("link", name=re.compile("checkout", re.I)).first.click()
-        expect(page).to_have_url(re.compile(r"/checkout/shipping-address/$"))
-        page.locator("[name='first_name']").fill("Ada")
-        page.locator("[name='last_name']").fill("Crawl")
-        page.locator("[name='line1']").fill("12 Lower Rushall Street")
-        page.locator("[name='line4']").fill("Walsall")
-        page.locator("[name='postcode']").fill("WS1 2AA")
-        country = page.locator("select[name='country']")
-        if country.count():
-            country.select_option("GB")
-        page.locator("form:has([name='line1'])").locator("[type=submit]").first.click()
-        expect(page).to_have_url(re.compile(r"/checkout/shipping-method/$"))
-        page.locator("form:has([name='method_code'])").locator("[type=submit]").first.click()
-        expect(page).to_have_url(re.compile(r"/checkout/payment-details/$"))
-        card = page.locator("#card-element")
-        card.locator("input[placeholder='number']").fill(CARD_OK)
-        card.locator("input[placeholder='exp_month']").fill("12")
-        card.locator("input[placeholder='exp_year']").fill("34")
-        card.locator("input[placeholder='cvc']").fill("123")
-        card.locator("input[placeholder='postal_code']").fill("WS12A")
-        page.locator("#pay-button").click()
+        steps.delivery_to_payment(page, steps.Customer(email=email, last_name="Crawl"))
+        steps.pay_by_card(page)
         expect(page).to_have_url(re.compile(r"/checkout/thank-you/$"), timeout=30_000)
     finally:
         context.close()
@@ -261,7 +236,7 @@ def test_anonymous_visitor_finds_every_page_whole(new_store_page, store):
 
 def test_customer_finds_every_page_whole(new_store_page, store, customer):
     page = new_store_page()
-    sign_in(page, *customer)
+    steps.sign_in(page, *customer, start="/accounts/login/")
     result = crawl(page, visitor="customer", base_url=store.base_url, start=["/", "/accounts/"])
     assert any(re.search(r"/accounts/orders/\w+/$", url) for url in result.visited)
     assert_whole(result)
@@ -269,7 +244,7 @@ def test_customer_finds_every_page_whole(new_store_page, store, customer):
 
 def test_staff_finds_every_page_whole(new_store_page, store, customer):
     page = new_store_page()
-    sign_in(page, store.staff_email, store.staff_password)
+    steps.sign_in(page, store.staff_email, store.staff_password, start="/accounts/login/")
     result = crawl(page, visitor="staff", base_url=store.base_url, start=["/", "/dashboard/"])
     assert any(re.search(r"/dashboard/orders/\w+/$", url) for url in result.visited)
     assert_whole(result)
