@@ -11,11 +11,11 @@ from django.contrib.auth.models import Permission
 from oscar.test.factories import UserFactory
 from playwright.sync_api import Page, expect
 
+from tests.browser.journeys.steps import pay_by_card
 from tests.browser.test_checkout_card import (  # noqa: F401 (fixtures)
     OK,
     _assert_paid_order,
     _to_payment_page,
-    _type_card,
     shop_page,
     store,
 )
@@ -41,7 +41,7 @@ def test_shop_and_dashboard_pages_run_under_the_policy(shop_page: Page, store): 
     assert "'unsafe-inline'" not in script_src
 
     _to_payment_page(page, store.url)  # product page with the monogram preview, basket, checkout
-    _type_card(page, OK)
+    pay_by_card(page, OK)
     _assert_paid_order(page)
     assert _problems(page) == []
 
