@@ -40,7 +40,13 @@ class BasketAddView(CoreBasketAddView):
         # Oscar's own joins `error.as_text()`, which Django's form renderer has already
         # HTML-escaped; the message template escapes it again, so shoppers read
         # "We&#x27;re sorry". The plain error strings instead, escaped once when shown.
-        errors = [str(error) for field_errors in form.errors.values() for error in field_errors]
+        # Each field's error says which choice it is about ("Monogram style: Please choose
+        # one."), not only "Please choose one." above a long form.
+        errors = [
+            f"{form.fields[name].label}: {error}" if name in form.fields else str(error)
+            for name, field_errors in form.errors.items()
+            for error in field_errors
+        ]
         messages.error(self.request, " ".join(errors))
         # As Oscar: the posted choices come back on the product page (JSON, never pickle).
         data = JSONSerializer().dumps(self.request.POST).decode("latin-1")

@@ -41,3 +41,15 @@ def test_a_message_with_markup_in_the_shoppers_input_stays_escaped(client, demo_
     )
     page = client.get(response["Location"]).content.decode()
     assert "<b>x</b>" not in page
+
+
+def test_a_missing_choice_is_named_in_the_message(client, demo_personalization):
+    """Above a long form, "Please choose one." alone does not say which choice is missing."""
+    product = Product.objects.get(upc="MV-EG-HOL")
+    response = client.post(
+        f"/basket/add/{product.pk}/",
+        {"quantity": 1, "initials": "AJ"},
+        HTTP_REFERER=product.get_absolute_url(),
+    )
+    text = _visible_messages(client.get(response["Location"]).content.decode())
+    assert re.search(r"Monogram style: \w", text), text
