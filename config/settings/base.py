@@ -399,6 +399,9 @@ OSCAR_DASHBOARD_NAVIGATION = [
 TAKEBACK_REMINDER_DAYS = env.int("TAKEBACK_REMINDER_DAYS", default=14)
 TAKEBACK_EXPIRY_DAYS = env.int("TAKEBACK_EXPIRY_DAYS", default=30)
 TAKEBACK_OFFER_DAYS = env.int("TAKEBACK_OFFER_DAYS", default=14)
+# What may be taken back: delivered items, or shipped ones this many days after shipping
+# (a parcel whose delivery was never confirmed).
+TAKEBACK_SHIPPED_DAYS = env.int("TAKEBACK_SHIPPED_DAYS", default=14)
 # Customer and grading photos: outside MEDIA_ROOT, served only to their owner and staff.
 TAKEBACK_PRIVATE_ROOT = env.path("TAKEBACK_PRIVATE_ROOT", default=str(VAR_DIR / "private"))
 TAKEBACK_PHOTO_MAX_BYTES = env.int("TAKEBACK_PHOTO_MAX_BYTES", default=8 * 1024 * 1024)

@@ -19,7 +19,12 @@ from oscar.views.decorators import permissions_required
 
 from shop.payments.exceptions import PaymentError, PaymentProviderUnavailable
 from shop.payments.models import PaymentIntentRecord
-from shop.payments.services import RefundRefused, order_refund
+from shop.payments.services import (
+    RefundRefused,
+    order_amount_refundable,
+    order_refund,
+    order_refund_deductions,
+)
 
 Order = get_model("order", "Order")
 
@@ -64,7 +69,7 @@ class RefundForm(forms.Form):
 def order_refund_view(request, order_number: str):
     order = get_object_or_404(Order, number=order_number)
     record = PaymentIntentRecord.objects.filter(order_number=order.number).first()
-    refundable = (record.amount - record.amount_refunded) if record else Decimal("0")
+    refundable = order_amount_refundable(order=order) if record else Decimal("0")
     initial = {
         "amount": refundable,
         "refunded_before": record.amount_refunded if record else Decimal("0"),
@@ -107,7 +112,8 @@ def order_refund_view(request, order_number: str):
             "order": order,
             "record": record,
             "form": form,
-            "refundable": (record.amount - record.amount_refunded) if record else Decimal("0"),
+            "refundable": order_amount_refundable(order=order) if record else Decimal("0"),
+            "deductions": order_refund_deductions(order=order),
             "refunds": record.refunds.order_by("created_at", "pk") if record else [],
         },
         status=status,

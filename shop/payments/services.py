@@ -436,6 +436,22 @@ class RefundRefused(PaymentError):
 
 REFUND_NOT_COUNTED = ("failed", "canceled")
 
+# What an order's refunds must leave unpaid, reported by apps above payments (the take-back
+# scheme: store credit already paid for an item of the order). Each hook takes the order and
+# returns (amount, reason for staff); apps append theirs in AppConfig.ready().
+REFUND_DEDUCTIONS: list[Callable[[Any], tuple[Decimal, str]]] = []
+
+
+def order_refund_deductions(*, order: Any) -> tuple[Decimal, list[str]]:
+    """The total held back from the order's refunds and the reasons, for the refund page."""
+    total, reasons = Decimal("0.00"), []
+    for hook in REFUND_DEDUCTIONS:
+        amount, reason = hook(order)
+        if amount > 0:
+            total += amount
+            reasons.append(reason)
+    return total, reasons
+
 
 def order_refund(
     *,
@@ -475,19 +491,25 @@ def order_refund(
                 " decimal places.",
                 field="amount",
             )
-        left = record.amount - record.amount_refunded
+        held, reasons = order_refund_deductions(order=order)
+        left = max(record.amount - record.amount_refunded - held, Decimal("0.00"))
         if refunded_before is not None and refunded_before != record.amount_refunded:
             raise RefundRefused(
                 "This order's refunds changed since the page was shown (was the form sent "
                 "twice?); nothing more was refunded. Check the figures and try again."
             )
         if left <= 0:
-            raise RefundRefused("This order has been refunded in full already.")
+            raise RefundRefused(
+                " ".join(["Nothing is left to refund on this order.", *reasons])
+                if held
+                else "This order has been refunded in full already."
+            )
         if amount <= 0:
             raise RefundRefused("A refund must be more than 0.", field="amount")
         if amount > left:
             raise RefundRefused(
-                f"At most {left} {record.currency} can be refunded.", field="amount"
+                " ".join([f"At most {left} {record.currency} can be refunded.", *reasons]),
+                field="amount",
             )
         refunded_minor = to_minor(record.amount_refunded, record.currency)
         amount_minor = to_minor(amount, record.currency)
@@ -562,11 +584,13 @@ def order_refunds_sync(*, record: PaymentIntentRecord) -> None:
 
 
 def order_amount_refundable(*, order: Any) -> Decimal:
-    """What is left to refund of the order's card payment (0 when it was not card-paid)."""
+    """What is left to refund of the order's card payment (0 when it was not card-paid), less
+    what the refund deductions hold back."""
     record = PaymentIntentRecord.objects.filter(order_number=order.number).first()
     if record is None or record.status != Status.SUCCEEDED:
         return Decimal("0.00")
-    return max(record.amount - record.amount_refunded, Decimal("0.00"))
+    held, _ = order_refund_deductions(order=order)
+    return max(record.amount - record.amount_refunded - held, Decimal("0.00"))
 
 
 def _order_for_record(*, record: PaymentIntentRecord) -> Any:

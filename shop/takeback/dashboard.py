@@ -227,9 +227,7 @@ def act(request, pk: int, action: str):
             messages.error(request, _message(exc))
         else:
             takeback.refresh_from_db()
-            messages.success(
-                request, f"{takeback.reference}: {takeback.get_status_display().lower()}."
-            )
+            messages.success(request, f"{takeback.reference}: {takeback.staff_status_label}.")
             return redirect("takeback-dashboard:detail", pk=takeback.pk)
     else:
         messages.error(request, "Please correct the form below.")
@@ -342,6 +340,6 @@ def report(request):
             "credit": selectors.takeback_credit_totals(start=start, end=end),
             "routes": routes,
             "landfill_kg": selectors.takeback_landfill_kg(start=start, end=end),
-            "statuses": TakeBack.Status.choices,
+            "statuses": list(TakeBack.STAFF_LABELS.items()),
         },
     )

@@ -122,7 +122,8 @@ class OfferAnswerForm(forms.Form):
 
 class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(
-        choices=[("open", "Open (not finished)"), ("", "All")] + list(TakeBack.Status.choices),
+        choices=[("open", "Open (not finished)"), ("", "All")]
+        + list(TakeBack.STAFF_LABELS.items()),
         required=False,
     )
     # Up to 100 years: beyond that the date it stands for does not exist.

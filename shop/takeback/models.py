@@ -168,6 +168,23 @@ class TakeBack(models.Model):
         CLOSED = "closed", "Closed"
         REJECTED = "rejected", "Rejected"
         EXPIRED = "expired", "Expired"
+        VOIDED = "voided", "Voided: the order was cancelled or refunded"
+
+    # What staff read for each status (the labels above are the customer's words).
+    STAFF_LABELS: dict[str, str] = {
+        "registered": "Registered, label not issued yet",
+        "label_issued": "Label sent, waiting for the parcel",
+        "in_transit": "Parcel on its way to us",
+        "received": "Received, waiting to be graded",
+        "graded": "Graded, credit to approve",
+        "offered": "Offer sent, waiting for the customer",
+        "approved": "Credit approved, being issued",
+        "credit_issued": "Credit issued, item to route",
+        "closed": "Closed",
+        "rejected": "Rejected",
+        "expired": "Expired: never posted",
+        "voided": "Voided: order cancelled or refunded",
+    }
 
     class Source(models.TextChoices):
         ONLINE = "online", "Bought online"
@@ -180,19 +197,30 @@ class TakeBack(models.Model):
 
     S = Status
     TRANSITIONS: dict[str, frozenset[str]] = {
-        S.REGISTERED: frozenset({S.LABEL_ISSUED, S.EXPIRED, S.REJECTED}),
-        S.LABEL_ISSUED: frozenset({S.IN_TRANSIT, S.RECEIVED, S.EXPIRED, S.REJECTED}),
-        S.IN_TRANSIT: frozenset({S.RECEIVED, S.REJECTED}),
-        S.RECEIVED: frozenset({S.GRADED, S.REJECTED}),
-        S.GRADED: frozenset({S.APPROVED, S.OFFERED, S.REJECTED}),
-        S.OFFERED: frozenset({S.APPROVED, S.CLOSED}),
-        S.APPROVED: frozenset({S.CREDIT_ISSUED}),
+        S.REGISTERED: frozenset({S.LABEL_ISSUED, S.EXPIRED, S.REJECTED, S.VOIDED}),
+        S.LABEL_ISSUED: frozenset({S.IN_TRANSIT, S.RECEIVED, S.EXPIRED, S.REJECTED, S.VOIDED}),
+        S.IN_TRANSIT: frozenset({S.RECEIVED, S.REJECTED, S.VOIDED}),
+        S.RECEIVED: frozenset({S.GRADED, S.REJECTED, S.VOIDED}),
+        S.GRADED: frozenset({S.APPROVED, S.OFFERED, S.REJECTED, S.VOIDED}),
+        S.OFFERED: frozenset({S.APPROVED, S.CLOSED, S.VOIDED}),
+        S.APPROVED: frozenset({S.CREDIT_ISSUED, S.VOIDED}),
         S.CREDIT_ISSUED: frozenset({S.CLOSED}),
         S.CLOSED: frozenset(),
         S.REJECTED: frozenset(),
         S.EXPIRED: frozenset(),
+        S.VOIDED: frozenset(),
     }
-    FINAL = (S.CLOSED, S.REJECTED, S.EXPIRED)
+    FINAL = (S.CLOSED, S.REJECTED, S.EXPIRED, S.VOIDED)
+    # Not credited yet and not ended: an order cancelled or refunded voids these.
+    VOIDABLE = (
+        S.REGISTERED,
+        S.LABEL_ISSUED,
+        S.IN_TRANSIT,
+        S.RECEIVED,
+        S.GRADED,
+        S.OFFERED,
+        S.APPROVED,
+    )
     # Not yet in the workshop's hands: the reminder and expiry apply.
     AWAITING_PARCEL = (S.REGISTERED, S.LABEL_ISSUED)
     # The customer's timeline: the happy path, in order.
@@ -305,6 +333,10 @@ class TakeBack(models.Model):
         return old
 
     @property
+    def staff_status_label(self) -> str:
+        return self.STAFF_LABELS.get(self.status, self.get_status_display())
+
+    @property
     def is_final(self) -> bool:
         return self.status in self.FINAL
 
@@ -346,6 +378,7 @@ class TakeBackEvent(models.Model):
         REJECTED = "rejected", "Rejected"
         EXPIRED = "expired", "Expired"
         PHOTO_ADDED = "photo_added", "Photo added"
+        VOIDED = "voided", "Voided (order cancelled or refunded)"
 
     takeback = models.ForeignKey(TakeBack, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -94,6 +94,60 @@ def leather_weight(*, product: Any) -> Decimal:
     return Decimal(settings.TAKEBACK_DEFAULT_LEATHER_KG)
 
 
+# --- What may be taken back (the one place of this rule) ---
+
+
+def returnable_order_q(*, prefix: str = "", now: datetime | None = None) -> Q:
+    """Orders whose goods the customer holds: delivered, or shipped at least
+    TAKEBACK_SHIPPED_DAYS ago (delivery never confirmed). `prefix` reaches the order from
+    another model ("order__" from a line)."""
+    from shop.order import pipeline
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.TAKEBACK_SHIPPED_DAYS)
+    return Q(**{f"{prefix}status": pipeline.DELIVERED}) | Q(
+        **{f"{prefix}status": pipeline.SHIPPED, f"{prefix}shipped_at__lte": cutoff}
+    )
+
+
+def order_takeback_refusal(*, order: Any, now: datetime | None = None) -> str:
+    """Why the order's items cannot be taken back yet, or "" when they can."""
+    from shop.order import pipeline
+
+    now = now or timezone.now()
+    if order.status == pipeline.DELIVERED:
+        return ""
+    days = settings.TAKEBACK_SHIPPED_DAYS
+    if order.status == pipeline.SHIPPED:
+        if order.shipped_at and order.shipped_at <= now - timedelta(days=days):
+            return ""
+        return (
+            f"Order {order.number} is on its way: its items can be taken back once delivered "
+            f"(or {days} days after it shipped)."
+        )
+    if order.status in (pipeline.CANCELLED, pipeline.REFUNDED):
+        return f"Order {order.number} is {order.status.lower()}: its items cannot be taken back."
+    return (
+        f"Order {order.number} has not been delivered yet: its items can be taken back once "
+        "they reach you."
+    )
+
+
+def takeback_refund_deduction(*, order: Any) -> tuple[Decimal, str]:
+    """Store credit already issued for items of the order (credited take-backs): the order's
+    refunds hold it back, so an item is never paid for twice. Returns (amount, reason)."""
+    credited = TakeBack.objects.filter(
+        line__order=order,
+        credit_issued_at__isnull=False,
+        status__in=(TakeBack.Status.CREDIT_ISSUED, TakeBack.Status.CLOSED),
+    )
+    rows = list(credited.order_by("pk").values_list("reference", "credit_amount"))
+    total = sum((amount or ZERO for _, amount in rows), ZERO)
+    if not total:
+        return ZERO, ""
+    refs = ", ".join(f"{ref} (£{amount})" for ref, amount in rows)
+    return total, f"£{total} of store credit was paid for items taken back: {refs}."
+
+
 # --- Customers ---
 
 
@@ -112,10 +166,9 @@ def customer_returnable_lines(*, customer: Any) -> list[Any]:
     """The customer's order lines with units not yet registered, newest order first; each
     line carries `units_left`."""
     from shop.order.models import Line
-    from shop.takeback.services import ELIGIBLE_ORDER_STATUSES
 
     lines = (
-        Line.objects.filter(order__user=customer, order__status__in=ELIGIBLE_ORDER_STATUSES)
+        Line.objects.filter(returnable_order_q(prefix="order__"), order__user=customer)
         .annotate(
             registered=Count("takebacks", filter=~Q(takebacks__status=TakeBack.Status.EXPIRED))
         )
@@ -147,7 +200,7 @@ def takeback_timeline(*, takeback: TakeBack) -> list[TimelineStep]:
         reached.setdefault(event.status, event.created_at)
     order = list(TakeBack.TIMELINE)
     status = takeback.status
-    ended = status in (TakeBack.Status.REJECTED, TakeBack.Status.EXPIRED)
+    ended = status in (TakeBack.Status.REJECTED, TakeBack.Status.EXPIRED, TakeBack.Status.VOIDED)
     # Offers and approvals belong to the "graded" step of the customer's timeline.
     if status in (TakeBack.Status.OFFERED, TakeBack.Status.APPROVED):
         status = TakeBack.Status.GRADED

@@ -38,6 +38,7 @@ from shop.takeback.photos import photo_check
 from shop.takeback.selectors import (
     credit_rule_for,
     leather_weight,
+    order_takeback_refusal,
     takeback_estimate,
     takeback_policy,
 )
@@ -63,16 +64,9 @@ __all__ = [
     "takeback_register",
     "takeback_reject",
     "takeback_sweep",
+    "takeback_void_for_order",
 ]
 
-# Orders whose goods the customer holds and paid for: their lines can be taken back.
-ELIGIBLE_ORDER_STATUSES = (
-    pipeline.PAID,
-    pipeline.IN_WORKSHOP,
-    pipeline.READY_TO_SHIP,
-    pipeline.SHIPPED,
-    pipeline.DELIVERED,
-)
 TASKS = "shop.takeback.tasks"
 
 
@@ -184,11 +178,9 @@ def _register_one(*, customer: Any, item: RegistrationItem, now: datetime) -> Ta
         )
         if line is None:
             raise TakeBackRefused("We could not find that item in your orders.")
-        if line.order.status not in ELIGIBLE_ORDER_STATUSES:
-            raise TakeBackRefused(
-                f"Order {line.order.number} is {line.order.status.lower()}: its items cannot "
-                "be taken back."
-            )
+        refusal = order_takeback_refusal(order=line.order)
+        if refusal:
+            raise TakeBackRefused(refusal)
         used = set(
             line.takebacks.exclude(status=TakeBack.Status.EXPIRED).values_list("unit", flat=True)
         )
@@ -585,6 +577,42 @@ def takeback_policy_update(
     policy.updated_by = _actor(staff)
     policy.save()
     return policy
+
+
+# --- Orders (the order pipeline's status signal calls these) ---
+
+
+def takeback_void_for_order(*, order: Any, new_status: str) -> int:
+    """An order cancelled or refunded voids its take-backs not yet credited (a parcel on
+    its way is still received and sent back by the workshop). A credited take-back stays:
+    the credit is deducted from the order's refund (see `takeback_refund_deduction`).
+    Returns how many were voided."""
+    if new_status not in (pipeline.CANCELLED, pipeline.REFUNDED):
+        return 0
+    voided = 0
+    with transaction.atomic():
+        ids = list(
+            TakeBack.objects.filter(line__order=order, status__in=TakeBack.VOIDABLE)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        for takeback in TakeBack.objects.select_for_update().filter(pk__in=ids).order_by("pk"):
+            if takeback.status not in TakeBack.VOIDABLE:
+                continue
+            takeback.reason = f"Order {order.number} was {new_status.lower()}."
+            takeback.closed_at = timezone.now()
+            _move(
+                takeback,
+                TakeBack.Status.VOIDED,
+                TakeBackEvent.Kind.VOIDED,
+                actor=None,
+                note=takeback.reason,
+                fields=["reason", "closed_at"],
+            )
+            voided += 1
+    if voided:
+        logger.info("Order %s %s: %s take-back(s) voided", order.number, new_status, voided)
+    return voided
 
 
 # --- Background work (tasks call these; each is idempotent) ---
