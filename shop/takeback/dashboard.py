@@ -27,6 +27,7 @@ from shop.takeback.forms import (
     CloseForm,
     GradeForm,
     PolicyForm,
+    PublishForm,
     QueueFilterForm,
     ReceiveForm,
     RejectForm,
@@ -38,6 +39,7 @@ from shop.takeback.services import (
     TakeBackRefused,
     TakeBackTransitionError,
     credit_rule_save,
+    preloved_publish,
     takeback_approve,
     takeback_close,
     takeback_grade,
@@ -162,7 +164,14 @@ def receive(request):
 
 
 def _detail_context(request, takeback: TakeBack, **forms) -> dict:
+    publish = selectors.preloved_publish_offer(takeback=takeback)
     context = {
+        "publish": publish,
+        "publish_form": PublishForm(
+            takeback=takeback, initial={"price": publish["high"] if publish else None}
+        ),
+        "piece": selectors.preloved_piece_for(takeback=takeback),
+        "provenance": selectors.piece_provenance(takeback=takeback),
         "takeback": takeback,
         "events": selectors.takeback_audit_log(takeback=takeback),
         "photos": takeback.photos.all(),
@@ -199,6 +208,7 @@ def act(request, pk: int, action: str):
         "approve": ApproveForm(request.POST),
         "reject": RejectForm(request.POST),
         "close": CloseForm(request.POST),
+        "publish": PublishForm(request.POST, takeback=takeback),
     }
     if action not in forms:
         raise Http404("No such action")
@@ -221,6 +231,18 @@ def act(request, pk: int, action: str):
                 )
             elif action == "reject":
                 takeback_reject(takeback=takeback, staff=request.user, reason=data["reason"])
+            elif action == "publish":
+                piece = preloved_publish(
+                    takeback=takeback,
+                    staff=request.user,
+                    price=data["price"],
+                    photo_ids=data["photos"],
+                    repair_note=data["repair_note"],
+                )
+                messages.success(
+                    request, f"{takeback.reference} is on sale as “{piece.product.title}”."
+                )
+                return redirect("takeback-dashboard:detail", pk=takeback.pk)
             else:
                 takeback_close(takeback=takeback, staff=request.user, note=data["note"])
         except REFUSED as exc:

@@ -152,6 +152,34 @@ class ApproveForm(forms.Form):
     note = forms.CharField(max_length=500, required=False)
 
 
+class PublishForm(forms.Form):
+    """Publish a graded take-back as a pre-loved piece: the price (within the resale rule;
+    the service refuses anything else with the limits), the photos made public, the
+    workshop's repair work."""
+
+    price = forms.DecimalField(max_digits=10, decimal_places=2, label="Price (£, incl. VAT)")
+    photos = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Photos to publish (copies, resized, without metadata)",
+    )
+    repair_note = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Repaired in our workshop (shown to shoppers)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, takeback=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        photos = takeback.photos.all() if takeback is not None else []
+        self.fields["photos"].choices = [
+            (photo.pk, f"{photo.get_kind_display()} photo {i}")
+            for i, photo in enumerate(photos, start=1)
+        ]
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 

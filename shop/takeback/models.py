@@ -379,6 +379,7 @@ class TakeBackEvent(models.Model):
         EXPIRED = "expired", "Expired"
         PHOTO_ADDED = "photo_added", "Photo added"
         VOIDED = "voided", "Voided (order cancelled or refunded)"
+        PUBLISHED = "published", "Published as pre-loved"
 
     takeback = models.ForeignKey(TakeBack, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -438,3 +439,90 @@ class TakeBackPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"Photo {self.pk} of {self.takeback_id}"
+
+
+# --- Pre-loved: graded take-backs resold as one-off pieces ---
+
+# What a shopper reads about a grade (only A and B are resold).
+GRADE_PLAIN: dict[str, str] = {
+    Grade.A: "Like new: barely used, no marks. Cleaned and conditioned in our workshop.",
+    Grade.B: (
+        "Gently worn: light marks and a softened shape that show it has been loved. "
+        "Refurbished in our workshop: cleaned, edges re-burnished, conditioned."
+    ),
+}
+RESALE_GRADES = (Grade.A, Grade.B)
+
+
+class ResaleRule(models.Model):
+    """The price of a pre-loved piece of a grade: a share (percent) of the product's current
+    new price. Publishing proposes the top of [min_share, max_share]; staff may choose any
+    price within it, as with the credit rules."""
+
+    grade = models.CharField(max_length=1, choices=Grade.choices, unique=True)
+    min_share = models.PositiveSmallIntegerField(help_text="Lowest price, % of the new price.")
+    max_share = models.PositiveSmallIntegerField(help_text="Highest price, % of the new price.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("grade",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_share__gt=0)
+                & Q(max_share__gte=models.F("min_share"))
+                & Q(max_share__lte=100),
+                name="resale_rule_share_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Grade {self.grade}: {self.min_share}–{self.max_share}% of the new price"
+
+
+class PreLovedPiece(models.Model):
+    """A graded take-back listed as a one-off product (stock one). `product` is the listing,
+    a stand-alone sibling of `original` (the parent or stand-alone product the take-back was
+    a piece of), with its facts copied. `sold_line` is the order line that bought it: a later
+    take-back of that line continues the piece's provenance chain."""
+
+    takeback = models.OneToOneField(TakeBack, on_delete=models.PROTECT, related_name="preloved")
+    product = models.OneToOneField(
+        "catalogue.Product", on_delete=models.PROTECT, related_name="preloved_piece"
+    )
+    original = models.ForeignKey(
+        "catalogue.Product",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="preloved_pieces",
+    )
+    grade = models.CharField(max_length=1, choices=Grade.choices)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    new_price = models.DecimalField(max_digits=10, decimal_places=2)
+    credit_paid = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    repair_note = models.TextField(blank=True)
+    listed_at = models.DateTimeField(db_index=True)
+    listed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sold_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    sold_line = models.ForeignKey(
+        "order.Line", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("-listed_at", "-pk")
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="preloved_price_positive"),
+            models.CheckConstraint(condition=Q(grade__in=("A", "B")), name="preloved_grade_ab"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pre-loved {self.product_id} ({self.takeback_id})"
+
+    @property
+    def grade_plain(self) -> str:
+        return GRADE_PLAIN.get(self.grade, "")
+
+    @property
+    def label(self) -> str:
+        return f"pre-loved, grade {self.grade}"

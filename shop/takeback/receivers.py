@@ -10,9 +10,10 @@ from typing import Any
 
 
 def order_status_changed(sender: Any, *, order: Any, old_status: str, new_status: str, **kwargs):
-    from shop.takeback.services import takeback_void_for_order
+    from shop.takeback.services import preloved_sold_for_order, takeback_void_for_order
 
     takeback_void_for_order(order=order, new_status=new_status)
+    preloved_sold_for_order(order=order, new_status=new_status)
 
 
 def refund_deduction(order: Any) -> tuple[Decimal, str]:

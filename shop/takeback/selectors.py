@@ -25,7 +25,9 @@ from shop.credit.models import CreditEntry
 from shop.takeback.models import (
     CONDITION_GRADES,
     CreditRule,
+    PreLovedPiece,
     ProductWeight,
+    ResaleRule,
     TakeBack,
     TakeBackEvent,
     TakeBackPolicy,
@@ -386,3 +388,157 @@ def takebacks_per_month_table(*, start: date, end: date) -> list[dict]:
         entry["by_status"][row["status"]] = row["count"]
         entry["total"] += row["count"]
     return [rows[m] for m in sorted(rows)]
+
+
+# --- Pre-loved ---
+
+
+def product_new_price(*, product: Any) -> Decimal | None:
+    """The product's current shelf price (incl. VAT) from its stock record; for a parent, the
+    lowest of its children's."""
+    from shop.partner.models import StockRecord
+
+    if product is None:
+        return None
+    records = StockRecord.objects.filter(Q(product=product) | Q(product__parent=product))
+    return records.order_by("price").values_list("price", flat=True).first()
+
+
+def preloved_price_limits(*, product: Any, grade: str) -> tuple[Decimal, Decimal, Decimal]:
+    """(lowest, highest, new price): the prices the resale rule allows for a piece of
+    `product` in `grade`, in pounds and pence. TakeBackRefused when there is no rule for the
+    grade or no new price."""
+    from decimal import ROUND_CEILING, ROUND_FLOOR
+
+    from shop.takeback.services import TakeBackRefused
+
+    rule = ResaleRule.objects.filter(grade=grade).first()
+    if rule is None:
+        raise TakeBackRefused(f"There is no resale price rule for grade {grade}.")
+    new_price = product_new_price(product=product)
+    if not new_price or new_price <= 0:
+        raise TakeBackRefused("The original product has no current price to price it from.")
+    penny = Decimal("0.01")
+    low = (new_price * rule.min_share / 100).quantize(penny, rounding=ROUND_CEILING)
+    high = (new_price * rule.max_share / 100).quantize(penny, rounding=ROUND_FLOOR)
+    return low, high, new_price
+
+
+def preloved_piece_for(*, takeback: TakeBack) -> PreLovedPiece | None:
+    return (
+        PreLovedPiece.objects.filter(takeback=takeback)
+        .select_related("product", "sold_line__order")
+        .first()
+    )
+
+
+def preloved_publish_offer(*, takeback: TakeBack) -> dict | None:
+    """What the publish form shows (the price limits and the proposal), or None when the
+    take-back cannot be published (the service says why if asked anyway)."""
+    from shop.takeback.models import RESALE_GRADES
+    from shop.takeback.services import PUBLISHABLE_STATUSES, TakeBackRefused
+
+    if (
+        takeback.grade not in RESALE_GRADES
+        or takeback.route != "resell"
+        or takeback.status not in PUBLISHABLE_STATUSES
+        or takeback.received_at is None
+        or PreLovedPiece.objects.filter(takeback=takeback).exists()
+    ):
+        return None
+    try:
+        low, high, new_price = preloved_price_limits(product=takeback.product, grade=takeback.grade)
+    except TakeBackRefused as exc:
+        return {"error": str(exc)}
+    return {"low": low, "high": high, "new_price": new_price}
+
+
+@dataclass
+class ProvenanceStep:
+    what: str
+    at: datetime | None
+    detail: str
+    url: str = ""
+
+
+def piece_provenance(*, takeback: TakeBack) -> list[ProvenanceStep]:
+    """The piece's history, oldest first: its first sale, each take-back, each listing as
+    pre-loved and each resale, across the take-backs of the same physical piece."""
+    from django.urls import reverse
+
+    chain: list[TakeBack] = []
+    seen: set[int] = set()
+    current: TakeBack | None = takeback
+    while current is not None and current.pk not in seen:  # back to the first sale
+        seen.add(current.pk)
+        chain.insert(0, current)
+        earlier = (
+            PreLovedPiece.objects.filter(product_id=current.product_id)
+            .select_related("takeback")
+            .first()
+            if current.product_id
+            else None
+        )
+        current = earlier.takeback if earlier else None
+    current = takeback
+    while True:  # on to later take-backs of the piece
+        piece = PreLovedPiece.objects.filter(takeback=current).first()
+        if piece is None or piece.sold_line_id is None:
+            break
+        later = (
+            TakeBack.objects.filter(line_id=piece.sold_line_id)
+            .exclude(status=TakeBack.Status.EXPIRED)
+            .order_by("pk")
+            .first()
+        )
+        if later is None or later.pk in seen:
+            break
+        seen.add(later.pk)
+        chain.append(later)
+        current = later
+    steps: list[ProvenanceStep] = []
+    for i, step_tb in enumerate(chain):
+        line = step_tb.line
+        if i == 0 and line is not None:
+            steps.append(
+                ProvenanceStep(
+                    "Sold new",
+                    line.order.date_placed,
+                    f"Order {line.order.number} · {line.title}",
+                    reverse("dashboard:order-detail", kwargs={"number": line.order.number}),
+                )
+            )
+        credit = f", £{step_tb.credit_amount} credit" if step_tb.credit_issued_at else ""
+        steps.append(
+            ProvenanceStep(
+                "Taken back",
+                step_tb.created_at,
+                f"{step_tb.reference} from {step_tb.customer.email}"
+                + (f", grade {step_tb.grade}" if step_tb.grade else "")
+                + credit
+                + f" · {step_tb.staff_status_label}",
+                reverse("takeback-dashboard:detail", kwargs={"pk": step_tb.pk}),
+            )
+        )
+        piece = preloved_piece_for(takeback=step_tb)
+        if piece is None:
+            continue
+        steps.append(
+            ProvenanceStep(
+                "Listed pre-loved",
+                piece.listed_at,
+                f"{piece.product.title}, £{piece.price}",
+                reverse("dashboard:catalogue-product", kwargs={"pk": piece.product_id}),
+            )
+        )
+        if piece.sold_line is not None:
+            order = piece.sold_line.order
+            steps.append(
+                ProvenanceStep(
+                    "Resold",
+                    piece.sold_at,
+                    f"Order {order.number}",
+                    reverse("dashboard:order-detail", kwargs={"number": order.number}),
+                )
+            )
+    return steps

@@ -23,9 +23,13 @@ from shop.credit.services import credit_issue
 from shop.order import pipeline
 from shop.order.models import Line
 from shop.takeback.models import (
+    RESALE_GRADES,
     Condition,
     CreditRule,
     Grade,
+    PreLovedPiece,
+    ProductWeight,
+    ResaleRule,
     Route,
     TakeBack,
     TakeBackEvent,
@@ -39,6 +43,7 @@ from shop.takeback.selectors import (
     credit_rule_for,
     leather_weight,
     order_takeback_refusal,
+    preloved_price_limits,
     takeback_estimate,
     takeback_policy,
 )
@@ -51,6 +56,9 @@ __all__ = [
     "TakeBackTransitionError",
     "credit_rule_save",
     "credit_rules_default_ensure",
+    "preloved_publish",
+    "preloved_sold_for_order",
+    "resale_rule_save",
     "takeback_approve",
     "takeback_close",
     "takeback_credit_issue",
@@ -754,3 +762,252 @@ def takeback_sweep(*, now: datetime | None = None) -> dict[str, int]:
     if any(counts.values()):
         logger.info("Take-back sweep: %s", counts)
     return counts
+
+
+# --- Pre-loved: from grade to listing ---
+
+# A take-back whose credit is settled (or being issued) is ours to resell.
+PUBLISHABLE_STATUSES = (
+    TakeBack.Status.APPROVED,
+    TakeBack.Status.CREDIT_ISSUED,
+    TakeBack.Status.CLOSED,
+)
+PRELOVED_CATEGORY = "Pre-loved"
+PRELOVED_PHOTO_MAX_SIDE = 1600
+
+
+def preloved_publish(
+    *,
+    takeback: TakeBack,
+    staff: Any,
+    price: Decimal | None = None,
+    photo_ids: list[int] | None = None,
+    repair_note: str = "",
+) -> PreLovedPiece:
+    """List a graded A/B take-back routed to resale as a one-off pre-loved product: a
+    stand-alone sibling of the original (its facts, story and product class carried over),
+    titled "…, pre-loved, grade B", priced from the resale rule (the top of its range unless
+    staff choose a price within it), stock one, personalization switched off, the chosen
+    photos published as resized copies without their metadata (the private originals stay
+    where they are). Refused, with the reason: another grade, not received, not routed to
+    resale, credit not approved, already published, a price outside the rule."""
+    photo_ids = list(dict.fromkeys(photo_ids or []))
+    repair_note = (repair_note or "").strip()[:2000]
+    with transaction.atomic():
+        takeback = _locked(takeback)
+        _publish_check(takeback)
+        original = takeback.product
+        low, high, new_price = preloved_price_limits(product=original, grade=takeback.grade)
+        if price is None:
+            price = high
+        if not isinstance(price, Decimal) or not price.is_finite():
+            raise TakeBackRefused("Please enter a price in pounds.")
+        if price <= 0:
+            raise TakeBackRefused("The price must be more than £0.")
+        if price != price.quantize(Decimal("0.01")):
+            raise TakeBackRefused("Please give the price in pounds and pence.")
+        if not (low <= price <= high):
+            rule = ResaleRule.objects.get(grade=takeback.grade)
+            raise TakeBackRefused(
+                f"The price for grade {takeback.grade} must be between £{low} and £{high} "
+                f"({rule.min_share}–{rule.max_share}% of the new price, £{new_price})."
+            )
+        photos = list(takeback.photos.filter(pk__in=photo_ids).order_by("pk"))
+        if len(photos) != len(photo_ids):
+            raise TakeBackRefused("Please choose photos of this take-back only.")
+        product = _preloved_product(takeback=takeback, original=original, price=price)
+        piece = PreLovedPiece.objects.create(
+            takeback=takeback,
+            product=product,
+            original=original.parent if original.is_child else original,
+            grade=takeback.grade,
+            price=price,
+            new_price=new_price,
+            credit_paid=takeback.credit_amount or Decimal("0.00"),
+            repair_note=repair_note,
+            listed_at=timezone.now(),
+            listed_by=_actor(staff),
+        )
+        written: list[str] = []
+        try:
+            for order, photo in enumerate(photos):
+                written.append(_photo_publish(photo=photo, product=product, order=order))
+            _event(
+                takeback,
+                TakeBackEvent.Kind.PUBLISHED,
+                actor=staff,
+                note=f"{product.title}, £{price} ({len(photos)} photo(s)).",
+            )
+        except Exception:
+            from django.core.files.storage import default_storage
+
+            for name in written:
+                default_storage.delete(name)
+            raise
+    return piece
+
+
+def _publish_check(takeback: TakeBack) -> None:
+    ref = takeback.reference
+    if PreLovedPiece.objects.filter(takeback=takeback).exists():
+        raise TakeBackRefused(f"{ref} is already published as a pre-loved piece.")
+    if takeback.received_at is None:
+        raise TakeBackRefused(f"{ref} has not been received yet: there is nothing to publish.")
+    if takeback.grade not in RESALE_GRADES:
+        what = f"grade {takeback.grade}" if takeback.grade else "not graded yet"
+        raise TakeBackRefused(f"{ref} is {what}: only grade A or B pieces are resold as pre-loved.")
+    if takeback.route != Route.RESELL:
+        raise TakeBackRefused(
+            f"{ref} is routed to “{takeback.get_route_display().lower()}”: only pieces routed "
+            "to resale are published."
+        )
+    if takeback.status not in PUBLISHABLE_STATUSES or (
+        takeback.status == TakeBack.Status.CLOSED and takeback.credit_issued_at is None
+    ):
+        raise TakeBackRefused(
+            f"{ref} is “{takeback.staff_status_label.lower()}”: a piece is published once "
+            "its credit is approved."
+        )
+    if takeback.product is None:
+        raise TakeBackRefused(f"{ref}'s product is no longer in the catalogue.")
+
+
+def _preloved_product(*, takeback: TakeBack, original: Any, price: Decimal) -> Any:
+    """The listing: a stand-alone product of the original's class, its attribute values (the
+    facts) and story copied, in the Pre-loved category, one in stock, no personalization."""
+    from shop.catalogue.models import Category, Product, ProductCategory
+    from shop.partner.models import StockRecord
+    from shop.personalization.models import Kind, PersonalizationOffer
+
+    base = original.parent if original.is_child else original
+    title = f"{original.get_title()}, pre-loved, grade {takeback.grade}"
+    product = Product.objects.create(
+        structure=Product.STANDALONE,
+        product_class=base.get_product_class(),
+        title=title[:255],
+        upc=f"PL-{takeback.reference}",
+        description=base.description,
+        is_public=True,
+        is_discountable=False,
+    )
+    for value in original.get_attribute_values():
+        is_multi = value.attribute.type == value.attribute.MULTI_OPTION
+        multi = list(value.value_multi_option.all()) if is_multi else []
+        value.pk, value.id, value.product = None, None, product
+        value._state.adding = True
+        value.save()
+        if multi:
+            value.value_multi_option.set(multi)
+    for category in base.get_categories():
+        ProductCategory.objects.get_or_create(product=product, category=category)
+    category = Category.objects.filter(name=PRELOVED_CATEGORY, depth=1).first()
+    if category is None:
+        category = Category.add_root(
+            name=PRELOVED_CATEGORY,
+            description="<p>One-off pieces, taken back, graded and made good in our workshop.</p>",
+        )
+    ProductCategory.objects.get_or_create(product=product, category=category)
+    partner = (
+        StockRecord.objects.filter(product=original).values_list("partner_id", flat=True).first()
+        or StockRecord.objects.filter(product__parent=base)
+        .values_list("partner_id", flat=True)
+        .first()
+    )
+    if partner is None:
+        raise TakeBackRefused("The original product has no stock record to sell it from.")
+    StockRecord.objects.create(
+        product=product,
+        partner_id=partner,
+        partner_sku=product.upc,
+        price=price,
+        price_currency=settings.OSCAR_DEFAULT_CURRENCY,
+        num_in_stock=1,
+        # The credit is a cost of the customer who earned it, not of the piece's buyer.
+        cost_price=Decimal("0.00"),
+    )
+    PersonalizationOffer.objects.bulk_create(
+        PersonalizationOffer(product=product, kind=kind, is_active=False) for kind in Kind.values
+    )
+    ProductWeight.objects.create(product=product, leather_kg=takeback.leather_kg)
+    return product
+
+
+def _photo_publish(*, photo: TakeBackPhoto, product: Any, order: int) -> str:
+    """A public copy of a private photo: decoded, turned upright, at most
+    PRELOVED_PHOTO_MAX_SIDE pixels a side, re-encoded as a JPEG with no EXIF or other
+    metadata, under a new random name. Returns the stored name."""
+    import io
+    import secrets
+
+    from django.core.files.base import ContentFile
+    from PIL import Image, ImageOps
+
+    from shop.catalogue.models import ProductImage
+
+    with photo.image.open("rb") as handle, Image.open(handle) as source:
+        image = ImageOps.exif_transpose(source).convert("RGB")
+    image.thumbnail((PRELOVED_PHOTO_MAX_SIDE, PRELOVED_PHOTO_MAX_SIDE))
+    clean = Image.new("RGB", image.size)
+    clean.paste(image)
+    buffer = io.BytesIO()
+    clean.save(buffer, "JPEG", quality=85, optimize=True)
+    picture = ProductImage(product=product, display_order=order, caption=product.title[:200])
+    picture.original.save(
+        f"preloved-{secrets.token_hex(8)}.jpg", ContentFile(buffer.getvalue()), save=False
+    )
+    picture.save()
+    return picture.original.name
+
+
+def preloved_sold_for_order(*, order: Any, new_status: str) -> int:
+    """The order's pre-loved pieces: sold when it is paid (the listing leaves the shop),
+    back on sale when an unshipped order is cancelled. Returns how many changed."""
+    from shop.catalogue.models import Product
+
+    if new_status == pipeline.PAID:
+        lines = list(
+            order.lines.filter(product__preloved_piece__isnull=False).values_list(
+                "pk", "product_id"
+            )
+        )
+        for line_id, product_id in lines:
+            PreLovedPiece.objects.filter(product_id=product_id, sold_at__isnull=True).update(
+                sold_at=order.paid_at or timezone.now(), sold_line_id=line_id
+            )
+            Product.objects.filter(pk=product_id).update(is_public=False)
+        return len(lines)
+    if new_status == pipeline.CANCELLED and order.shipped_at is None:
+        pieces = list(PreLovedPiece.objects.filter(sold_line__order=order))
+        for piece in pieces:
+            PreLovedPiece.objects.filter(pk=piece.pk).update(sold_at=None, sold_line=None)
+            Product.objects.filter(pk=piece.product_id).update(is_public=True)
+        return len(pieces)
+    return 0
+
+
+# The resale price rules per grade: seeded by migration, restored by this.
+DEFAULT_RESALE_RULES = {"A": (55, 70), "B": (40, 55)}
+
+
+def resale_rule_save(*, grade: str, min_share: int, max_share: int) -> ResaleRule:
+    if grade not in RESALE_GRADES:
+        raise TakeBackRefused("Only grades A and B are resold.")
+    if not (0 < min_share <= max_share <= 100):
+        raise TakeBackRefused(
+            "The shares are percentages of the new price: the lowest above 0, the highest at "
+            "most 100 and not below the lowest."
+        )
+    rule, _ = ResaleRule.objects.update_or_create(
+        grade=grade, defaults={"min_share": min_share, "max_share": max_share}
+    )
+    return rule
+
+
+def resale_rules_default_ensure() -> int:
+    created = 0
+    for grade, (low, high) in DEFAULT_RESALE_RULES.items():
+        _, made = ResaleRule.objects.get_or_create(
+            grade=grade, defaults={"min_share": low, "max_share": high}
+        )
+        created += made
+    return created

@@ -8,148 +8,512 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalogue', '0032_category_exclude_from_menu_category_long_description'),
-        ('order', '0022_line_unit_cost_price'),
+        ("catalogue", "0032_category_exclude_from_menu_category_long_description"),
+        ("order", "0022_line_unit_cost_price"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProductWeight',
+            name="ProductWeight",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('leather_kg', models.DecimalField(decimal_places=3, max_digits=6)),
-                ('product', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='takeback_weight', to='catalogue.product')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("leather_kg", models.DecimalField(decimal_places=3, max_digits=6)),
+                (
+                    "product",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="takeback_weight",
+                        to="catalogue.product",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TakeBack',
+            name="TakeBack",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(editable=False, max_length=20, unique=True)),
-                ('source', models.CharField(choices=[('online', 'Bought online'), ('boutique', 'Bought in a boutique'), ('gift', 'Received as a gift')], max_length=10)),
-                ('unit', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('product_title', models.CharField(max_length=255)),
-                ('purchase_year', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('condition', models.CharField(choices=[('like_new', 'Like new: barely used, no marks'), ('good', 'Good: worn in, light marks'), ('worn', 'Worn: scuffs, loose stitching or tired edges'), ('damaged', 'Damaged: torn, broken or missing parts')], max_length=10)),
-                ('condition_notes', models.TextField(blank=True)),
-                ('estimate_low', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('estimate_high', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('leather_kg', models.DecimalField(decimal_places=3, default=Decimal('0'), max_digits=6)),
-                ('terms_accepted_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('registered', 'Registered'), ('label_issued', 'Label issued'), ('in_transit', 'In transit'), ('received', 'Received'), ('graded', 'Graded'), ('offered', 'Offer awaiting your answer'), ('approved', 'Credit approved'), ('credit_issued', 'Credit issued'), ('closed', 'Closed'), ('rejected', 'Rejected'), ('expired', 'Expired')], db_index=True, default='registered', max_length=20)),
-                ('tracking_number', models.CharField(blank=True, max_length=20, null=True, unique=True)),
-                ('label_issued_at', models.DateTimeField(blank=True, null=True)),
-                ('reminder_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('shipped_at', models.DateTimeField(blank=True, null=True)),
-                ('received_at', models.DateTimeField(blank=True, null=True)),
-                ('grade', models.CharField(blank=True, choices=[('A', 'A — like new'), ('B', 'B — refurbish'), ('C', 'C — repair'), ('D', 'D — recycle')], max_length=1)),
-                ('grade_notes', models.TextField(blank=True)),
-                ('graded_at', models.DateTimeField(blank=True, null=True)),
-                ('route', models.CharField(blank=True, choices=[('resell', 'Resell as pre-loved'), ('repair_return', 'Repair and return'), ('recycle', 'Recycle with a partner')], max_length=20)),
-                ('credit_min', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('credit_max', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('credit_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('offer_made_at', models.DateTimeField(blank=True, null=True)),
-                ('offer_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('decline_choice', models.CharField(blank=True, choices=[('return', 'Send it back to me'), ('recycle', 'Recycle it')], max_length=10)),
-                ('credit_issued_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.TextField(blank=True, help_text='Why it was rejected, expired or closed.')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='takebacks', to=settings.AUTH_USER_MODEL)),
-                ('line', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='takebacks', to='order.line')),
-                ('product', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='catalogue.product')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference", models.CharField(editable=False, max_length=20, unique=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("online", "Bought online"),
+                            ("boutique", "Bought in a boutique"),
+                            ("gift", "Received as a gift"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("unit", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("product_title", models.CharField(max_length=255)),
+                ("purchase_year", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "condition",
+                    models.CharField(
+                        choices=[
+                            ("like_new", "Like new: barely used, no marks"),
+                            ("good", "Good: worn in, light marks"),
+                            ("worn", "Worn: scuffs, loose stitching or tired edges"),
+                            ("damaged", "Damaged: torn, broken or missing parts"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("condition_notes", models.TextField(blank=True)),
+                ("estimate_low", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("estimate_high", models.DecimalField(decimal_places=2, max_digits=10)),
+                (
+                    "leather_kg",
+                    models.DecimalField(decimal_places=3, default=Decimal("0"), max_digits=6),
+                ),
+                ("terms_accepted_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("registered", "Registered"),
+                            ("label_issued", "Label issued"),
+                            ("in_transit", "In transit"),
+                            ("received", "Received"),
+                            ("graded", "Graded"),
+                            ("offered", "Offer awaiting your answer"),
+                            ("approved", "Credit approved"),
+                            ("credit_issued", "Credit issued"),
+                            ("closed", "Closed"),
+                            ("rejected", "Rejected"),
+                            ("expired", "Expired"),
+                        ],
+                        db_index=True,
+                        default="registered",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "tracking_number",
+                    models.CharField(blank=True, max_length=20, null=True, unique=True),
+                ),
+                ("label_issued_at", models.DateTimeField(blank=True, null=True)),
+                ("reminder_sent_at", models.DateTimeField(blank=True, null=True)),
+                ("shipped_at", models.DateTimeField(blank=True, null=True)),
+                ("received_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "grade",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("A", "A — like new"),
+                            ("B", "B — refurbish"),
+                            ("C", "C — repair"),
+                            ("D", "D — recycle"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                ("grade_notes", models.TextField(blank=True)),
+                ("graded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "route",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("resell", "Resell as pre-loved"),
+                            ("repair_return", "Repair and return"),
+                            ("recycle", "Recycle with a partner"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "credit_min",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True),
+                ),
+                (
+                    "credit_max",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True),
+                ),
+                (
+                    "credit_amount",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True),
+                ),
+                ("offer_made_at", models.DateTimeField(blank=True, null=True)),
+                ("offer_expires_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decline_choice",
+                    models.CharField(
+                        blank=True,
+                        choices=[("return", "Send it back to me"), ("recycle", "Recycle it")],
+                        max_length=10,
+                    ),
+                ),
+                ("credit_issued_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "reason",
+                    models.TextField(
+                        blank=True, help_text="Why it was rejected, expired or closed."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="takebacks",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="takebacks",
+                        to="order.line",
+                    ),
+                ),
+                (
+                    "product",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="catalogue.product",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-created_at', '-pk'),
-                'permissions': [('grade_takeback', 'Can receive, grade and credit take-backs'), ('edit_takeback_rules', 'Can edit take-back credit rules and time limits')],
+                "ordering": ("-created_at", "-pk"),
+                "permissions": [
+                    ("grade_takeback", "Can receive, grade and credit take-backs"),
+                    ("edit_takeback_rules", "Can edit take-back credit rules and time limits"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TakeBackEvent',
+            name="TakeBackEvent",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('registered', 'Registered'), ('label_issued', 'Label issued'), ('reminded', 'Reminder sent'), ('shipped', 'Posted'), ('received', 'Received'), ('graded', 'Graded'), ('approved', 'Credit approved'), ('offered', 'Lower offer made'), ('accepted', 'Offer accepted'), ('auto_accepted', 'Offer accepted (no answer in time)'), ('declined', 'Offer declined'), ('credit_issued', 'Credit issued'), ('emailed', 'Email sent'), ('closed', 'Closed'), ('rejected', 'Rejected'), ('expired', 'Expired'), ('photo_added', 'Photo added')], max_length=20)),
-                ('from_status', models.CharField(blank=True, choices=[('registered', 'Registered'), ('label_issued', 'Label issued'), ('in_transit', 'In transit'), ('received', 'Received'), ('graded', 'Graded'), ('offered', 'Offer awaiting your answer'), ('approved', 'Credit approved'), ('credit_issued', 'Credit issued'), ('closed', 'Closed'), ('rejected', 'Rejected'), ('expired', 'Expired')], max_length=20)),
-                ('status', models.CharField(choices=[('registered', 'Registered'), ('label_issued', 'Label issued'), ('in_transit', 'In transit'), ('received', 'Received'), ('graded', 'Graded'), ('offered', 'Offer awaiting your answer'), ('approved', 'Credit approved'), ('credit_issued', 'Credit issued'), ('closed', 'Closed'), ('rejected', 'Rejected'), ('expired', 'Expired')], max_length=20)),
-                ('note', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('takeback', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='takeback.takeback')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("registered", "Registered"),
+                            ("label_issued", "Label issued"),
+                            ("reminded", "Reminder sent"),
+                            ("shipped", "Posted"),
+                            ("received", "Received"),
+                            ("graded", "Graded"),
+                            ("approved", "Credit approved"),
+                            ("offered", "Lower offer made"),
+                            ("accepted", "Offer accepted"),
+                            ("auto_accepted", "Offer accepted (no answer in time)"),
+                            ("declined", "Offer declined"),
+                            ("credit_issued", "Credit issued"),
+                            ("emailed", "Email sent"),
+                            ("closed", "Closed"),
+                            ("rejected", "Rejected"),
+                            ("expired", "Expired"),
+                            ("photo_added", "Photo added"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("registered", "Registered"),
+                            ("label_issued", "Label issued"),
+                            ("in_transit", "In transit"),
+                            ("received", "Received"),
+                            ("graded", "Graded"),
+                            ("offered", "Offer awaiting your answer"),
+                            ("approved", "Credit approved"),
+                            ("credit_issued", "Credit issued"),
+                            ("closed", "Closed"),
+                            ("rejected", "Rejected"),
+                            ("expired", "Expired"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("registered", "Registered"),
+                            ("label_issued", "Label issued"),
+                            ("in_transit", "In transit"),
+                            ("received", "Received"),
+                            ("graded", "Graded"),
+                            ("offered", "Offer awaiting your answer"),
+                            ("approved", "Credit approved"),
+                            ("credit_issued", "Credit issued"),
+                            ("closed", "Closed"),
+                            ("rejected", "Rejected"),
+                            ("expired", "Expired"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "takeback",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="takeback.takeback",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('created_at', 'pk'),
+                "ordering": ("created_at", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='TakeBackPhoto',
+            name="TakeBackPhoto",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('customer', 'From the customer'), ('grading', 'From grading')], max_length=10)),
-                ('image', models.FileField(max_length=200, storage=shop.takeback.models.PrivateStorage(), upload_to=shop.takeback.models._photo_path)),
-                ('content_type', models.CharField(max_length=40)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('takeback', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='takeback.takeback')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("customer", "From the customer"), ("grading", "From grading")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "image",
+                    models.FileField(
+                        max_length=200,
+                        storage=shop.takeback.models.PrivateStorage(),
+                        upload_to=shop.takeback.models._photo_path,
+                    ),
+                ),
+                ("content_type", models.CharField(max_length=40)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "takeback",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="takeback.takeback",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('created_at', 'pk'),
+                "ordering": ("created_at", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='TakeBackPolicy',
+            name="TakeBackPolicy",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reminder_days', models.PositiveSmallIntegerField(help_text='Remind the customer when nothing was posted this many days after the label.')),
-                ('expiry_days', models.PositiveSmallIntegerField(help_text='Expire a take-back not posted this many days after the label.')),
-                ('offer_days', models.PositiveSmallIntegerField(help_text='An offer below the estimate not answered within this many days is accepted.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reminder_days",
+                    models.PositiveSmallIntegerField(
+                        help_text="Remind the customer when nothing was posted this many days after the label."
+                    ),
+                ),
+                (
+                    "expiry_days",
+                    models.PositiveSmallIntegerField(
+                        help_text="Expire a take-back not posted this many days after the label."
+                    ),
+                ),
+                (
+                    "offer_days",
+                    models.PositiveSmallIntegerField(
+                        help_text="An offer below the estimate not answered within this many days is accepted."
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'take-back policy',
+                "verbose_name_plural": "take-back policy",
             },
         ),
         migrations.CreateModel(
-            name='CreditRule',
+            name="CreditRule",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('grade', models.CharField(choices=[('A', 'A — like new'), ('B', 'B — refurbish'), ('C', 'C — repair'), ('D', 'D — recycle')], max_length=1)),
-                ('min_amount', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('max_amount', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('product', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalogue.product')),
-                ('product_class', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalogue.productclass')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "grade",
+                    models.CharField(
+                        choices=[
+                            ("A", "A — like new"),
+                            ("B", "B — refurbish"),
+                            ("C", "C — repair"),
+                            ("D", "D — recycle"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                ("min_amount", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("max_amount", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="catalogue.product",
+                    ),
+                ),
+                (
+                    "product_class",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="catalogue.productclass",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('product_class_id', 'product_id', 'grade'),
-                'constraints': [models.CheckConstraint(condition=models.Q(('min_amount__gte', 0), ('max_amount__gte', models.F('min_amount'))), name='credit_rule_range_valid'), models.CheckConstraint(condition=models.Q(('product__isnull', True), ('product_class__isnull', True), _connector='OR'), name='credit_rule_one_scope'), models.UniqueConstraint(condition=models.Q(('product__isnull', False)), fields=('product', 'grade'), name='credit_rule_unique_product'), models.UniqueConstraint(condition=models.Q(('product_class__isnull', False)), fields=('product_class', 'grade'), name='credit_rule_unique_class'), models.UniqueConstraint(condition=models.Q(('product__isnull', True), ('product_class__isnull', True)), fields=('grade',), name='credit_rule_unique_default')],
+                "ordering": ("product_class_id", "product_id", "grade"),
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("min_amount__gte", 0), ("max_amount__gte", models.F("min_amount"))
+                        ),
+                        name="credit_rule_range_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("product__isnull", True),
+                            ("product_class__isnull", True),
+                            _connector="OR",
+                        ),
+                        name="credit_rule_one_scope",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("product__isnull", False)),
+                        fields=("product", "grade"),
+                        name="credit_rule_unique_product",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("product_class__isnull", False)),
+                        fields=("product_class", "grade"),
+                        name="credit_rule_unique_class",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(
+                            ("product__isnull", True), ("product_class__isnull", True)
+                        ),
+                        fields=("grade",),
+                        name="credit_rule_unique_default",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='takeback',
-            index=models.Index(fields=['status', 'label_issued_at'], name='takeback_status_label'),
+            model_name="takeback",
+            index=models.Index(fields=["status", "label_issued_at"], name="takeback_status_label"),
         ),
         migrations.AddConstraint(
-            model_name='takeback',
-            constraint=models.UniqueConstraint(condition=models.Q(('line__isnull', False), models.Q(('status', 'expired'), _negated=True)), fields=('line', 'unit'), name='takeback_one_per_unit'),
+            model_name="takeback",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    ("line__isnull", False), models.Q(("status", "expired"), _negated=True)
+                ),
+                fields=("line", "unit"),
+                name="takeback_one_per_unit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='takeback',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('line__isnull', False), ('source', 'online'), ('unit__gte', 1)), models.Q(models.Q(('source', 'online'), _negated=True), ('line__isnull', True)), _connector='OR'), name='takeback_online_has_line'),
+            model_name="takeback",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("line__isnull", False), ("source", "online"), ("unit__gte", 1)),
+                    models.Q(models.Q(("source", "online"), _negated=True), ("line__isnull", True)),
+                    _connector="OR",
+                ),
+                name="takeback_online_has_line",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='takeback',
-            constraint=models.CheckConstraint(condition=models.Q(('estimate_high__gte', models.F('estimate_low'))), name='takeback_estimate_range'),
+            model_name="takeback",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("estimate_high__gte", models.F("estimate_low"))),
+                name="takeback_estimate_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='takebackpolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('expiry_days__gt', models.F('reminder_days'))), name='takeback_policy_expiry_after_reminder'),
+            model_name="takebackpolicy",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("expiry_days__gt", models.F("reminder_days"))),
+                name="takeback_policy_expiry_after_reminder",
+            ),
         ),
     ]

@@ -4,7 +4,12 @@ from decimal import Decimal
 
 from django.db import migrations
 
-DEFAULTS = {"A": ("20.00", "30.00"), "B": ("12.00", "20.00"), "C": ("6.00", "12.00"), "D": ("2.00", "5.00")}
+DEFAULTS = {
+    "A": ("20.00", "30.00"),
+    "B": ("12.00", "20.00"),
+    "C": ("6.00", "12.00"),
+    "D": ("2.00", "5.00"),
+}
 
 
 def seed(apps, schema_editor):

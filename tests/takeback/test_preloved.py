@@ -1,0 +1,256 @@
+"""From grade to listing: a graded A/B take-back routed to resale becomes a one-off pre-loved
+product (facts carried over, priced from the resale rule, stock one, no personalization,
+photos published as clean copies while the originals stay private); refusals say why; a
+sold piece leaves the shop and can itself be taken back (its provenance chain)."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from PIL import Image
+
+from shop.catalogue.models import (
+    Category,
+    ProductAttribute,
+    ProductAttributeValue,
+)
+from shop.order import pipeline
+from shop.order.services import order_status_change
+from shop.personalization.models import PersonalizationOffer
+from shop.personalization.selectors import offers_for_product
+from shop.takeback.models import PreLovedPiece, ResaleRule, TakeBack, TakeBackPhoto
+from shop.takeback.selectors import piece_provenance
+from shop.takeback.services import (
+    TakeBackRefused,
+    preloved_publish,
+    resale_rules_default_ensure,
+    takeback_approve,
+    takeback_credit_issue,
+    takeback_grade,
+    takeback_label_issue,
+    takeback_photos_add,
+    takeback_receive,
+)
+from tests.takeback.helpers import (
+    customer,
+    delivered_order,
+    graded,
+    image_upload,
+    received,
+    register_line,
+    staff_member,
+)
+
+pytestmark = pytest.mark.django_db
+WALLET_NEW = Decimal("95.00")
+
+
+@pytest.fixture
+def staff(db):
+    resale_rules_default_ensure()  # seeded by migration; a flush in another test removes it
+    return staff_member()
+
+
+@pytest.fixture(autouse=True)
+def _private(settings, tmp_path):
+    settings.TAKEBACK_PRIVATE_ROOT = str(tmp_path / "private")
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+def credited(user, *, staff, grade="A", route="resell", photos=()):
+    if photos:
+        takeback = register_line(user, delivered_order(user=user), photos=list(photos))
+        takeback = takeback_label_issue(takeback=takeback)
+        takeback = takeback_receive(tracking_number=takeback.tracking_number, staff=staff)
+    else:
+        takeback = received(user, staff=staff)
+    takeback = takeback_grade(takeback=takeback, grade=grade, route=route, staff=staff)
+    takeback_approve(takeback=takeback, staff=staff)
+    return takeback_credit_issue(takeback=takeback)
+
+
+def exif_jpeg():
+    image = Image.new("RGB", (2400, 1800), (90, 60, 40))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretPhone"  # Make
+    exif[0x010E] = "At home, 12 Mill Lane"  # ImageDescription
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("p.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def test_publish_lists_a_one_off_sibling_with_its_facts_price_and_clean_photos(jo, staff, settings):
+    certification = ProductAttribute.objects.create(
+        product_class=jo
+        and staff
+        and __import__("shop.catalogue.models").catalogue.models.ProductClass.objects.get(
+            slug="leather-goods"
+        ),
+        name="Certification",
+        code="certification",
+        type="text",
+    )
+    takeback = credited(jo, staff=staff)
+    ProductAttributeValue.objects.create(
+        attribute=certification, product=takeback.product.parent, value_text="LWG Gold"
+    )
+    takeback_photos_add(takeback=takeback, photos=[exif_jpeg()], user=staff, staff=True)
+    photo = takeback.photos.get()
+
+    piece = preloved_publish(
+        takeback=takeback, staff=staff, photo_ids=[photo.pk], repair_note="New edge paint"
+    )
+
+    product = piece.product
+    assert product.title == "Evergreen bifold wallet (Chestnut), pre-loved, grade A"
+    assert product.is_standalone and product.is_public
+    assert piece.original == takeback.product.parent
+    assert piece.price == Decimal("66.50")  # 70 % of £95: the top of grade A's range
+    assert piece.new_price == WALLET_NEW and piece.credit_paid == Decimal("30.00")
+    record = product.stockrecords.get()
+    assert (record.num_in_stock, record.price, record.cost_price) == (1, Decimal("66.50"), 0)
+    assert product.attribute_values.get(attribute__code="certification").value == "LWG Gold"
+    assert Category.objects.get(name="Pre-loved") in product.get_categories()
+    assert offers_for_product(product=product) == {}  # personalization switched off
+    assert PersonalizationOffer.objects.filter(product=product, is_active=False).exists()
+    assert takeback.events.filter(kind="published").exists()
+    assert "New edge paint" == piece.repair_note
+    # The photo: a public copy, resized, with no EXIF; the original untouched and private.
+    image = product.images.get()
+    with Image.open(image.original.path) as public:
+        assert max(public.size) == 1600
+        assert not public.getexif()
+        assert "exif" not in public.info
+    assert image.original.path.startswith(str(settings.MEDIA_ROOT))
+    with photo.image.open("rb") as handle, Image.open(handle) as private:
+        assert private.getexif()[0x010F] == "SecretPhone"
+
+
+def test_private_photo_urls_stay_private_for_everyone_but_staff(jo, staff, client):
+    takeback = credited(jo, staff=staff, photos=[image_upload()])
+    photo = takeback.photos.get(kind=TakeBackPhoto.Kind.CUSTOMER)
+    preloved_publish(takeback=takeback, staff=staff, photo_ids=[photo.pk])
+    own = f"/accounts/take-back/{takeback.pk}/photos/{photo.pk}/"
+    staff_url = f"/dashboard/take-back/photos/{photo.pk}/"
+    raw = f"/media/{photo.image.name}"
+
+    assert client.get(own).status_code == 302  # anonymous: sign in first, nothing served
+    assert client.get(raw).status_code == 404
+    buyer = Client()
+    buyer.force_login(customer("buyer@example.com"))
+    assert buyer.get(own).status_code == 404
+    assert buyer.get(raw).status_code == 404
+    assert buyer.get(staff_url).status_code == 403  # the dashboard refuses customers
+    grader = Client()
+    grader.force_login(staff)
+    assert grader.get(staff_url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ("grade_c", "grade C: only grade A or B"),
+        ("recycle", "routed to “recycle with a partner”"),
+        ("unreceived", "has not been received yet"),
+        ("not_approved", "once its credit is approved"),
+    ],
+)
+def test_publishing_is_refused_with_a_reason(jo, staff, setup, message):
+    if setup == "grade_c":
+        takeback = credited(jo, staff=staff, grade="C")
+    elif setup == "recycle":
+        takeback = credited(jo, staff=staff, route="recycle")
+    elif setup == "unreceived":
+        takeback = credited(jo, staff=staff)
+        TakeBack.objects.filter(pk=takeback.pk).update(received_at=None)
+    else:
+        takeback = graded(jo, staff=staff)
+    with pytest.raises(TakeBackRefused, match=message):
+        preloved_publish(takeback=takeback, staff=staff)
+    assert not PreLovedPiece.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("price", "message"),
+    [
+        (Decimal("0"), "more than £0"),
+        (Decimal("-5"), "more than £0"),
+        (Decimal("52.24"), "between £52.25 and £66.50 \\(55–70% of the new price, £95.00\\)"),
+        (Decimal("66.51"), "between £52.25 and £66.50"),
+        (Decimal("60.001"), "pounds and pence"),
+    ],
+)
+def test_a_price_outside_the_rule_is_refused(jo, staff, price, message):
+    takeback = credited(jo, staff=staff)
+    with pytest.raises(TakeBackRefused, match=message):
+        preloved_publish(takeback=takeback, staff=staff, price=price)
+    piece = preloved_publish(takeback=takeback, staff=staff, price=Decimal("52.25"))
+    assert piece.product.stockrecords.get().price == Decimal("52.25")
+    with pytest.raises(TakeBackRefused, match="already published"):
+        preloved_publish(takeback=takeback, staff=staff)
+
+
+def test_only_this_takebacks_photos_can_be_published(jo, staff):
+    takeback = credited(jo, staff=staff)
+    other = credited(customer("sam@example.com"), staff=staff)
+    takeback_photos_add(takeback=other, photos=[image_upload()], user=staff, staff=True)
+    with pytest.raises(TakeBackRefused, match="photos of this take-back only"):
+        preloved_publish(takeback=takeback, staff=staff, photo_ids=[other.photos.get().pk])
+
+
+def test_resale_rules_are_staff_data(jo, staff):
+    ResaleRule.objects.filter(grade="A").update(min_share=30, max_share=40)
+    piece = preloved_publish(takeback=credited(jo, staff=staff), staff=staff)
+    assert piece.price == Decimal("38.00")
+
+
+def test_a_sold_piece_leaves_the_shop_and_comes_back_through_the_scheme(jo, staff):
+    takeback = credited(jo, staff=staff)
+    piece = preloved_publish(takeback=takeback, staff=staff)
+    sam = customer("sam@example.com")
+    from oscar.test.factories import create_order
+
+    from shop.basket.models import Basket
+    from shop.order.models import Order
+    from shop.partner.strategy import UKStrategy
+
+    basket = Basket.objects.create(owner=sam)
+    basket.strategy = UKStrategy()
+    basket.add_product(piece.product, quantity=1)
+    order = create_order(basket=basket, user=sam)
+    Order.objects.filter(pk=order.pk).update(status=pipeline.PENDING_PAYMENT)
+    order.refresh_from_db()
+    order_status_change(order=order, to_status=pipeline.PAID)
+    piece.refresh_from_db(), piece.product.refresh_from_db()
+    assert piece.sold_line.order == order and piece.sold_at is not None
+    assert not piece.product.is_public
+    assert order.lines.get().title.endswith("pre-loved, grade A")
+
+    # Delivered, and later taken back again: the chain runs from the first sale.
+    Order.objects.filter(pk=order.pk).update(status=pipeline.DELIVERED)
+    again = register_line(sam, order)
+    steps = [step.what for step in piece_provenance(takeback=again)]
+    assert steps == ["Sold new", "Taken back", "Listed pre-loved", "Resold", "Taken back"]
+    assert [s.what for s in piece_provenance(takeback=takeback)] == steps
+
+
+def test_staff_publish_from_the_takeback_page(jo, staff):
+    takeback = credited(jo, staff=staff)
+    client = Client()
+    client.force_login(staff)
+    page = client.get(f"/dashboard/take-back/{takeback.pk}/")
+    assert "Publish as pre-loved" in page.content.decode()
+    url = f"/dashboard/take-back/{takeback.pk}/publish/"
+    refused = client.post(url, {"price": "99.00"})
+    assert refused.status_code == 400
+    assert "must be between £52.25 and £66.50" in refused.content.decode()
+    done = client.post(url, {"price": "60.00", "repair_note": "Re-stitched one seam"})
+    assert done.status_code == 302
+    page = client.get(done["Location"]).content.decode()
+    assert "pre-loved, grade A" in page and "Provenance of this piece" in page
+    assert client.post(url, {"price": "60.00"}).status_code == 400  # twice: refused
+    assert client.get("/dashboard/take-back/999999/").status_code == 404
+    assert client.post("/dashboard/take-back/999999/publish/", {"price": "1"}).status_code == 404
