@@ -4,6 +4,7 @@ from django.templatetags.static import static
 from django.views.generic import TemplateView
 
 from shop.catalogue import selectors
+from shop.takeback.selectors import preloved_category, preloved_on_sale
 
 
 class HomeView(TemplateView):
@@ -13,6 +14,8 @@ class HomeView(TemplateView):
         ctx = super().get_context_data(**kwargs)
         ctx["evergreen_products"] = selectors.evergreen_highlights(limit=8)
         ctx["categories"] = selectors.menu_categories()
+        ctx["preloved_category"] = preloved_category()
+        ctx["preloved_products"] = preloved_on_sale(limit=4)
         return ctx
 
 

@@ -34,6 +34,7 @@ from shop.takeback.models import (
 )
 
 ZERO = Decimal("0.00")
+PRELOVED_CATEGORY = "Pre-loved"
 
 
 def takeback_policy() -> TakeBackPolicy:
@@ -542,3 +543,46 @@ def piece_provenance(*, takeback: TakeBack) -> list[ProvenanceStep]:
                 )
             )
     return steps
+
+
+def preloved_category() -> Any:
+    from shop.catalogue.models import Category
+
+    return Category.objects.filter(name=PRELOVED_CATEGORY, depth=1).first()
+
+
+def preloved_on_sale(*, limit: int = 4) -> Any:
+    """Pre-loved pieces on sale, newest first, as product cards (the catalogue's listing)."""
+    from shop.catalogue.selectors import product_list
+
+    category = preloved_category()
+    if category is None:
+        return []
+    return product_list(category=category, sort="newest")[:limit]
+
+
+def preloved_piece_of_product(*, product: Any) -> PreLovedPiece | None:
+    """The piece a pre-loved listing sells, or None for any other product."""
+    if product is None or not product.pk or not product.is_standalone:
+        return None
+    return PreLovedPiece.objects.filter(product_id=product.pk).first()
+
+
+def preloved_from(*, product: Any) -> dict | None:
+    """For an original's page: its pre-loved pieces on sale (listed, not sold), the lowest
+    price and the cheapest piece; None when there are none."""
+    from django.db.models import Min
+
+    if product is None or not product.pk:
+        return None
+    base_id = product.parent_id if product.is_child else product.pk
+    on_sale = PreLovedPiece.objects.filter(
+        original_id=base_id,
+        sold_at__isnull=True,
+        product__is_public=True,
+    )
+    summary = on_sale.aggregate(lowest=Min("price"), count=Count("pk"))
+    if not summary["count"]:
+        return None
+    cheapest = on_sale.order_by("price", "pk").select_related("product").first()
+    return {"lowest": summary["lowest"], "count": summary["count"], "piece": cheapest}

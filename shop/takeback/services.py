@@ -40,6 +40,7 @@ from shop.takeback.models import (
 )
 from shop.takeback.photos import photo_check
 from shop.takeback.selectors import (
+    PRELOVED_CATEGORY,
     credit_rule_for,
     leather_weight,
     order_takeback_refusal,
@@ -772,7 +773,6 @@ PUBLISHABLE_STATUSES = (
     TakeBack.Status.CREDIT_ISSUED,
     TakeBack.Status.CLOSED,
 )
-PRELOVED_CATEGORY = "Pre-loved"
 PRELOVED_PHOTO_MAX_SIDE = 1600
 
 
@@ -962,8 +962,6 @@ def _photo_publish(*, photo: TakeBackPhoto, product: Any, order: int) -> str:
 def preloved_sold_for_order(*, order: Any, new_status: str) -> int:
     """The order's pre-loved pieces: sold when it is paid (the listing leaves the shop),
     back on sale when an unshipped order is cancelled. Returns how many changed."""
-    from shop.catalogue.models import Product
-
     if new_status == pipeline.PAID:
         lines = list(
             order.lines.filter(product__preloved_piece__isnull=False).values_list(
@@ -974,15 +972,25 @@ def preloved_sold_for_order(*, order: Any, new_status: str) -> int:
             PreLovedPiece.objects.filter(product_id=product_id, sold_at__isnull=True).update(
                 sold_at=order.paid_at or timezone.now(), sold_line_id=line_id
             )
-            Product.objects.filter(pk=product_id).update(is_public=False)
+            _product_public(product_id, False)
         return len(lines)
     if new_status == pipeline.CANCELLED and order.shipped_at is None:
         pieces = list(PreLovedPiece.objects.filter(sold_line__order=order))
         for piece in pieces:
             PreLovedPiece.objects.filter(pk=piece.pk).update(sold_at=None, sold_line=None)
-            Product.objects.filter(pk=piece.product_id).update(is_public=True)
+            _product_public(piece.product_id, True)
         return len(pieces)
     return 0
+
+
+def _product_public(product_id: int, public: bool) -> None:
+    # Saved (not updated) so the page cache hears of it: a sold piece leaves every page.
+    from shop.catalogue.models import Product
+
+    product = Product.objects.get(pk=product_id)
+    if product.is_public != public:
+        product.is_public = public
+        product.save(update_fields=["is_public", "date_updated"])
 
 
 # The resale price rules per grade: seeded by migration, restored by this.

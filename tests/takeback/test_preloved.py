@@ -254,3 +254,74 @@ def test_staff_publish_from_the_takeback_page(jo, staff):
     assert client.post(url, {"price": "60.00"}).status_code == 400  # twice: refused
     assert client.get("/dashboard/take-back/999999/").status_code == 404
     assert client.post("/dashboard/take-back/999999/publish/", {"price": "1"}).status_code == 404
+
+
+def test_two_shoppers_race_for_the_piece_one_order_the_other_a_clear_message(jo, staff):
+    from shop.basket.models import Basket
+    from shop.checkout.services import SoldOut, order_place_with_credit
+    from shop.credit.services import credit_issue
+    from shop.partner.strategy import UKStrategy
+    from shop.storefront.services import shipping_countries_ensure
+    from tests.storefront.test_checkout_steps import ADDRESS
+
+    shipping_countries_ensure()
+    piece = preloved_publish(takeback=credited(jo, staff=staff), staff=staff)
+    shoppers = [customer("amy@example.com"), customer("ben@example.com")]
+    baskets = []
+    for shopper in shoppers:
+        credit_issue(user=shopper, amount=Decimal("100.00"))
+        basket = Basket.objects.create(owner=shopper)
+        basket.strategy = UKStrategy()
+        basket.add_product(piece.product, quantity=1)
+        baskets.append(basket)
+
+    def snapshot(user):
+        return {
+            "user_id": user.pk,
+            "shipping_address": {k: v for k, v in ADDRESS.items() if k != "country"}
+            | {"country_id": "GB"},
+            "shipping_method_code": "royal-mail-tracked-48",
+        }
+
+    order = order_place_with_credit(
+        basket=baskets[0], user=shoppers[0], snapshot=snapshot(shoppers[0])
+    )
+    with pytest.raises(SoldOut, match="has just sold out. Nothing was spent."):
+        order_place_with_credit(basket=baskets[1], user=shoppers[1], snapshot=snapshot(shoppers[1]))
+    piece.refresh_from_db()
+    assert piece.sold_line.order == order
+    assert order.lines.get().title.endswith(", pre-loved, grade A")
+    assert not piece.product.__class__.objects.get(pk=piece.product_id).is_public
+
+
+def test_the_shop_shows_the_piece_and_then_it_is_gone(jo, staff, client):
+    piece = preloved_publish(
+        takeback=credited(jo, staff=staff), staff=staff, repair_note="New edge paint"
+    )
+    original = piece.original
+    home = client.get("/").content.decode()
+    category = Category.objects.get(name="Pre-loved")
+    assert f'href="{category.get_absolute_url()}"' in home  # navigation and the home section
+    assert "data-preloved-home" in home and piece.product.title in home
+    listing = client.get(category.get_absolute_url(), {"sort": "price-asc"})
+    assert listing.status_code == 200 and piece.product.title in listing.content.decode()
+    child = original.children.first()
+    for page in (original, child):
+        html = client.get(page.get_absolute_url()).content.decode()
+        assert "Also available pre-loved from £66.50" in html
+    html = client.get(piece.product.get_absolute_url()).content.decode()
+    assert "Pre-loved, grade A." in html and "Like new: barely used" in html
+    assert "Repaired in our workshop:</strong> New edge paint" in html
+    assert "cannot be personalised" in html and 'name="initials"' not in html
+    refused = client.post(
+        f"/basket/add/{piece.product.pk}/", {"quantity": 2}, follow=True
+    ).content.decode()
+    assert "a maximum of 1" in refused.lower() or "only 1" in refused.lower(), refused[-3000:]
+    client.post(f"/basket/add/{piece.product.pk}/", {"quantity": 1})
+    assert "pre-loved, grade A" in client.get("/basket/").content.decode()
+
+    piece.product.is_public = False  # sold
+    piece.product.save()
+    assert piece.product.title not in client.get("/").content.decode()
+    assert "pre-loved from" not in client.get(original.get_absolute_url()).content.decode()
+    assert client.get(piece.product.get_absolute_url()).status_code == 404
