@@ -235,6 +235,12 @@ def test_a_sold_piece_leaves_the_shop_and_comes_back_through_the_scheme(jo, staf
     steps = [step.what for step in piece_provenance(takeback=again)]
     assert steps == ["Sold new", "Taken back", "Listed pre-loved", "Resold", "Taken back"]
     assert [s.what for s in piece_provenance(takeback=takeback)] == steps
+    grader = Client()
+    grader.force_login(staff)
+    page = grader.get(f"/dashboard/take-back/{again.pk}/").content.decode()
+    assert "Provenance of this piece" in page
+    for text in (takeback.line.order.number, takeback.reference, again.reference, order.number):
+        assert text in page
 
 
 def test_staff_publish_from_the_takeback_page(jo, staff):
