@@ -362,6 +362,9 @@ def report(request):
             "credit": selectors.takeback_credit_totals(start=start, end=end),
             "routes": routes,
             "landfill_kg": selectors.takeback_landfill_kg(start=start, end=end),
+            "preloved": selectors.preloved_report(start=start, end=end),
+            "net_cost": selectors.scheme_net_cost_by_month(start=start, end=end),
+            "leather": selectors.leather_kept_and_recycled(start=start, end=end),
             "statuses": list(TakeBack.STAFF_LABELS.items()),
         },
     )

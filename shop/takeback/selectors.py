@@ -586,3 +586,97 @@ def preloved_from(*, product: Any) -> dict | None:
         return None
     cheapest = on_sale.order_by("price", "pk").select_related("product").first()
     return {"lowest": summary["lowest"], "count": summary["count"], "piece": cheapest}
+
+
+# --- Pre-loved figures for the report (the database aggregates) ---
+
+
+def preloved_report(*, start: date, end: date) -> dict[str, Any]:
+    """Pieces listed and sold in the range, the average days from listing to sale, resale
+    revenue (the sold order lines, excl. VAT: what the shop keeps) and its margin against
+    the credit paid for those pieces."""
+    from django.db.models import Avg, DurationField, ExpressionWrapper
+
+    since, until = _range(start, end)
+    listed = PreLovedPiece.objects.filter(listed_at__gte=since, listed_at__lt=until).count()
+    sold = PreLovedPiece.objects.filter(
+        sold_at__gte=since, sold_at__lt=until, sold_line__isnull=False
+    ).aggregate(
+        count=Count("pk"),
+        revenue=Coalesce(
+            Sum("sold_line__line_price_excl_tax"), Value(ZERO), output_field=DecimalField()
+        ),
+        credit=Coalesce(Sum("credit_paid"), Value(ZERO), output_field=DecimalField()),
+        time_to_sell=Avg(
+            ExpressionWrapper(F("sold_at") - F("listed_at"), output_field=DurationField())
+        ),
+    )
+    days = sold["time_to_sell"]
+    return {
+        "listed": listed,
+        "sold": sold["count"],
+        "days_to_sell": (
+            Decimal(days.total_seconds() / 86400).quantize(Decimal("0.1"))
+            if days is not None
+            else None
+        ),
+        "revenue": sold["revenue"],
+        "credit_paid": sold["credit"],
+        "margin": sold["revenue"] - sold["credit"],
+        "on_sale": PreLovedPiece.objects.filter(
+            sold_at__isnull=True, product__is_public=True
+        ).count(),
+    }
+
+
+def scheme_net_cost_by_month(*, start: date, end: date) -> list[dict[str, Any]]:
+    """Per month (store time zone): take-back credit issued, resale revenue (excl. VAT) and
+    the scheme's net cost = credit issued − resale revenue (negative: the scheme paid for
+    itself that month)."""
+    since, until = _range(start, end)
+    credit = (
+        CreditEntry.objects.filter(
+            created_at__gte=since,
+            created_at__lt=until,
+            kind=CreditEntry.Kind.ISSUED,
+            takeback__isnull=False,
+        )
+        .annotate(month=TruncMonth("created_at"))
+        .values("month")
+        .annotate(total=Sum("amount"))
+    )
+    resale = (
+        PreLovedPiece.objects.filter(sold_at__gte=since, sold_at__lt=until, sold_line__isnull=False)
+        .annotate(month=TruncMonth("sold_at"))
+        .values("month")
+        .annotate(total=Sum("sold_line__line_price_excl_tax"))
+    )
+    months: dict[Any, dict[str, Any]] = {}
+    for key, rows in (("credit", credit), ("revenue", resale)):
+        for row in rows:
+            month = timezone.localtime(row["month"]).date()
+            entry = months.setdefault(month, {"month": month, "credit": ZERO, "revenue": ZERO})
+            entry[key] = row["total"] or ZERO
+    result = [months[m] for m in sorted(months)]
+    for entry in result:
+        entry["net_cost"] = entry["credit"] - entry["revenue"]
+    return result
+
+
+def leather_kept_and_recycled(*, start: date, end: date) -> dict[str, Decimal]:
+    """Leather (kg) of items graded in the range: kept in use (resold or repaired and
+    returned) apart from recycled with a partner."""
+    since, until = _range(start, end)
+    weights = TakeBack.objects.filter(graded_at__gte=since, graded_at__lt=until).aggregate(
+        kept=Coalesce(
+            Sum("leather_kg", filter=Q(route__in=("resell", "repair_return"))),
+            Value(Decimal("0.000")),
+            output_field=DecimalField(),
+        ),
+        recycled=Coalesce(
+            Sum("leather_kg", filter=Q(route="recycle")),
+            Value(Decimal("0.000")),
+            output_field=DecimalField(),
+        ),
+    )
+    return {"kept_kg": weights["kept"], "recycled_kg": weights["recycled"]}

@@ -16,6 +16,7 @@ from shop.catalogue.models import (
     ProductAttributeValue,
 )
 from shop.order import pipeline
+from shop.order.models import Order
 from shop.order.services import order_status_change
 from shop.personalization.models import PersonalizationOffer
 from shop.personalization.selectors import offers_for_product
@@ -201,6 +202,22 @@ def test_only_this_takebacks_photos_can_be_published(jo, staff):
         preloved_publish(takeback=takeback, staff=staff, photo_ids=[other.photos.get().pk])
 
 
+def sell(piece, buyer):
+    """The buyer's order for the piece, placed and then paid (the status signal sells it)."""
+    from oscar.test.factories import create_order
+
+    from shop.basket.models import Basket
+    from shop.partner.strategy import UKStrategy
+
+    basket = Basket.objects.create(owner=buyer)
+    basket.strategy = UKStrategy()
+    basket.add_product(piece.product, quantity=1)
+    order = create_order(basket=basket, user=buyer)
+    Order.objects.filter(pk=order.pk).update(status=pipeline.PENDING_PAYMENT)
+    order.refresh_from_db()
+    return order_status_change(order=order, to_status=pipeline.PAID)
+
+
 def test_resale_rules_are_staff_data(jo, staff):
     ResaleRule.objects.filter(grade="A").update(min_share=30, max_share=40)
     piece = preloved_publish(takeback=credited(jo, staff=staff), staff=staff)
@@ -211,19 +228,7 @@ def test_a_sold_piece_leaves_the_shop_and_comes_back_through_the_scheme(jo, staf
     takeback = credited(jo, staff=staff)
     piece = preloved_publish(takeback=takeback, staff=staff)
     sam = customer("sam@example.com")
-    from oscar.test.factories import create_order
-
-    from shop.basket.models import Basket
-    from shop.order.models import Order
-    from shop.partner.strategy import UKStrategy
-
-    basket = Basket.objects.create(owner=sam)
-    basket.strategy = UKStrategy()
-    basket.add_product(piece.product, quantity=1)
-    order = create_order(basket=basket, user=sam)
-    Order.objects.filter(pk=order.pk).update(status=pipeline.PENDING_PAYMENT)
-    order.refresh_from_db()
-    order_status_change(order=order, to_status=pipeline.PAID)
+    order = sell(piece, sam)
     piece.refresh_from_db(), piece.product.refresh_from_db()
     assert piece.sold_line.order == order and piece.sold_at is not None
     assert not piece.product.is_public
@@ -331,3 +336,44 @@ def test_the_shop_shows_the_piece_and_then_it_is_gone(jo, staff, client):
     assert piece.product.title not in client.get("/").content.decode()
     assert "pre-loved from" not in client.get(original.get_absolute_url()).content.decode()
     assert client.get(piece.product.get_absolute_url()).status_code == 404
+
+
+def test_the_report_and_customer_profitability_count_the_resale(jo, staff):
+    from django.utils import timezone
+
+    from shop.reports import selectors as reports
+    from shop.reports.services import report_facts_refresh
+    from shop.takeback import selectors
+
+    piece = preloved_publish(takeback=credited(jo, staff=staff), staff=staff)  # £30 credit
+    credited(customer("lee@example.com"), staff=staff, route="recycle")  # £30, recycled
+    sam = customer("sam@example.com")
+    sell(piece, sam)
+    today = timezone.localdate()
+    period = {"start": today.replace(day=1), "end": today}
+
+    figures = selectors.preloved_report(**period)
+    assert (figures["listed"], figures["sold"], figures["on_sale"]) == (1, 1, 0)
+    assert figures["days_to_sell"] == Decimal("0.0")
+    assert figures["revenue"] == Decimal("55.42")  # £66.50 incl. VAT
+    assert (figures["credit_paid"], figures["margin"]) == (Decimal("30.00"), Decimal("25.42"))
+    (month,) = selectors.scheme_net_cost_by_month(**period)
+    assert (month["credit"], month["revenue"]) == (Decimal("60.00"), Decimal("55.42"))
+    assert month["net_cost"] == Decimal("4.58")
+    leather = selectors.leather_kept_and_recycled(**period)
+    assert leather == {"kept_kg": Decimal("0.250"), "recycled_kg": Decimal("0.250")}
+
+    # Customer profitability: the buyer's resale is a sale like any (its cost price is 0:
+    # the credit is not the buyer's); the credit stays a cost of the customer who earned it.
+    report_facts_refresh()
+    rows = {r["email"]: r for r in reports.customer_profitability(**period, per_page=10).rows}
+    buyer, earner = rows["sam@example.com"], rows["jo@example.com"]
+    assert (buyer["orders"], buyer["net_revenue"], buyer["cogs"]) == (1, Decimal("55.42"), 0)
+    assert buyer["credits_issued"] is None
+    assert earner["credits_issued"] == Decimal("30.00")
+
+    client = Client()
+    client.force_login(staff)
+    html = client.get("/dashboard/take-back/report/").content.decode()
+    for text in ("data-sold>1<", "data-resale-revenue>£55.42<", "data-resale-margin>£25.42<"):
+        assert text in html
