@@ -1,5 +1,5 @@
-"""Journey 2: a customer's wallet comes back through the take-back scheme and its credit
-buys the next one.
+"""Journey 2: a customer's wallet comes back through the take-back scheme, its credit buys
+the next one, and the wallet itself is sold again as a pre-loved piece.
 
 The customer registers and buys a personalised wallet by card; staff, signed in through the
 dashboard login, finish its workshop job, ship it and mark it delivered (the take-back rules
@@ -7,7 +7,9 @@ would take a paid order back already; a customer sends back what they have recei
 customer registers it for take-back, adds a photo
 and gets the prepaid label (a PDF); staff receive the parcel by its tracking number, grade
 it and approve the credit; the customer finds the credit in the account (two decimals) and
-spends it at checkout, the card paying what is left.
+spends it at checkout, the card paying what is left. Staff publish the graded-A wallet as a
+pre-loved piece with the customer's photo; a second customer finds it under Pre-loved in the
+navigation and buys it by card; it is gone from the shop, and the take-back report counts it.
 """
 
 import re
@@ -128,6 +130,7 @@ def test_wallet_taken_back_for_credit_that_pays_for_the_next(store, new_store_pa
     staff.get_by_label("Amount").fill("29.5")
     staff.get_by_role("button", name="Approve").click()
     expect(staff.locator("[data-audit-log]")).to_contain_text("Credit approved")
+    takeback_staff_url = staff.url
 
     # The customer sees the credit, as money: £29.50, never £29.5.
     customer.goto(takeback_url)
@@ -152,3 +155,49 @@ def test_wallet_taken_back_for_credit_that_pays_for_the_next(store, new_store_pa
     expect(customer.locator("[data-credit-balance]")).to_have_text("£0.00")
     expect(customer.locator("[data-credit-history]")).to_contain_text(f"order {second}")
     expect(customer.locator("[data-credit-history]")).to_contain_text("−£29.50")
+
+    # Staff publish the wallet as a pre-loved piece, with the customer's photo made public.
+    staff.goto(takeback_staff_url)
+    publish = staff.locator("[data-publish-form]")
+    expect(publish).to_contain_text("Price between")
+    publish.get_by_label("From the customer photo 1").check()
+    publish.get_by_label("Repaired in our workshop").fill("Edges re-burnished")
+    publish.get_by_role("button", name="Publish pre-loved").click()
+    expect(staff.get_by_text(f"{reference} is on sale as")).to_be_visible()
+    piece = staff.locator("[data-preloved-piece] a").inner_text()
+    assert piece.startswith("Evergreen long wallet") and piece.endswith("pre-loved, grade A")
+
+    # A second customer finds it under Pre-loved and buys it by card.
+    shopper = new_store_page()
+    sam = steps.new_customer("sam")
+    steps.register(shopper, sam)
+    shopper.goto("/")
+    shopper.get_by_role("navigation", name="Shop").get_by_role("link", name="Pre-loved").click()
+    shopper.get_by_role("link", name=piece).first.click()
+    expect(shopper.locator("[data-preloved-piece]")).to_contain_text("Pre-loved, grade A.")
+    expect(shopper.locator("[data-preloved-piece]")).to_contain_text("Edges re-burnished")
+    expect(shopper.get_by_label("Monogram initials")).to_have_count(0)
+    picture = shopper.get_by_role("img", name=piece).first
+    expect(picture).to_be_visible()
+    shopper.get_by_role("button", name="Add to basket").click()
+    shopper.get_by_role("link", name="Basket").first.click()
+    expect(shopper.locator("main")).to_contain_text("pre-loved, grade A")
+    shopper.get_by_role("link", name="Go to checkout").click()
+    steps.delivery_to_payment(shopper, sam)
+    steps.pay_by_card(shopper)
+    resale = steps.order_number_on_thank_you(shopper)
+    expect(shopper.locator("main")).to_contain_text("pre-loved, grade A")
+
+    # It is gone from the shop ...
+    shopper.goto("/")
+    shopper.get_by_role("navigation", name="Shop").get_by_role("link", name="Pre-loved").click()
+    expect(shopper.get_by_role("link", name=piece)).to_have_count(0)
+
+    # ... and the take-back report counts it.
+    steps.dashboard_menu(staff, "Take-back", "Take-back report")
+    expect(staff.locator("[data-preloved] [data-sold]")).to_have_text("1")
+    expect(staff.locator("[data-preloved] [data-on-sale]")).to_have_text("0")
+    revenue = staff.locator("[data-resale-revenue]").inner_text()
+    assert revenue.startswith("£") and revenue != "£0.00"
+    email = store.wait_for_email(to=sam.email, subject=resale).replace("=\n", "")
+    assert "pre-loved, grade A" in email
