@@ -3,7 +3,14 @@ dashboard screens, which call the services); credit rules are plain staff data."
 
 from django.contrib import admin
 
-from shop.takeback.models import CreditRule, ProductWeight, TakeBack, TakeBackEvent
+from shop.takeback.models import (
+    CreditRule,
+    PreLovedPiece,
+    ProductWeight,
+    ResaleRule,
+    TakeBack,
+    TakeBackEvent,
+)
 
 
 class EventInline(admin.TabularInline):
@@ -42,3 +49,25 @@ class CreditRuleAdmin(admin.ModelAdmin):
 class ProductWeightAdmin(admin.ModelAdmin):
     list_display = ("product", "leather_kg")
     raw_id_fields = ("product",)
+
+
+@admin.register(ResaleRule)
+class ResaleRuleAdmin(admin.ModelAdmin):
+    list_display = ("grade", "min_share", "max_share", "updated_at")
+
+
+@admin.register(PreLovedPiece)
+class PreLovedPieceAdmin(admin.ModelAdmin):
+    """Read-only: pieces are published from the take-back page and sold by orders."""
+
+    list_display = ("product", "grade", "price", "credit_paid", "listed_at", "sold_at")
+    list_filter = ("grade",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -31,15 +31,23 @@ from shop.takeback.forms import (
     QueueFilterForm,
     ReceiveForm,
     RejectForm,
+    ResaleRuleForm,
     RuleForm,
     WeightForm,
 )
-from shop.takeback.models import CreditRule, ProductWeight, TakeBack, TakeBackPhoto
+from shop.takeback.models import (
+    CreditRule,
+    ProductWeight,
+    ResaleRule,
+    TakeBack,
+    TakeBackPhoto,
+)
 from shop.takeback.services import (
     TakeBackRefused,
     TakeBackTransitionError,
     credit_rule_save,
     preloved_publish,
+    resale_rule_save,
     takeback_approve,
     takeback_close,
     takeback_grade,
@@ -278,6 +286,7 @@ def rules(request):
         },
     )
     weight_form = WeightForm(prefix="weight")
+    resale_form = ResaleRuleForm(prefix="resale")
     status = 200
     if request.method == "POST":
         which = request.POST.get("form")
@@ -308,6 +317,12 @@ def rules(request):
                     takeback_policy_update(staff=request.user, **policy_form.cleaned_data)
                     messages.success(request, "Time limits saved.")
                     return redirect("takeback-dashboard:rules")
+            elif which == "resale":
+                resale_form = ResaleRuleForm(request.POST, prefix="resale")
+                if resale_form.is_valid():
+                    resale_rule_save(**resale_form.cleaned_data)
+                    messages.success(request, "Resale price rule saved.")
+                    return redirect("takeback-dashboard:rules")
             elif which == "weight":
                 weight_form = WeightForm(request.POST, prefix="weight")
                 if weight_form.is_valid():
@@ -329,6 +344,8 @@ def rules(request):
             "rule_form": rule_form,
             "policy_form": policy_form,
             "weight_form": weight_form,
+            "resale_form": resale_form,
+            "resale_rules": ResaleRule.objects.all(),
             "weights": ProductWeight.objects.select_related("product").order_by("product__title"),
         },
         status=status,

@@ -210,6 +210,12 @@ class BulkForm(forms.Form):
         return data
 
 
+class ResaleRuleForm(forms.Form):
+    grade = forms.ChoiceField(choices=[("A", "A — like new"), ("B", "B — refurbish")])
+    min_share = forms.IntegerField(label="Lowest price (% of new)", min_value=1, max_value=100)
+    max_share = forms.IntegerField(label="Highest price (% of new)", min_value=1, max_value=100)
+
+
 class RuleForm(forms.Form):
     scope = forms.ChoiceField(
         choices=[("default", "Default"), ("class", "Product class"), ("product", "Product")]

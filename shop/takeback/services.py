@@ -592,10 +592,10 @@ def takeback_policy_update(
 
 
 def takeback_void_for_order(*, order: Any, new_status: str) -> int:
-    """An order cancelled or refunded voids its take-backs not yet credited (a parcel on
-    its way is still received and sent back by the workshop). A credited take-back stays:
-    the credit is deducted from the order's refund (see `takeback_refund_deduction`).
-    Returns how many were voided."""
+    """An order cancelled or refunded voids its take-backs not yet credited: no credit is
+    issued for them (a voided take-back cannot move on; its label no longer scans in). A
+    credited take-back stays: its credit is deducted from the order's refund (see
+    `selectors.takeback_refund_deduction`). Returns how many were voided."""
     if new_status not in (pipeline.CANCELLED, pipeline.REFUNDED):
         return 0
     voided = 0

@@ -219,7 +219,14 @@ def sell(piece, buyer):
 
 
 def test_resale_rules_are_staff_data(jo, staff):
-    ResaleRule.objects.filter(grade="A").update(min_share=30, max_share=40)
+    client = Client()
+    client.force_login(staff)
+    url = "/dashboard/take-back/rules/"
+    bad = {"form": "resale", "resale-grade": "A", "resale-min_share": 50, "resale-max_share": 40}
+    refused = client.post(url, bad)
+    assert refused.status_code == 400 and "not below the lowest" in refused.content.decode()
+    client.post(url, {**bad, "resale-min_share": 30, "resale-max_share": 40})
+    assert ResaleRule.objects.filter(grade="A", min_share=30, max_share=40).exists()
     piece = preloved_publish(takeback=credited(jo, staff=staff), staff=staff)
     assert piece.price == Decimal("38.00")
 
