@@ -331,6 +331,7 @@ def test_the_shop_shows_the_piece_and_then_it_is_gone(jo, staff, client):
     assert "Pre-loved, grade A." in html and "Like new: barely used" in html
     assert "Repaired in our workshop:</strong> New edge paint" in html
     assert "cannot be personalised" in html and 'name="initials"' not in html
+    assert "This evergreen bifold wallet was made from start to finish" in html
     refused = client.post(
         f"/basket/add/{piece.product.pk}/", {"quantity": 2}, follow=True
     ).content.decode()
