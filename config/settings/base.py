@@ -224,6 +224,10 @@ AXES_LOCKOUT_TEMPLATE = "shop/account_locked.html"
 AXES_USERNAME_CALLABLE = "shop.storefront.security.login_username"
 AXES_VERBOSE = False
 
+# Oscar's catalogue views import its search module, which imports haystack, whose import wants
+# this setting. Haystack is not an installed app: search runs in PostgreSQL (shop.catalogue).
+HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
+
 # --- Celery (namespace CELERY_) ---
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None

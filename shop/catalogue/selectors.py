@@ -6,7 +6,7 @@ from operator import and_, or_
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Count, F, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from shop.catalogue import search
@@ -47,6 +47,12 @@ def _card_queryset() -> QuerySet:
     evergreen = ProductAttributeValue.objects.filter(
         attribute__code="line", value_option__option="Evergreen"
     )
+    # The lowest price of the product's own stock, else of its variants': correlated
+    # subqueries on indexed columns, not a GROUP BY over the joined result, so a page costs
+    # the rows it sorts (PostgreSQL computes them after the LIMIT unless sorting by price).
+    stock = Product._meta.get_field("stockrecords").related_model.objects.order_by("price")
+    own_price = stock.filter(product_id=OuterRef("pk")).values("price")[:1]
+    variant_price = stock.filter(product__parent_id=OuterRef("pk")).values("price")[:1]
     return (
         Product.objects.browsable()
         .select_related("product_class")
@@ -56,7 +62,7 @@ def _card_queryset() -> QuerySet:
             Prefetch("children", queryset=public_children, to_attr="_prefetched_public_children"),
         )
         .annotate(
-            from_price=Coalesce(Min("stockrecords__price"), Min("children__stockrecords__price")),
+            from_price=Coalesce(Subquery(own_price), Subquery(variant_price)),
             is_evergreen=Q(pk__in=evergreen.values("product_id")),
         )
     )
@@ -168,22 +174,27 @@ def filter_counts(
 ) -> dict[str, dict[str, int]]:
     """For each filter, how many products of the current result each of its values would
     leave: the result under the other filters (a value of the same filter replaces the
-    chosen one). One query per filter."""
-    filters = filters or {}
-    base = Product.objects.browsable()
+    chosen one). One query for all filters."""
+    filters = {k: v for k, v in (filters or {}).items() if v}
+    base = _filtered(Product.objects.browsable(), category=category, filters=None)
     if plan is not None and plan.terms:
         base = base.filter(search_vector=_tsquery(plan))
-    counts: dict[str, dict[str, int]] = {}
-    for key, code in FILTER_ATTRIBUTES.items():
-        others = {k: v for k, v in filters.items() if k != key}
-        products = _filtered(base, category=category, filters=others).values("pk")
-        rows = (
-            ProductAttributeValue.objects.filter(attribute__code=code, product__in=products)
-            .values_list("value_option__option")
-            .annotate(n=Count("product_id", distinct=True))
-            .order_by()
+    keys = {code: key for key, code in FILTER_ATTRIBUTES.items()}
+    rows = ProductAttributeValue.objects.filter(
+        attribute__code__in=keys, product__in=base.values("pk")
+    )
+    for key, value in filters.items():  # a row counts if its product meets the other filters
+        meets = _filtered(Product.objects.all(), category=None, filters={key: value})
+        rows = rows.filter(
+            Q(attribute__code=FILTER_ATTRIBUTES[key]) | Q(product__in=meets.values("pk"))
         )
-        counts[key] = dict(rows)
+    counts: dict[str, dict[str, int]] = {key: {} for key in FILTER_ATTRIBUTES}
+    for code, option, n in (
+        rows.values_list("attribute__code", "value_option__option")
+        .annotate(n=Count("product_id", distinct=True))
+        .order_by()
+    ):
+        counts[keys[code]][option] = n
     return counts
 
 

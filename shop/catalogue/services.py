@@ -640,11 +640,10 @@ _CATEGORY_TEXT = """
 """
 _ATTRIBUTE_TEXT = """
     coalesce((SELECT string_agg(concat_ws(' ', v.value_text, o.option), ' ')
-              FROM catalogue_productattributevalue v
-              LEFT JOIN catalogue_attributeoption o ON o.id = v.value_option_id
-              WHERE v.product_id = p.id
-                 OR v.product_id IN (SELECT k.id FROM catalogue_product k
-                                     WHERE k.parent_id = p.id)), '')
+              FROM (SELECT p.id AS id UNION ALL
+                    SELECT k.id FROM catalogue_product k WHERE k.parent_id = p.id) AS own
+              JOIN catalogue_productattributevalue v ON v.product_id = own.id
+              LEFT JOIN catalogue_attributeoption o ON o.id = v.value_option_id), '')
 """
 _REFRESH_SQL = f"""
     UPDATE catalogue_product AS p SET

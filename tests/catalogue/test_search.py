@@ -85,10 +85,15 @@ def test_did_you_mean_and_filter_counts(client, demo_catalogue):
     assert "Did you mean" in response.content.decode()
     response = client.get("/search/", {"q": "walet", "line": "Heritage"})
     assert response.context["searched_for"] == "wallet"
-    line = dict(response.context["filter_form"].fields["line"].choices)
-    # Counts under the other filters: both lines have wallets (3 Evergreen... 1 Heritage).
-    assert line["Heritage"] == "Heritage (1)" and line["Evergreen"] == "Evergreen (2)"
     assert "Heritage bifold wallet" in response.content.decode()
+    # Beside each line, what choosing it would find for this search (the other filters kept).
+    line = dict(response.context["filter_form"].fields["line"].choices)
+    heritage = response.context["paginator"].count
+    evergreen = client.get("/search/", {"q": "walet", "line": "Evergreen"})
+    assert evergreen.context["paginator"].count > 0 and heritage > 0
+    assert line["Heritage"] == f"Heritage ({heritage})"
+    assert line["Evergreen"] == f"Evergreen ({evergreen.context['paginator'].count})"
+    assert f"Evergreen ({evergreen.context['paginator'].count})" in response.content.decode()
 
 
 def test_a_long_query_is_cut_to_a_bounded_number_of_terms():
