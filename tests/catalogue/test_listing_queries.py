@@ -17,7 +17,7 @@ PAGES = (
     "{wallets}",
     "{wallets}?line=Evergreen&tanning=Vegetable-tanned&sort_by=price-asc",
     "/search/?q=walet&line=Evergreen&sort_by=price-desc",
-    "/search/?q=leather+bags&page=2",
+    "/search/?q=leather&page=2",
 )
 # SQL statements of one page rendered (transaction control not counted), the page cache's
 # lookups included.
