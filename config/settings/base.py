@@ -91,7 +91,6 @@ INSTALLED_APPS = [
     "oscar.apps.dashboard.communications.apps.CommunicationsDashboardConfig",
     "oscar.apps.dashboard.shipping.apps.ShippingDashboardConfig",
     "widget_tweaks",
-    "haystack",
     "treebeard",
     "django_tables2",
     "sorl.thumbnail",
@@ -194,9 +193,6 @@ CACHES = {
     }
 }
 
-# Oscar imports haystack, but browsing and search run in the database (shop.catalogue.selectors).
-HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
-HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
@@ -228,6 +224,10 @@ AXES_LOCKOUT_TEMPLATE = "shop/account_locked.html"
 AXES_USERNAME_CALLABLE = "shop.storefront.security.login_username"
 AXES_VERBOSE = False
 
+# Oscar's catalogue views import its search module, which imports haystack, whose import wants
+# this setting. Haystack is not an installed app: search runs in PostgreSQL (shop.catalogue).
+HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
+
 # --- Celery (namespace CELERY_) ---
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = None
@@ -254,6 +254,11 @@ CELERY_BEAT_SCHEDULE = {
     # Business reports: the customer fact tables (shop.reports), rebuilt every 10 minutes.
     "refresh-report-facts": {"task": "shop.reports.tasks.refresh_report_facts", "schedule": 600.0},
     "drain-outbox": {"task": "shop.common.tasks.drain_outbox", "schedule": 60.0},
+    # Search documents marked dirty and not refreshed yet (a change's own task was lost).
+    "refresh-search-documents": {
+        "task": "shop.catalogue.tasks.refresh_search_documents",
+        "schedule": 60.0,
+    },
     "sweep-stripe-events": {"task": "shop.payments.tasks.stripe_events_sweep", "schedule": 300.0},
     "cancel-unpaid-orders": {
         "task": "shop.order.tasks.cancel_unpaid_orders",

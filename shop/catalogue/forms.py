@@ -1,5 +1,6 @@
 from django import forms
 
+from shop.catalogue.search import clean_query
 from shop.catalogue.selectors import SORTS, filter_options
 
 SORT_LABELS = {
@@ -9,7 +10,6 @@ SORT_LABELS = {
     "price-desc": "Price, high to low",
     "name": "Name",
 }
-MAX_QUERY_LENGTH = 200
 
 
 class CatalogueFilterForm(forms.Form):
@@ -30,15 +30,23 @@ class CatalogueFilterForm(forms.Form):
     def filters(self) -> dict[str, str]:
         return {k: self.cleaned_data[k] for k in ("tanning", "certification", "line")}
 
+    def show_counts(self, counts: dict[str, dict[str, int]]) -> None:
+        """Label each filter value with how many products of the result it leaves."""
+        for key, per_value in counts.items():
+            self.fields[key].choices = [
+                (value, label if not value else f"{label} ({per_value.get(value, 0)})")
+                for value, label in self.fields[key].choices
+            ]
+
     def sort(self) -> str:
         return self.cleaned_data.get("sort_by") or "featured"
 
 
 class ProductSearchForm(CatalogueFilterForm):
-    q = forms.CharField(label="Search", required=False, max_length=MAX_QUERY_LENGTH, strip=True)
+    """A search: whatever was typed is searched for, cut to a bounded length and number of
+    words (shop.catalogue.search); nothing typed is an error."""
+
+    q = forms.CharField(label="Search", required=False, strip=True)
 
     def clean_q(self) -> str:
-        q = self.cleaned_data["q"]
-        if "\x00" in q:
-            raise forms.ValidationError("The search contains characters we cannot look for.")
-        return q
+        return clean_query(self.cleaned_data["q"])

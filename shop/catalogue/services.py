@@ -59,8 +59,8 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import Model
+from django.db import connection, transaction
+from django.db.models import Model, Q
 from django.utils.text import slugify
 
 from shop.catalogue import imagegen
@@ -74,6 +74,7 @@ from shop.catalogue.models import (
     ProductClass,
     ProductImage,
 )
+from shop.catalogue.search import CONFIG, synonym_words
 from shop.partner.models import Partner, StockRecord
 
 logger = logging.getLogger(__name__)
@@ -302,6 +303,8 @@ def catalogue_load(*, data: dict, reset_stock: bool = False) -> LoadResult:
                 _load_stock(data, child_entry, child, partner, reset_stock, result)
             if not children:
                 _load_stock(data, entry, product, partner, reset_stock, result)
+    upcs = [entry["upc"] for entry, _parent in iter_product_entries(data)]
+    search_refresh(product_ids=Product.objects.filter(upc__in=upcs).values_list("pk", flat=True))
     logger.info(
         "catalogue loaded: created %s, updated %s",
         dict(result.created),
@@ -623,3 +626,99 @@ def _render_png(spec: ImageSpec) -> bytes:
     buffer = BytesIO()
     image.save(buffer, format="PNG", compress_level=imagegen.PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
+
+
+# --- search documents (shop.catalogue.search) ---------------------------------------------
+
+# The text of a product's weights B (categories: its own, or its parent's for a variant) and
+# C (attribute values, its variants' included: line, tanning, colours...; and its UPC).
+_CATEGORY_TEXT = """
+    coalesce((SELECT string_agg(c.name, ' ')
+              FROM catalogue_productcategory pc
+              JOIN catalogue_category c ON c.id = pc.category_id
+              WHERE pc.product_id = coalesce(p.parent_id, p.id)), '')
+"""
+_ATTRIBUTE_TEXT = """
+    coalesce((SELECT string_agg(concat_ws(' ', v.value_text, o.option), ' ')
+              FROM (SELECT p.id AS id UNION ALL
+                    SELECT k.id FROM catalogue_product k WHERE k.parent_id = p.id) AS own
+              JOIN catalogue_productattributevalue v ON v.product_id = own.id
+              LEFT JOIN catalogue_attributeoption o ON o.id = v.value_option_id), '')
+"""
+_REFRESH_SQL = f"""
+    UPDATE catalogue_product AS p SET
+        search_vector =
+            setweight(to_tsvector('{{config}}', coalesce(p.title, '')), 'A')
+            || setweight(to_tsvector('{{config}}', {_CATEGORY_TEXT}), 'B')
+            || setweight(to_tsvector('{{config}}', {_ATTRIBUTE_TEXT} || ' ' || p.upc), 'C')
+            || setweight(to_tsvector('{{config}}', coalesce(p.description, '')), 'D'),
+        search_dirty = false
+    WHERE p.id IN (SELECT id FROM catalogue_product WHERE {{where}} ORDER BY id LIMIT %s
+                   FOR UPDATE SKIP LOCKED)
+"""
+# Unstemmed words of titles, categories and attributes of browsable-shaped products (no
+# variants: their words are their parent's), with how many products use each.
+_WORDS_SQL = f"""
+    INSERT INTO catalogue_searchword (word, products)
+    SELECT left(word, 64), ndoc FROM ts_stat($stat$
+        SELECT to_tsvector('simple', unaccent(concat_ws(' ', p.title, {_CATEGORY_TEXT},
+                                                        {_ATTRIBUTE_TEXT})))
+        FROM catalogue_product p WHERE p.parent_id IS NULL
+    $stat$)
+    WHERE length(word) >= 3 AND word !~ '^[0-9]+$'
+    ON CONFLICT (word) DO UPDATE SET products = EXCLUDED.products
+"""
+SEARCH_REFRESH_BATCH = 1000
+
+
+def search_refresh(*, product_ids: Collection[int] | None = None) -> int:
+    """Rebuild the search documents of ``product_ids``, or of every product marked dirty, in
+    batches (each its own transaction; rows another refresh holds are skipped, it does them),
+    then the vocabulary if any changed. Returns how many products were refreshed."""
+    if product_ids is not None:
+        ids = sorted(set(product_ids))
+        batches = [
+            ids[i : i + SEARCH_REFRESH_BATCH] for i in range(0, len(ids), SEARCH_REFRESH_BATCH)
+        ]
+        work = [("id = ANY(%s)", [batch, len(batch)]) for batch in batches]
+    else:
+        work = None
+    done = 0
+    with connection.cursor() as cursor:
+        while True:
+            if work is None:
+                where, params = "search_dirty", [SEARCH_REFRESH_BATCH]
+            elif work:
+                where, params = work.pop(0)
+            else:
+                break
+            with transaction.atomic():
+                cursor.execute(_REFRESH_SQL.format(config=CONFIG, where=where), params)
+                count = cursor.rowcount
+            done += count
+            if work is None and count < SEARCH_REFRESH_BATCH:
+                break
+        if done:
+            with transaction.atomic():
+                cursor.execute("DELETE FROM catalogue_searchword")
+                cursor.execute(_WORDS_SQL)
+                words = sorted(synonym_words())
+                cursor.execute(
+                    "INSERT INTO catalogue_searchword (word, products)"
+                    " SELECT unnest(%s::text[]), 0 ON CONFLICT (word) DO NOTHING",
+                    [words],
+                )
+    return done
+
+
+def search_mark_dirty(*, product_ids: Collection[int]) -> int:
+    """Mark these products' search documents (and their parents') for the next refresh."""
+    ids = list({pk for pk in product_ids if pk is not None})
+    if not ids:
+        return 0
+    parents = Product.objects.filter(pk__in=ids, parent__isnull=False).values("parent_id")
+    return (
+        Product.objects.filter(Q(pk__in=ids) | Q(pk__in=parents))
+        .filter(search_dirty=False)
+        .update(search_dirty=True)
+    )

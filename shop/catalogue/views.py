@@ -39,13 +39,14 @@ class FilteredProductListView(ListView):
         return super().get(request, *args, **kwargs)
 
     def list_kwargs(self) -> dict:
-        return {"filters": self.form.filters(), "sort": self.form.sort()}
+        return {"filters": self.form.filters()}
 
     def get_queryset(self):
-        return selectors.product_list(**self.list_kwargs())
+        return selectors.product_list(**self.list_kwargs(), sort=self.form.sort())
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
+        self.form.show_counts(selectors.filter_counts(**self.list_kwargs()))
         ctx["filter_form"] = self.form
         ctx["active_filters"] = {k: v for k, v in self.list_kwargs()["filters"].items() if v}
         params = self.request.GET.copy()
@@ -85,13 +86,23 @@ class ProductSearchView(FilteredProductListView):
     form_class = ProductSearchForm
     template_name = "oscar/search/results.html"
 
+    def get(self, request, *args, **kwargs):
+        self.get_form()
+        self.plan = selectors.search_plan(self.form.cleaned_data["q"])
+        return super(FilteredProductListView, self).get(request, *args, **kwargs)
+
     def list_kwargs(self) -> dict:
-        return {**super().list_kwargs(), "query": self.form.cleaned_data.get("q", "")}
+        return {**super().list_kwargs(), "plan": self.plan}
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["query"] = self.form.cleaned_data.get("q", "")
+        ctx["query"] = self.form.cleaned_data["q"]
         ctx["summary"] = f"Search: {ctx['query']}" if ctx["query"] else "Search"
+        if self.plan.was_corrected and ctx["paginator"].count:
+            ctx["searched_for"] = self.plan.corrected_text
+        if not ctx["paginator"].count:
+            listing = {k: v for k, v in self.list_kwargs().items() if k != "plan"}
+            ctx["did_you_mean"] = selectors.did_you_mean(self.plan, **listing)
         return ctx
 
 

@@ -44,6 +44,7 @@ import json
 import logging
 import math
 import os
+import random
 import re
 import secrets
 import shutil
@@ -91,6 +92,28 @@ REPEAT_THRESHOLD = 3
 ORDER_PAGES = ("category", "product")
 INVALIDATION_MODES = ("per product", "whole cache")
 TIMED_REQUESTS = 7
+# Issue 20: pages the page cache cannot serve (every request a different URL: a search with
+# other words, a category with other filters, sort and page), and the issue's targets.
+COLD_PAGES = ("search", "category")
+COLD_SCRIPT = PERF_DIR / "wrk_cold.lua"
+TARGET_COLD_RPS = ((20000, 150), (2000, 300))  # (from this many products, req/s)
+TARGET_COLD_P99_MS = 150  # at 2,000 products
+TARGET_BASKET_PAGE_RPS = 400
+TARGET_CACHED_RPS = 1000
+QUICK_PAGES = ("category", "search")
+# The cold pages counted and timed in-process: many matches, a filter, sorted by price.
+COLD_SAMPLES = {
+    "search": "/search/?q=leather+wallets&sort_by=price-asc",
+    "category": "{category}?line=Evergreen&sort_by=price-asc&page=2",
+}  # --quick: the cached pages issue 20 looks at
+# What shoppers type: products, plurals, typos, synonyms of the trade, colours, line names.
+SEARCH_WORDS = (
+    "wallet", "wallets", "walet", "billfold", "bilfold", "bifold", "card holder", "card case",
+    "cardholder", "sleeve", "coin purse", "purse", "passport", "tote", "totes", "crossbody",
+    "holdall", "weekend bag", "laptop", "belt", "belts", "bridle", "dress belt", "key fob",
+    "keyring", "watch strap", "notebook", "chestnut", "dark brown", "forest", "black", "tan",
+    "evergreen", "heritage", "vegetable tanned", "chrome free", "leather", "gift",
+)  # fmt: skip
 
 sys.path.insert(0, str(BASE_DIR))
 
@@ -153,6 +176,7 @@ class SizeResult:
     # invalidation mode -> page -> its load while orders are placed; mode -> allocations/s
     with_orders: dict[str, dict[str, PageResult]] = field(default_factory=dict)
     order_rates: dict[str, float] = field(default_factory=dict)
+    cold: dict[str, PageResult] = field(default_factory=dict)  # page -> every request a miss
 
 
 # --- environment ---------------------------------------------------------------------------
@@ -341,12 +365,18 @@ def load_with_wrk(
     connections: int,
     seconds: int,
     headers: dict[str, str] | None = None,
+    paths_file: Path | None = None,
 ) -> Load:
+    """`path` loaded by wrk; with `paths_file`, every request another URL (wrk_cold.lua)."""
     url = f"http://127.0.0.1:{port}{path}"
     cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
     for name, value in (headers or {}).items():
         cmd += ["-H", f"{name}: {value}"]
-    cmd += ["--latency", "-s", str(WRK_SCRIPT), url]
+    if paths_file is None:
+        cmd += ["--latency", "-s", str(WRK_SCRIPT), url]
+    else:
+        seed = secrets.token_hex(4)
+        cmd += ["--latency", "-s", str(COLD_SCRIPT), url, "--", str(paths_file), seed, str(threads)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     line = next((x for x in proc.stdout.splitlines() if x.startswith("BENCH_RESULT ")), None)
     if proc.returncode or line is None:
@@ -370,12 +400,16 @@ def load_with_python(
     connections: int,
     seconds: int,
     headers: dict[str, str] | None = None,
+    paths: list[str] | None = None,
 ) -> Load:
-    """Fallback client: one thread per connection, keep-alive when the server allows it."""
+    """Fallback client: one thread per connection, keep-alive when the server allows it;
+    with `paths`, every request another URL (as wrk_cold.lua)."""
     deadline = time.perf_counter() + seconds
     latencies: list[float] = []
     counts = Counter()
     lock = threading.Lock()
+    seed = secrets.token_hex(4)
+    serial = iter(range(10**9))
 
     def client() -> None:
         mine: list[float] = []
@@ -384,9 +418,13 @@ def load_with_python(
         while time.perf_counter() < deadline:
             if conn is None:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            url = path
+            if paths:
+                n = next(serial)
+                url = f"{paths[n % len(paths)]}&_n={seed}.{n}"
             started = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers or {})
+                conn.request("GET", url, headers=headers or {})
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
@@ -952,13 +990,22 @@ def measure(
     flush_cache(args.redis_url)
     server = Gunicorn(env=env, workers=args.workers, log_name=f"gunicorn-{size.browsable}")
     server.start()
+    pages = QUICK_PAGES if args.quick else PAGES
+    basket_pages = ("basket",) if args.quick else BASKET_PAGES
+    misses = cold_paths()
+    connections.close_all()
     try:
-        for page in PAGES:
+        for page in pages:
             size.pages[page] = _load_page(server.port, page, paths[page], args=args, wrk=wrk)
+        for page in COLD_PAGES:
+            sample = COLD_SAMPLES[page].format(category=paths["category"])
+            size.cold[page] = _load_cold(
+                server.port, page, sample, misses[page], args=args, wrk=wrk
+            )
         cookies = basket_visitor()
         connections.close_all()
         header = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
-        for page in BASKET_PAGES:
+        for page in basket_pages:
             size.basket_pages[page] = _load_page(
                 server.port, page, paths[page], args=args, wrk=wrk, headers=header
             )
@@ -968,12 +1015,14 @@ def measure(
             measure_with_orders(size, server.port, paths, args=args, wrk=wrk)
     finally:
         server.stop()
-    for page in PAGES:
-        _capture(size.pages[page])
-    for page in BASKET_PAGES:
-        _capture(size.basket_pages[page], cookies)
+    for result in (*size.pages.values(), *size.cold.values()):
+        _capture(result)
+    for result in size.basket_pages.values():
+        _capture(result, cookies)
     size.add_to_basket = capture_add_to_basket()
     analyze_database()  # after the orders above, as autovacuum would
+    if args.quick:
+        return
     try:
         size.checkout = measure_checkout()
     except Exception as exc:  # reported, not fatal: the checkout has its own tests
@@ -1010,6 +1059,76 @@ def _load_page(
     return result
 
 
+def cold_paths() -> dict[str, list[str]]:
+    """Per cold page, the URLs its load cycles through (each request adds a unique `_n`, so
+    none is a page-cache hit): searches for SEARCH_WORDS alone and in pairs, with each sort
+    and now and then a filter; every browsable category with no filter, each filter value
+    and pairs of them, each sort, and the pages that exist for that combination."""
+    from itertools import product
+    from urllib.parse import urlencode
+
+    from django.conf import settings
+
+    from shop.catalogue import selectors
+    from shop.catalogue.models import Category
+
+    sorts = list(selectors.SORTS)
+    options = selectors.filter_options()
+    filter_sets = [{}]
+    filter_sets += [{key: value} for key, values in options.items() for value in values]
+    filter_sets += [
+        {"line": line, "tanning": tanning}
+        for line, tanning in product(options["line"], options["tanning"])
+    ]
+    searches = []
+    for i, (first, second) in enumerate(product(SEARCH_WORDS, ("", *SEARCH_WORDS))):
+        if first == second:
+            continue
+        params = {"q": f"{first} {second}".strip(), "sort_by": sorts[i % len(sorts)]}
+        if i % 4 == 0:
+            params.update(filter_sets[i % len(filter_sets)])
+        searches.append(f"/search/?{urlencode(params)}")
+    categories = []
+    per_page = settings.OSCAR_PRODUCTS_PER_PAGE
+    for category in Category.objects.browsable().order_by("path"):
+        for filters in filter_sets:
+            count = selectors.product_list(category=category, filters=filters).count()
+            pages = min(3, math.ceil(count / per_page))
+            for sort, page in product(sorts, range(1, pages + 1)):
+                params = {**filters, "sort_by": sort, "page": page}
+                categories.append(f"{category.get_absolute_url()}?{urlencode(params)}")
+    rng = random.Random(1962)  # interleaved: neighbouring requests ask for different pages
+    rng.shuffle(searches)
+    rng.shuffle(categories)
+    return {"search": searches, "category": categories}
+
+
+def _load_cold(
+    port: int, page: str, sample: str, paths: list[str], *, args, wrk: str | None
+) -> PageResult:
+    """`page` loaded with every request a page-cache miss (wrk_cold.lua); `sample` is the
+    URL counted and timed in-process (the same at every size)."""
+    paths_file = BENCH_DIR / f"cold-{page}.txt"
+    paths_file.write_text("\n".join(paths) + "\n")
+    result = PageResult(page=page, path=sample, visitor="cold")
+    result.status, body = fetch(port, sample)
+    result.bytes = len(body)
+    if result.status != 200:
+        result.problem = f"HTTP {result.status}"
+        print(f"  cold      {page:<9} {sample}: HTTP {result.status}, not loaded")
+        return result
+    run = _loader(port, sample, args=args, wrk=wrk, paths_file=paths_file)
+    run(seconds=args.warmup)
+    result.load = run(seconds=args.duration)
+    if result.load.errors or result.load.bad_status:
+        result.problem = f"{result.load.errors} socket errors, {result.load.bad_status} non-2xx/3xx"
+    print(
+        f"  cold      {page:<9} {result.load.rps:8.1f} req/s  p50 {result.load.p50_ms:6.1f} ms"
+        f"  p99 {result.load.p99_ms:6.1f} ms  ({len(paths)} URLs, each request a miss)"
+    )
+    return result
+
+
 def _capture(result: PageResult, cookies: dict[str, str] | None = None) -> None:
     problem, result.queries, result.app_ms, result.render_queries, result.render_ms = (
         capture_queries(result.path, cookies)
@@ -1017,7 +1136,15 @@ def _capture(result: PageResult, cookies: dict[str, str] | None = None) -> None:
     result.problem = "; ".join(x for x in (result.problem, problem) if x)
 
 
-def _loader(port: int, path: str, *, args, wrk: str | None, headers: dict | None = None):
+def _loader(
+    port: int,
+    path: str,
+    *,
+    args,
+    wrk: str | None,
+    headers: dict | None = None,
+    paths_file: Path | None = None,
+):
     def run(*, seconds: int) -> Load:
         if wrk:
             return load_with_wrk(
@@ -1028,9 +1155,11 @@ def _loader(port: int, path: str, *, args, wrk: str | None, headers: dict | None
                 connections=args.connections,
                 seconds=seconds,
                 headers=headers,
+                paths_file=paths_file,
             )
+        paths = paths_file.read_text().split() if paths_file else None
         return load_with_python(
-            port, path, connections=args.connections, seconds=seconds, headers=headers
+            port, path, connections=args.connections, seconds=seconds, headers=headers, paths=paths
         )
 
     return run
@@ -1060,8 +1189,9 @@ def brief(shape: str, width: int = 200) -> str:
 
 
 def _rows(size: SizeResult):
-    yield from (size.pages[page] for page in PAGES)
-    yield from (size.basket_pages[page] for page in BASKET_PAGES if page in size.basket_pages)
+    yield from size.pages.values()
+    yield from size.cold.values()
+    yield from size.basket_pages.values()
 
 
 def report(sizes: list[SizeResult], *, args, client: str, elapsed: float) -> bool:
@@ -1102,10 +1232,13 @@ def report(sizes: list[SizeResult], *, args, client: str, elapsed: float) -> boo
     print()
     print(f"Query counts (pages rendered) at {small.browsable:,} and {large.browsable:,} products:")
     all_equal = True
-    for visitor, pages in (("anonymous", PAGES), ("basket", BASKET_PAGES)):
-        for page in pages:
-            a = small.pages[page] if visitor == "anonymous" else small.basket_pages[page]
-            b = large.pages[page] if visitor == "anonymous" else large.basket_pages[page]
+    for visitor, in_small, in_large in (
+        ("anonymous", small.pages, large.pages),
+        ("cold", small.cold, large.cold),
+        ("basket", small.basket_pages, large.basket_pages),
+    ):
+        for page in [page for page in in_small if page in in_large]:
+            a, b = in_small[page], in_large[page]
             before = [q["sql"] for q in a.render_queries]
             after = [q["sql"] for q in b.render_queries]
             same = len(before) == len(after)
@@ -1205,11 +1338,15 @@ def print_targets(sizes: list[SizeResult]) -> None:
     size = sizes[-1]
     lines = []
     for page, rps in TARGET_RPS.items():
+        if page not in size.pages:
+            continue
         load = size.pages[page].load
         met = bool(load) and load.rps >= rps and load.p99_ms < TARGET_P99_MS
         got = f"{load.rps:.0f} req/s, p99 {load.p99_ms:.0f} ms" if load else "no load"
         lines.append((met, f"anonymous {page}: >= {rps} req/s, p99 < {TARGET_P99_MS} ms ({got})"))
     for page in PAGES:  # "the same pages" for a visitor with a basket (the basket page: queries)
+        if page not in size.basket_pages:
+            continue
         load = size.basket_pages[page].load
         met = bool(load) and load.rps >= TARGET_BASKET_RPS
         got = f"{load.rps:.0f} req/s" if load else "no load"
@@ -1245,6 +1382,38 @@ def print_targets(sizes: list[SizeResult]) -> None:
     print("Targets (issue 9):")
     for met, text in lines:
         print(f"  [{'met' if met else 'MISSED'}] {text}")
+    print("Targets (issue 20):")
+    for met, text in issue20_targets(sizes):
+        print(f"  [{'met' if met else 'MISSED'}] {text}")
+
+
+def issue20_targets(sizes: list[SizeResult]) -> list[tuple[bool, str]]:
+    """Cold search and category at 2,000 and 20,000 products, the basket page, cached pages."""
+    lines = []
+    for size in sizes:
+        if size.browsable < TARGET_COLD_RPS[-1][0] * 0.9:
+            continue
+        rps = next(r for n, r in TARGET_COLD_RPS if size.browsable >= n * 0.9)
+        p99 = TARGET_COLD_P99_MS if rps == TARGET_COLD_RPS[-1][1] else None
+        for page, result in size.cold.items():
+            load = result.load
+            met = bool(load) and load.rps >= rps and (p99 is None or load.p99_ms < p99)
+            got = f"{load.rps:.0f} req/s, p99 {load.p99_ms:.0f} ms" if load else "no load"
+            want = f">= {rps} req/s" + (f", p99 < {p99} ms" if p99 else "")
+            lines.append((met, f"{size.label}: cold {page} {want} ({got})"))
+        if basket := size.basket_pages.get("basket"):
+            load = basket.load
+            met = bool(load) and load.rps >= TARGET_BASKET_PAGE_RPS
+            got = f"{load.rps:.0f} req/s, app {basket.app_ms:.1f} ms" if load else "no load"
+            lines.append(
+                (met, f"{size.label}: basket page, 3 personalised lines >= 400 req/s ({got})")
+            )
+        for page, result in size.pages.items():
+            load = result.load
+            met = bool(load) and load.rps >= TARGET_CACHED_RPS
+            got = f"{load.rps:.0f} req/s" if load else "no load"
+            lines.append((met, f"{size.label}: cached {page} >= {TARGET_CACHED_RPS} req/s ({got})"))
+    return lines
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -1276,6 +1445,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-db", action="store_true", help="leave the bench database")
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
     parser.add_argument("--no-lighthouse", action="store_true", help="skip Lighthouse")
+    parser.add_argument(
+        "--products-xl",
+        type=int,
+        default=20000,
+        help="browsable products, extra-large size (cold pages and basket; 0: skip)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="no demo size, Lighthouse, orders or checkout: the cached category and search,"
+        " the cold rows and the basket page at --products (and --products-xl)",
+    )
     return parser.parse_args(argv)
 
 
@@ -1314,10 +1495,14 @@ def main(argv: list[str] | None = None) -> int:
         paths = pick_paths()
         personalization_cost = personalization_query_cost(paths["product"])
         sizes = []
-        for step in ("demo", "large"):
-            if step == "large":
-                print(f"  {stamp()} generating the catalogue up to {args.products:,} products")
-                grow_catalogue(target=args.products)
+        steps = [("demo", 0)] if not args.quick else []
+        steps.append(("large", args.products))
+        if args.products_xl > args.products:
+            steps.append(("xl", args.products_xl))
+        for step, target in steps:
+            if step != "demo":
+                print(f"  {stamp()} generating the catalogue up to {target:,} products")
+                grow_catalogue(target=target)
             analyze_database()
             browsable, rows, stock = catalogue_size()
             size = SizeResult(f"{browsable:,} products", browsable, rows, stock)
@@ -1331,7 +1516,7 @@ def main(argv: list[str] | None = None) -> int:
                 env=env,
                 wrk=wrk,
                 lighthouse=lighthouse,
-                with_orders=step == "large",
+                with_orders=step == "large" and not args.quick,
             )
             sizes.append(size)
         ok = report(sizes, args=args, client=client, elapsed=time.monotonic() - started)

@@ -159,7 +159,6 @@ def test_search_finds_products_by_title_words(client, demo_catalogue):
         ("/catalogue/", {"sort_by": ";drop table catalogue_product"}, 400),
         ("/catalogue/", {"tanning": "<script>alert(1)</script>"}, 400),
         ("/catalogue/", {"certification": "x" * 5000}, 400),
-        ("/search/", {"q": "x" * 5000}, 400),
         ("/search/", {"q": "wallet\x00"}, 400),
         ("/search/", {"q": "wallet", "page": "-1"}, 404),
         ("/no-such-page/", {}, 404),

@@ -105,6 +105,15 @@ def gallery_images(product):
 
 
 @register.simple_tag
+def catalogue_version() -> str:
+    """The catalogue's version (shop.storefront.page_cache): any change to what a listing
+    shows, a price included, moves it. Product cards are cached per product under it."""
+    from shop.storefront.page_cache import catalogue_version as version
+
+    return version()
+
+
+@register.simple_tag
 def query_without(params, *keys):
     """The query string `params` (a QueryDict) without `keys` and without the page number."""
     params = params.copy()

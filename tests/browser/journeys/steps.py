@@ -61,10 +61,16 @@ def sign_in(page: Page, email: str, password: str, *, start: str = "/") -> None:
     expect(page.locator("#login_form")).to_have_count(0)
 
 
-def personalised_wallet_to_basket(page: Page, *, product: str = "Evergreen long wallet") -> None:
-    """From the navigation to a product page; monogram and thread chosen; into the basket."""
+def personalised_wallet_to_basket(
+    page: Page, *, product: str = "Evergreen long wallet", search: str = ""
+) -> None:
+    """From the navigation (or the search box, typing ``search``) to a product page; monogram
+    and thread chosen; into the basket."""
     page.goto("/")
-    page.get_by_role("navigation", name="Shop").get_by_role("link", name="Evergreen").click()
+    if search:
+        search_for(page, search)
+    else:
+        page.get_by_role("navigation", name="Shop").get_by_role("link", name="Evergreen").click()
     page.get_by_role("link", name=product).first.click()
     expect(page.get_by_role("heading", name=product)).to_be_visible()
     page.get_by_label("Monogram initials").fill("aj")
@@ -72,6 +78,17 @@ def personalised_wallet_to_basket(page: Page, *, product: str = "Evergreen long 
     page.get_by_label("Thread colour").select_option(label="Oxblood")
     page.get_by_role("button", name="Add to basket").click()
     expect(page.get_by_text(f"{product} has been added to your basket")).to_be_visible()
+
+
+def search_for(page: Page, words: str) -> None:
+    """Type ``words`` into the header's search box and search: results, each filter value
+    with its count for them."""
+    page.locator("#mv-q-bar").fill(words)
+    page.locator("#mv-q-bar").press("Enter")
+    expect(page.get_by_role("heading", name=re.compile("Results for"))).to_be_visible()
+    expect(page.get_by_label("Line").locator("option").nth(1)).to_have_text(
+        re.compile(r"^\w+ \(\d+\)$")
+    )
 
 
 def checkout_to_payment(page: Page, customer: Customer) -> None:

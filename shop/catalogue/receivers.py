@@ -1,0 +1,107 @@
+"""Search documents go dirty when what they hold changes: a product, its categories (or a
+category's name), its attribute values or an option's text. The products changed in one
+transaction are marked at its commit, in one statement, and one refresh task is queued."""
+
+import logging
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from shop.catalogue.models import (
+    AttributeOption,
+    Category,
+    Product,
+    ProductAttributeValue,
+    ProductCategory,
+)
+from shop.catalogue.services import search_mark_dirty
+from shop.common.commit import commit_batch_add
+
+logger = logging.getLogger(__name__)
+
+
+class _SearchDirty(set):
+    """The products one commit marks (shop.common.commit: one callback per savepoint set)."""
+
+    merge = set.update
+
+    def __call__(self) -> None:
+        from shop.catalogue.tasks import refresh_search_documents
+
+        if not search_mark_dirty(product_ids=self):
+            return
+        try:
+            refresh_search_documents.delay()
+        except Exception:  # the broker is down: beat's refresh catches up
+            logger.warning("Could not enqueue the search refresh", exc_info=True)
+
+
+def products_changed(product_ids) -> None:
+    ids = {pk for pk in product_ids if pk is not None}
+    if ids:
+        commit_batch_add(_SearchDirty, ids)
+
+
+def _product_saved(sender, instance, raw=False, **kwargs) -> None:
+    if not raw:
+        products_changed({instance.pk, instance.parent_id})
+
+
+def _value_changed(sender, instance, raw=False, **kwargs) -> None:
+    if not raw:
+        products_changed({instance.product_id})
+
+
+def _product_category_changed(sender, instance, raw=False, **kwargs) -> None:
+    if not raw:
+        products_changed({instance.product_id})
+
+
+def _categories_set(sender, instance, action, pk_set=None, reverse=False, **kwargs) -> None:
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        products_changed({instance.pk})
+    elif pk_set:
+        products_changed(pk_set)
+    else:
+        products_changed(
+            ProductCategory.objects.filter(category=instance).values_list("product_id", flat=True)
+        )
+
+
+def _category_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
+    if raw or created:
+        return
+    products_changed(
+        ProductCategory.objects.filter(
+            category__in=instance.get_descendants_and_self()
+        ).values_list("product_id", flat=True)
+    )
+
+
+def _option_saved(sender, instance, created=False, raw=False, **kwargs) -> None:
+    if raw or created:
+        return
+    products_changed(
+        ProductAttributeValue.objects.filter(value_option=instance).values_list(
+            "product_id", flat=True
+        )
+    )
+
+
+def connect() -> None:
+    uid = "catalogue:search"
+    post_save.connect(_product_saved, sender=Product, dispatch_uid=f"{uid}:product")
+    for signal in (post_save, post_delete):
+        name = signal is post_save and "save" or "delete"
+        signal.connect(
+            _value_changed, sender=ProductAttributeValue, dispatch_uid=f"{uid}:value:{name}"
+        )
+        signal.connect(
+            _product_category_changed, sender=ProductCategory, dispatch_uid=f"{uid}:pc:{name}"
+        )
+    m2m_changed.connect(
+        _categories_set, sender=Product.categories.through, dispatch_uid=f"{uid}:m2m"
+    )
+    post_save.connect(_category_saved, sender=Category, dispatch_uid=f"{uid}:category")
+    post_save.connect(_option_saved, sender=AttributeOption, dispatch_uid=f"{uid}:option")

@@ -1,0 +1,50 @@
+"""Cold listings cost a fixed handful of queries, whatever the size of the catalogue: a
+category, a filtered and sorted category page, a search with a typo and a filter, rendered
+from scratch (the page cache staled) at the demo size and with more products."""
+
+import json
+from pathlib import Path
+
+from django.db import connection
+
+from shop.catalogue.models import Category
+from shop.catalogue.services import catalogue_load
+from shop.storefront.page_cache import catalogue_version_bump
+from tests.perf.catalogue_generator import generate_catalogue
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = (
+    "{wallets}",
+    "{wallets}?line=Evergreen&tanning=Vegetable-tanned&sort_by=price-asc",
+    "/search/?q=walet&line=Evergreen&sort_by=price-desc",
+    "/search/?q=leather&page=2",
+)
+# SQL statements of one page rendered (transaction control not counted), the page cache's
+# lookups included.
+LISTING_BUDGET = 12
+
+
+def _rendered_statements(client, path: str) -> list[str]:
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        if not sql.lstrip().upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE")):
+            statements.append(sql)
+        return execute(sql, params, many, context)
+
+    catalogue_version_bump()
+    with connection.execute_wrapper(record):
+        assert client.get(path).status_code == 200, path
+    return statements
+
+
+def test_cold_listings_cost_the_same_handful_of_queries_at_two_sizes(client, demo_catalogue):
+    wallets = Category.objects.get(slug="wallets").get_absolute_url()
+    pages = [page.format(wallets=wallets) for page in PAGES]
+    small = {path: _rendered_statements(client, path) for path in pages}
+    base = json.loads((ROOT / "fixtures" / "catalogue.json").read_text())
+    catalogue_load(data=generate_catalogue(base, products=60))
+    large = {path: _rendered_statements(client, path) for path in pages}
+    for path in pages:
+        assert len(small[path]) <= LISTING_BUDGET, (path, small[path])
+        assert len(large[path]) == len(small[path]), path
