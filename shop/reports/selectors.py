@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from shop.order.pipeline import OPEN_STATUSES, PAID_STATUSES
+from shop.order.pipeline import OPEN_STATUSES, PAID_STATUSES, REFUNDED
 from shop.reports.models import (
     Channel,
     CostPriceRecord,
@@ -81,6 +81,7 @@ def _bounds(start: date, end: date) -> dict[str, Any]:
         "end_at": timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
         "tz": settings.TIME_ZONE,
         "paid_statuses": list(PAID_STATUSES),
+        "refunded": REFUNDED,
         "line": SUSTAINABLE_LINE,
     }
 
@@ -344,6 +345,11 @@ WITH line_facts AS (
            COUNT(*) FILTER (WHERE l.unit_cost_price IS NULL) AS lines_without_cost
       FROM order_line l GROUP BY l.order_id
 ),
+returned AS (
+    -- Refunded before dispatch: the goods never left and go back to stock, no parcel went.
+    SELECT o.id AS order_id FROM order_order o
+     WHERE o.status = %(refunded)s AND o.shipped_at IS NULL
+),
 pers_facts AS (
     SELECT l.order_id,
            SUM(ROUND(p.surcharge * l.quantity / {VAT_DIVISOR}, 2)) AS pers_revenue,
@@ -355,23 +361,27 @@ pers_facts AS (
 SELECT o.id AS order_id, o.number, {CUSTOMER_KEY} AS customer_key, o.user_id,
        lower(COALESCE(u.email, o.guest_email)) AS email,
        {SOLD_AT} AS sold_at, o.status,
-       lf.units, lf.gross, lf.gross - lf.net AS discounts, lf.net, lf.cogs,
+       lf.units, lf.gross, lf.gross - lf.net AS discounts, lf.net,
+       CASE WHEN rt.order_id IS NULL THEN lf.cogs ELSE 0 END AS cogs,
        lf.lines_without_cost,
        COALESCE(pf.pers_revenue, 0) AS pers_revenue, COALESCE(pf.pers_cost, 0) AS pers_cost,
        o.shipping_excl_tax AS shipping_charged,
-       COALESCE(sr.cost_per_order, 0) AS shipping_cost,
+       CASE WHEN rt.order_id IS NULL THEN COALESCE(sr.cost, 0) ELSE 0 END AS shipping_cost,
        COALESCE(pi.fee, 0) AS fees,
        COALESCE(ROUND(pi.amount_refunded * o.total_excl_tax
                       / NULLIF(o.total_incl_tax, 0), 2), 0) AS refunds,
-       lf.net + o.shipping_excl_tax - lf.cogs - COALESCE(pf.pers_cost, 0)
-         - COALESCE(sr.cost_per_order, 0) - COALESCE(pi.fee, 0)
+       lf.net + o.shipping_excl_tax - COALESCE(pf.pers_cost, 0)
+         - CASE WHEN rt.order_id IS NULL THEN lf.cogs + COALESCE(sr.cost, 0) ELSE 0 END
+         - COALESCE(pi.fee, 0)
          - COALESCE(ROUND(pi.amount_refunded * o.total_excl_tax
                           / NULLIF(o.total_incl_tax, 0), 2), 0) AS margin
   FROM order_order o
   JOIN line_facts lf ON lf.order_id = o.id
+  LEFT JOIN returned rt ON rt.order_id = o.id
   LEFT JOIN pers_facts pf ON pf.order_id = o.id
   LEFT JOIN auth_user u ON u.id = o.user_id
-  LEFT JOIN reports_shippingrate sr ON sr.shipping_code = o.shipping_code
+  LEFT JOIN LATERAL (SELECT r.cost_per_order AS cost FROM reports_shippingrate r
+                      WHERE r.shipping_code = o.shipping_code) sr ON true
   LEFT JOIN payments_paymentintentrecord pi
          ON pi.order_number = o.number AND o.number <> ''
  WHERE o.status = ANY(%(paid_statuses)s)
@@ -534,14 +544,29 @@ FORMULAS = [
     ("Shipping charged", "The order's shipping charge excl. VAT (recorded)."),
     (
         "Shipping cost",
-        "ESTIMATED: the cost per parcel in the shipping rate table staff maintain, for the "
-        "order's shipping method.",
+        "ESTIMATED: the cost of one parcel of the order's shipping method in effect on the day"
+        " it was sold, from the parcel costs staff maintain (Dashboard > Fulfilment > Parcel "
+        "costs, with their history). None for an order refunded before dispatch.",
     ),
     ("Payment fees", "Stripe's fee for the payment (recorded from Stripe, or from our rate)."),
     (
         "Refunds",
         "Amount refunded through Stripe × (order total excl. VAT ÷ incl. VAT), i.e. excl. VAT. "
-        "Refunded goods are not assumed resellable: their cost is not reversed.",
+        "Refunded BEFORE DISPATCH (status Refunded, never shipped): the goods never left and go "
+        "back to stock, so the order carries no cost of goods and no parcel cost; its payment fee"
+        " (Stripe keeps it) and any personalization cost (the workshop's work on a marked piece) "
+        "stay. Refunded AFTER DISPATCH or delivery: the refund is deducted and the cost of goods,"
+        " the parcel and the fee stay, since a piece that came back used is not resold as new "
+        "(a take-back is counted by the take-back report).",
+    ),
+    (
+        "VAT",
+        "Prices are entered incl. VAT; the excl. VAT figures are those recorded on the order, "
+        "rounded PER UNIT (Oscar: unit price excl. VAT × quantity), so 2 × £25.00 incl. VAT is "
+        "£41.66 excl. VAT, not £41.67. We keep per-unit rounding: a unit has the same price excl."
+        " VAT on every order, invoice and part refund (HMRC allows per-unit or per-line rounding "
+        "used consistently); the reports read the recorded figures, so 1p gaps against a "
+        "per-line calculation are expected.",
     ),
     (
         "Store credit (take-backs)",
@@ -766,7 +791,11 @@ CASE WHEN r >= 4 AND f >= 4 THEN 'Champions'
 def rfm_segments(*, start: date, end: date) -> dict[str, list[dict]]:
     """RFM scores of every customer who bought online up to `end` (all time to the range's
     end): R = quintile of days since last order (5 = most recent), F = number of orders
-    (1, 2, 3, 4–5, 6+ → 1–5), M = quintile of net revenue (5 = highest)."""
+    (1, 2, 3, 4–5, 6+ → 1–5), M = quintile of net revenue (5 = highest).
+
+    A quintile is ⌈5 × the share of customers at or below the customer's value⌉ (cumulative
+    distribution), so the score follows the value: equal values score alike (customers who
+    all ordered today all get R 5), and ties take the higher quintile."""
     params = _customer_params(start, end)
     sql = f"""
     WITH {ORDER_FACTS.format(order_filter="", offline_filter="")},
@@ -778,10 +807,10 @@ def rfm_segments(*, start: date, end: date) -> dict[str, list[dict]]:
     ),
     scored AS (
         SELECT b.*,
-               NTILE(5) OVER (ORDER BY recency_days DESC) AS r,
+               CEIL(5 * CUME_DIST() OVER (ORDER BY recency_days DESC))::int AS r,
                CASE WHEN frequency >= 6 THEN 5 WHEN frequency >= 4 THEN 4
                     ELSE frequency END AS f,
-               NTILE(5) OVER (ORDER BY monetary) AS m
+               CEIL(5 * CUME_DIST() OVER (ORDER BY monetary))::int AS m
           FROM base b
     )
     SELECT {RFM_SEGMENTS} AS segment, COUNT(*) AS customers,
@@ -862,8 +891,8 @@ def lead_time_by_month(*, start: date, end: date) -> list[dict]:
     """Per month of payment and for personalized / not / all orders: payment → dispatch in
     days (median, 90th percentile, of shipped orders) and the share of due orders dispatched
     by the promised date. An order is *due* when it has a promised date and was shipped, or
-    is still open (not shipped) after its promised date; open orders not yet due and refunded
-    or cancelled orders that never shipped are left out."""
+    is still open (not shipped) after its promised date; open orders not yet due are not due.
+    Orders refunded before dispatch are left out of every figure (they never went out)."""
     params = {
         **_bounds(start, end),
         "open_statuses": list(OPEN_STATUSES),
@@ -883,6 +912,7 @@ def lead_time_by_month(*, start: date, end: date) -> list[dict]:
           FROM order_order o
          WHERE o.paid_at >= %(start_at)s AND o.paid_at < %(end_at)s
            AND o.status = ANY(%(paid_statuses)s)
+           AND NOT (o.status = %(refunded)s AND o.shipped_at IS NULL)
     )
     SELECT month,
            CASE WHEN GROUPING(personalized) = 1 THEN 'all'
@@ -912,17 +942,67 @@ def lead_time_by_month(*, start: date, end: date) -> list[dict]:
 # --- production cost ----------------------------------------------------------------------------
 
 
-def production_cost_by_month(*, start: date, end: date, baseline: date) -> list[dict]:
-    """Unit-weighted average production cost per month (Σ units × unit cost ÷ Σ units) of
-    everything sold, overall, per category and for the sustainable line vs the rest, with
-    the reduction against the same group's baseline month in %.
+# The cost price of a product in effect before a moment: the newest cost-history row before
+# it, or the first row ever for a moment before the history starts (the catalogue's first cost).
+COST_BEFORE = """(
+    SELECT h.cost_price FROM reports_costpricerecord h
+      JOIN partner_stockrecord sr ON sr.id = h.stockrecord_id
+     WHERE sr.product_id = {product}
+     ORDER BY h.changed_at < {moment} DESC,
+              CASE WHEN h.changed_at < {moment} THEN h.changed_at END DESC NULLS LAST,
+              h.changed_at, h.id DESC LIMIT 1)"""
 
-    The unit cost is the one in effect at the sale: the cost recorded on the online order
-    line, and for offline sales the cost price history on the sale day (the first recorded
-    cost for sales made before the history starts). Units without a
-    known cost are left out (counted in `units_without_cost`)."""
+COST_TARGET_PERCENT = Decimal("-15")
+
+
+def production_cost_default_baseline(*, start: date, end: date) -> date:
+    """The month costs are compared with when staff have not chosen one: the first month of
+    the range with a sale (online or offline), else the latest month before it with one, else
+    the range's first month (nothing sold yet: nothing to compare)."""
+    params = _bounds(start, end)
+    sql = f"""
+    WITH months AS (
+        SELECT DISTINCT date_trunc('month', {SOLD_AT} AT TIME ZONE %(tz)s)::date AS month
+          FROM order_order o
+         WHERE o.status = ANY(%(paid_statuses)s) AND {SOLD_AT} < %(end_at)s
+        UNION
+        SELECT DISTINCT date_trunc('month', s.day)::date FROM reports_offlinesale s
+         WHERE s.day <= %(end)s
+    )
+    SELECT COALESCE(
+        (SELECT MIN(month) FROM months WHERE month >= date_trunc('month', %(start)s::date)),
+        (SELECT MAX(month) FROM months)) AS month
+    """
+    month = _fetch(sql, params)[0]["month"]
+    return month or start.replace(day=1)
+
+
+def production_cost_by_month(*, start: date, end: date, baseline: date) -> list[dict]:
+    """Production cost against the baseline month, per month, overall, per category and for
+    the sustainable line vs the other lines. Two measures, kept apart:
+
+    * **Like-for-like cost change** (the KPI against the −15 % target; Laspeyres): the cost
+      of making the baseline month's basket (the units sold in the baseline month, all
+      channels, per product) at the month's cost prices, against the same basket at the
+      baseline month's cost prices: Σ q₀ × c(month) ÷ Σ q₀ × c(baseline) − 1. A product's
+      cost in a month is its cost price in effect at the month's end (now, for the current
+      month), from the cost price history. What sells does not move it; a cost cut does.
+    * **Average cost per unit sold** (Σ units × unit cost ÷ Σ units, the unit cost in effect
+      at the sale: recorded on the online order line, for offline sales from the history on
+      the sale day) and its change against the baseline month's average. It moves with the
+      mix of what sold as well as with costs.
+
+    The **mix effect** = average change − like-for-like change (points): the part of the
+    average's movement due to selling a different mix. Units without a known cost are left
+    out (counted in `units_without_cost`)."""
     baseline = baseline.replace(day=1)
-    params = {**_bounds(min(start, baseline), end), "baseline": baseline, "from": start}
+    params = {
+        **_bounds(min(start, baseline), end),
+        "baseline": baseline,
+        "from": start,
+        "now": timezone.now(),
+    }
+    month_end = "LEAST((m.month + interval '1 month')::timestamp AT TIME ZONE %(tz)s, %(now)s)"
     sql = f"""
     WITH {PRODUCT_DIM},
     units AS (
@@ -943,6 +1023,36 @@ def production_cost_by_month(*, start: date, end: date, baseline: date) -> list[
                           changed_at, id DESC LIMIT 1) h ON true
          WHERE s.day BETWEEN %(start)s AND %(end)s
     ),
+    months AS (
+        SELECT m::date AS month
+          FROM generate_series(date_trunc('month', %(from)s::date),
+                               date_trunc('month', %(end)s::date), interval '1 month') AS m
+        UNION SELECT %(baseline)s::date
+    ),
+    basket AS (
+        SELECT product_id, SUM(qty) AS q FROM units WHERE month = %(baseline)s
+         GROUP BY product_id
+    ),
+    priced AS (
+        SELECT m.month, b.product_id, b.q,
+               {COST_BEFORE.format(product="b.product_id", moment=month_end)} AS cost
+          FROM months m CROSS JOIN basket b
+    ),
+    like_for_like AS (
+        SELECT p.month,
+               CASE WHEN GROUPING(pd.category) = 0 THEN 'category'
+                    WHEN GROUPING(pd.sustainable) = 0 THEN 'line' ELSE 'all' END AS dimension,
+               CASE WHEN GROUPING(pd.category) = 0 THEN COALESCE(pd.category, 'Uncategorised')
+                    WHEN GROUPING(pd.sustainable) = 0 THEN
+                        CASE WHEN pd.sustainable THEN %(line)s ELSE 'Other lines' END
+                    ELSE 'All products' END AS label,
+               SUM(p.q * p.cost) AS basket_cost, SUM(p.q * b0.cost) AS basket_baseline_cost
+          FROM priced p
+          JOIN priced b0 ON b0.product_id = p.product_id AND b0.month = %(baseline)s
+          JOIN product_dim pd ON pd.product_id = p.product_id
+         WHERE p.cost IS NOT NULL AND b0.cost IS NOT NULL
+         GROUP BY GROUPING SETS ((p.month), (p.month, pd.category), (p.month, pd.sustainable))
+    ),
     grouped AS (
         SELECT u.month,
                CASE WHEN GROUPING(pd.category) = 0 THEN 'category'
@@ -957,17 +1067,53 @@ def production_cost_by_month(*, start: date, end: date, baseline: date) -> list[
                    WHERE u.cost IS NOT NULL), 0), 2) AS average_cost
           FROM units u JOIN product_dim pd ON pd.product_id = u.product_id
          GROUP BY GROUPING SETS ((u.month), (u.month, pd.category), (u.month, pd.sustainable))
+    ),
+    joined AS (
+        SELECT COALESCE(g.month, l.month) AS month,
+               COALESCE(g.dimension, l.dimension) AS dimension,
+               COALESCE(g.label, l.label) AS label,
+               COALESCE(g.units, 0) AS units, COALESCE(g.units_without_cost, 0)
+                   AS units_without_cost,
+               g.average_cost, l.basket_cost, l.basket_baseline_cost
+          FROM grouped g FULL OUTER JOIN like_for_like l
+            ON l.month = g.month AND l.dimension = g.dimension AND l.label = g.label
+    ),
+    measured AS (
+        SELECT j.*, b.average_cost AS baseline_cost,
+               ROUND(100 * (j.average_cost - b.average_cost) / NULLIF(b.average_cost, 0), 1)
+                   AS average_change_percent,
+               ROUND(100 * (j.basket_cost - j.basket_baseline_cost)
+                     / NULLIF(j.basket_baseline_cost, 0), 1) AS like_for_like_percent
+          FROM joined j
+          LEFT JOIN grouped b ON b.month = %(baseline)s AND b.dimension = j.dimension
+                             AND b.label = j.label
     )
-    SELECT g.*, b.average_cost AS baseline_cost,
-           ROUND(100 * (b.average_cost - g.average_cost) / NULLIF(b.average_cost, 0), 1)
-               AS reduction_percent
-      FROM grouped g
-      LEFT JOIN grouped b ON b.month = %(baseline)s AND b.dimension = g.dimension
-                         AND b.label = g.label
-     WHERE g.month >= date_trunc('month', %(from)s::date) OR g.month = %(baseline)s
-     ORDER BY g.dimension = 'all' DESC, g.dimension, g.label, g.month
+    SELECT m.*, m.average_change_percent - m.like_for_like_percent AS mix_effect_points
+      FROM measured m
+     WHERE m.month >= date_trunc('month', %(from)s::date) OR m.month = %(baseline)s
+     ORDER BY m.dimension = 'all' DESC, m.dimension, m.label, m.month
     """
     return _fetch(sql, params)
+
+
+def production_cost_headline(rows: list[dict]) -> dict | None:
+    """The KPI card: the like-for-like change of all products in the range's latest month
+    that has one, against the −15 % target (negative = cheaper)."""
+    overall = [
+        r for r in rows if r["dimension"] == "all" and r["like_for_like_percent"] is not None
+    ]
+    if not overall:
+        return None
+    latest = overall[-1]
+    change = latest["like_for_like_percent"]
+    return {
+        "month": latest["month"],
+        "like_for_like_percent": change,
+        "mix_effect_points": latest["mix_effect_points"],
+        "target_percent": COST_TARGET_PERCENT,
+        "to_go_points": max(Decimal("0.0"), change - COST_TARGET_PERCENT),
+        "reached": change <= COST_TARGET_PERCENT,
+    }
 
 
 def cost_history(*, limit: int = 100) -> list[dict]:

@@ -348,12 +348,13 @@ def lead_time(request: HttpRequest) -> HttpResponse:
 def production_cost(request: HttpRequest) -> HttpResponse:
     form = BaselineForm(request.GET or None)
     start, end = form.range()
-    baseline = (form.cleaned_data.get("baseline") if form.is_valid() else None) or start.replace(
-        day=1
+    baseline = (form.cleaned_data.get("baseline") if form.is_valid() else None) or (
+        selectors.production_cost_default_baseline(start=start, end=end)
     )
     rows = selectors.production_cost_by_month(start=start, end=end, baseline=baseline)
     fields = ["dimension", "label", "month", "units", "units_without_cost", "average_cost"]
-    fields += ["baseline_cost", "reduction_percent"]
+    fields += ["baseline_cost", "average_change_percent", "like_for_like_percent"]
+    fields += ["mix_effect_points"]
     if _wants_csv(request):
         return csv_response(
             f"production-cost-{_range_suffix(start, end)}.csv",
@@ -362,9 +363,9 @@ def production_cost(request: HttpRequest) -> HttpResponse:
         )
     months = sorted({r["month"] for r in rows})
 
-    def series(dimension: str, label: str) -> list:
+    def series(dimension: str, label: str, field: str) -> list:
         found = {
-            r["month"]: r["reduction_percent"]
+            r["month"]: r[field]
             for r in rows
             if r["dimension"] == dimension and r["label"] == label
         }
@@ -372,9 +373,10 @@ def production_cost(request: HttpRequest) -> HttpResponse:
 
     chart = {
         "labels": [m.isoformat() for m in months],
-        "all": series("all", "All products"),
-        "sustainable": series("line", selectors.SUSTAINABLE_LINE),
-        "target": 15,
+        "all": series("all", "All products", "like_for_like_percent"),
+        "sustainable": series("line", selectors.SUSTAINABLE_LINE, "like_for_like_percent"),
+        "mix": series("all", "All products", "mix_effect_points"),
+        "target": float(selectors.COST_TARGET_PERCENT),
     }
     return render(
         request,
@@ -383,6 +385,7 @@ def production_cost(request: HttpRequest) -> HttpResponse:
             "form": form,
             "rows": rows,
             "baseline": baseline,
+            "headline": selectors.production_cost_headline(rows),
             "chart": chart,
             "history": selectors.cost_history(),
             "start": start,

@@ -84,11 +84,12 @@
       return {
         type: "line",
         data: { labels: d.labels, datasets: [
-          { label: "All products: reduction (%)", data: d.all, borderColor: palette[1], spanGaps: true },
-          { label: "Evergreen: reduction (%)", data: d.sustainable, borderColor: palette[2], spanGaps: true },
-          { label: "Aim (%)", data: d.labels.map(function () { return d.target; }), borderColor: palette[3], borderDash: [6, 4], pointRadius: 0 }
+          { label: "All products: like-for-like cost change (%)", data: d.all, borderColor: palette[1], spanGaps: true },
+          { label: "Evergreen: like-for-like cost change (%)", data: d.sustainable, borderColor: palette[2], spanGaps: true },
+          { label: "Mix effect on the average cost (points)", data: d.mix, borderColor: palette[0], borderDash: [2, 3], spanGaps: true },
+          { label: "Target (%)", data: d.labels.map(function () { return d.target; }), borderColor: palette[3], borderDash: [6, 4], pointRadius: 0 }
         ] },
-        options: { scales: { y: { title: { display: true, text: "% below the baseline month" } } } }
+        options: { scales: { y: { title: { display: true, text: "% against the baseline month (negative = cheaper)" } } } }
       };
     }
   };
