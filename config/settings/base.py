@@ -337,6 +337,11 @@ OSCAR_DASHBOARD_NAVIGATION = [
                 "access_fn": _staff_with("order.view_order", "order.change_order"),
             },
             {
+                "label": "Parcel costs",
+                "url_name": "shipping-dashboard:parcel-costs",
+                "access_fn": _staff_with("shipping.view_parcelcost"),
+            },
+            {
                 "label": "Background tasks",
                 "url_name": "common-dashboard:tasks",
                 "access_fn": _dashboard_staff_only,

@@ -380,8 +380,14 @@ SELECT o.id AS order_id, o.number, {CUSTOMER_KEY} AS customer_key, o.user_id,
   LEFT JOIN returned rt ON rt.order_id = o.id
   LEFT JOIN pers_facts pf ON pf.order_id = o.id
   LEFT JOIN auth_user u ON u.id = o.user_id
-  LEFT JOIN LATERAL (SELECT r.cost_per_order AS cost FROM reports_shippingrate r
-                      WHERE r.shipping_code = o.shipping_code) sr ON true
+  LEFT JOIN LATERAL (
+        -- The parcel cost in effect on the sale day (the first one for earlier sales).
+        SELECT pc.cost FROM shipping_parcelcost pc
+         WHERE pc.shipping_code = o.shipping_code
+         ORDER BY pc.valid_from <= ({SOLD_AT} AT TIME ZONE %(tz)s)::date DESC,
+                  CASE WHEN pc.valid_from <= ({SOLD_AT} AT TIME ZONE %(tz)s)::date
+                       THEN pc.valid_from END DESC NULLS LAST,
+                  pc.valid_from LIMIT 1) sr ON true
   LEFT JOIN payments_paymentintentrecord pi
          ON pi.order_number = o.number AND o.number <> ''
  WHERE o.status = ANY(%(paid_statuses)s)

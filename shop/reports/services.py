@@ -30,7 +30,6 @@ from shop.reports.models import (
     OnlineShareTarget,
     OrderFact,
     SalesImport,
-    ShippingRate,
     SustainableProjection,
 )
 
@@ -69,23 +68,13 @@ CHANNELS = (
     ("marketplace", "Marketplace", False, 3),
     ("event", "Events and fairs", False, 4),
 )
-# What a parcel costs us (carrier price, packaging, label), estimated; staff keep it current.
-SHIPPING_RATES = (
-    ("royal-mail-tracked-48", "Royal Mail Tracked 48", Decimal("3.95")),
-    ("dpd-next-day", "Next working day (DPD)", Decimal("7.20")),
-)
 
 
 def reports_reference_data_ensure(*, using: str = "default") -> None:
-    """Create the sales channels and the first shipping rates if missing (never overwrites
-    what staff changed)."""
+    """Create the sales channels if missing (never overwrites what staff changed)."""
     for code, name, online, order in CHANNELS:
         Channel.objects.using(using).get_or_create(
             code=code, defaults={"name": name, "is_online": online, "display_order": order}
-        )
-    for code, name, cost in SHIPPING_RATES:
-        ShippingRate.objects.using(using).get_or_create(
-            shipping_code=code, defaults={"name": name, "cost_per_order": cost}
         )
 
 
