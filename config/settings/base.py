@@ -323,6 +323,7 @@ OSCAR_DASHBOARD_NAVIGATION = [
                 ("Segments and cohorts", "segments"),
                 ("Production cost", "production-cost"),
                 ("Lead time", "lead-time"),
+                ("Personalization economics", "personalization"),
                 ("Offline sales import", "imports"),
             )
         ],

@@ -794,18 +794,9 @@ CASE WHEN r >= 4 AND f >= 4 THEN 'Champions'
      ELSE 'Needs attention' END"""
 
 
-def rfm_segments(*, start: date, end: date) -> dict[str, list[dict]]:
-    """RFM scores of every customer who bought online up to `end` (all time to the range's
-    end): R = quintile of days since last order (5 = most recent), F = number of orders
-    (1, 2, 3, 4–5, 6+ → 1–5), M = quintile of net revenue (5 = highest).
-
-    A quintile is ⌈5 × the share of customers at or below the customer's value⌉ (cumulative
-    distribution), so the score follows the value: equal values score alike (customers who
-    all ordered today all get R 5), and ties take the higher quintile."""
-    params = _customer_params(start, end)
-    sql = f"""
-    WITH {ORDER_FACTS.format(order_filter="", offline_filter="")},
-    base AS (
+# The RFM scores of every customer up to the range's end (needs the `order_facts` CTE): one
+# definition, read by the segments page and the personalization report.
+RFM_SCORED = """base AS (
         SELECT customer_key,
                (%(end)s::date - MAX((sold_at AT TIME ZONE %(tz)s)::date)) AS recency_days,
                COUNT(*) AS frequency, SUM(net) AS monetary, SUM(margin) AS margin
@@ -818,7 +809,21 @@ def rfm_segments(*, start: date, end: date) -> dict[str, list[dict]]:
                     ELSE frequency END AS f,
                CEIL(5 * CUME_DIST() OVER (ORDER BY monetary))::int AS m
           FROM base b
-    )
+    )"""
+
+
+def rfm_segments(*, start: date, end: date) -> dict[str, list[dict]]:
+    """RFM scores of every customer who bought online up to `end` (all time to the range's
+    end): R = quintile of days since last order (5 = most recent), F = number of orders
+    (1, 2, 3, 4–5, 6+ → 1–5), M = quintile of net revenue (5 = highest).
+
+    A quintile is ⌈5 × the share of customers at or below the customer's value⌉ (cumulative
+    distribution), so the score follows the value: equal values score alike (customers who
+    all ordered today all get R 5), and ties take the higher quintile."""
+    params = _customer_params(start, end)
+    sql = f"""
+    WITH {ORDER_FACTS.format(order_filter="", offline_filter="")},
+    {RFM_SCORED}
     SELECT {RFM_SEGMENTS} AS segment, COUNT(*) AS customers,
            ROUND(AVG(recency_days)) AS avg_recency_days,
            ROUND(AVG(frequency), 1) AS avg_orders,
@@ -1140,3 +1145,236 @@ def cost_history(*, limit: int = 100) -> list[dict]:
 def facts_refreshed() -> FactsRefresh | None:
     """When the customer fact tables were last rebuilt (None: never)."""
     return FactsRefresh.objects.order_by("-refreshed_at").first()
+
+
+# --- personalization economics ------------------------------------------------------------------
+
+NEGLIGIBLE_UPTAKE_PERCENT = Decimal("2.0")
+
+# Which product (its parent for a variant) offers which kind of personalization now: an active
+# offer on the product itself, else its class's (a product-level offer overrides the class's,
+# an inactive one switches the kind off).
+OFFERED_KINDS = """
+offered AS (
+    SELECT p.id AS product_id, k.kind
+      FROM catalogue_product p
+      JOIN catalogue_product base ON base.id = COALESCE(p.parent_id, p.id)
+     CROSS JOIN (SELECT DISTINCT kind FROM personalization_personalizationoffer) k
+     WHERE COALESCE(
+           (SELECT o.is_active FROM personalization_personalizationoffer o
+             WHERE o.product_id = base.id AND o.kind = k.kind),
+           (SELECT o.is_active FROM personalization_personalizationoffer o
+             WHERE o.product_class_id = base.product_class_id AND o.kind = k.kind
+               AND o.product_id IS NULL), false)
+)"""
+
+PERSONALIZATION_BASE = f"""
+{ORDER_FACTS.format(order_filter="", offline_filter="")},
+{RFM_SCORED},
+rfm AS (SELECT customer_key, {RFM_SEGMENTS} AS rfm_segment FROM scored),
+firsts AS (SELECT customer_key, MIN(sold_at) AS first_sold_at FROM order_facts GROUP BY 1),
+{OFFERED_KINDS},
+options (option, option_label, kind, field, display_order) AS (
+    VALUES ('monogram_style', 'Monogram style', 'monogram', 'style', 1),
+           ('monogram_position', 'Monogram position', 'monogram', 'position', 2),
+           ('thread_colour', 'Thread colour', 'thread', 'colour', 3),
+           ('hardware_finish', 'Hardware finish', 'hardware', 'finish', 4),
+           ('gift_message', 'Gift message', 'gift_message', NULL, 5)
+),
+sold AS (
+    -- Every line sold in the range (paid online orders), with its class and customer segment.
+    SELECT l.id AS line_id, l.order_id, l.product_id, l.quantity,
+           COALESCE(pc.name, 'No class') AS product_class,
+           CASE WHEN f.sold_at = fi.first_sold_at THEN 'New' ELSE 'Returning' END AS customer,
+           COALESCE(r.rfm_segment, 'Needs attention') AS rfm_segment
+      FROM order_facts f
+      JOIN order_line l ON l.order_id = f.order_id
+      JOIN catalogue_product p ON p.id = l.product_id
+      LEFT JOIN catalogue_product base ON base.id = p.parent_id
+      LEFT JOIN catalogue_productclass pc
+             ON pc.id = COALESCE(base.product_class_id, p.product_class_id)
+      JOIN firsts fi ON fi.customer_key = f.customer_key
+      LEFT JOIN rfm r ON r.customer_key = f.customer_key
+     WHERE f.in_range
+),
+eligible AS (
+    -- A sold line could have taken an option when its product offers the option's kind.
+    SELECT s.*, o.option FROM sold s
+      JOIN options o ON true
+      JOIN offered ofr ON ofr.product_id = s.product_id AND ofr.kind = o.kind
+),
+chosen AS (
+    -- The recorded choices (snapshots at placement) as (option, value) per line.
+    SELECT op.line_id, o.option,
+           CASE WHEN o.field IS NULL THEN 'with message' ELSE op.data ->> o.field END AS value,
+           op.surcharge, op.cost, op.lead_days
+      FROM personalization_orderlinepersonalization op
+      JOIN options o ON o.kind = op.kind
+     WHERE (o.field IS NULL OR op.data ->> o.field <> '')
+       AND op.line_id IN (SELECT line_id FROM sold)
+)"""
+
+
+@dataclass
+class PersonalizationReport:
+    rows: list[dict]  # per option and value: uptake, money, lead days, margin, flags
+    by_class: list[dict]  # per option, value and product class: uptake
+    by_segment: list[dict]  # per option, value and segment (new/returning, RFM): uptake
+    conversion: list[dict]  # per option: conversion of the products that offer it, and not
+    on_time: list[dict]  # personalised vs plain orders: dispatched by the promised date
+
+
+def personalization_economics(*, start: date, end: date) -> PersonalizationReport:
+    """The economics of each personalization option and value over the range (paid online
+    orders, sold in the range; see PERSONALIZATION_FORMULAS)."""
+    params = {**_customer_params(start, end), "vat": VAT_DIVISOR}
+    sql = f"""
+    WITH {PERSONALIZATION_BASE},
+    per_value AS (
+        SELECT o.option, o.option_label, o.display_order, c.value,
+               COUNT(*) AS lines, SUM(s.quantity) AS units,
+               ROUND(SUM(c.surcharge * s.quantity / %(vat)s), 2) AS surcharge_revenue,
+               SUM(c.cost * s.quantity) AS workshop_cost,
+               ROUND(AVG(c.lead_days), 1) AS lead_days
+          FROM chosen c JOIN sold s ON s.line_id = c.line_id
+          JOIN options o ON o.option = c.option
+         GROUP BY 1, 2, 3, 4
+    ),
+    per_option AS (SELECT option, COUNT(*) AS eligible_lines FROM eligible GROUP BY option)
+    SELECT v.*, COALESCE(e.eligible_lines, 0) AS eligible_lines,
+           ROUND(100.0 * v.lines / NULLIF(e.eligible_lines, 0), 1) AS uptake_percent,
+           ROUND((v.surcharge_revenue - v.workshop_cost) / NULLIF(v.units, 0), 2)
+               AS margin_per_unit,
+           (SELECT MIN(pv.label) FROM personalization_personalizationvalue pv
+             WHERE pv.code = v.value) AS value_label
+      FROM per_value v LEFT JOIN per_option e ON e.option = v.option
+     ORDER BY v.display_order, v.lines DESC, v.value
+    """
+    rows = _fetch(sql, params)
+    for row in rows:
+        row["value_label"] = row["value_label"] or row["value"].capitalize()
+        flags = []
+        if row["margin_per_unit"] is not None and row["margin_per_unit"] < 0:
+            flags.append("negative margin")
+        if row["uptake_percent"] is not None and row["uptake_percent"] < NEGLIGIBLE_UPTAKE_PERCENT:
+            flags.append("negligible uptake")
+        row["flags"] = flags
+    share_sql = f"""
+    WITH {PERSONALIZATION_BASE},
+    taken AS (
+        SELECT e.option, c.value, e.{{dim}} AS grp, COUNT(*) AS lines
+          FROM chosen c JOIN eligible e ON e.line_id = c.line_id AND e.option = c.option
+         GROUP BY 1, 2, 3
+    ),
+    could AS (
+        SELECT option, {{dim}} AS grp, COUNT(*) AS eligible_lines FROM eligible GROUP BY 1, 2
+    )
+    SELECT t.option, t.value, t.grp, t.lines, b.eligible_lines,
+           ROUND(100.0 * t.lines / NULLIF(b.eligible_lines, 0), 1) AS uptake_percent
+      FROM taken t JOIN could b ON b.option = t.option AND b.grp = t.grp
+     ORDER BY t.option, t.value, t.grp
+    """
+    by_class = _fetch(share_sql.format(dim="product_class"), params)
+    by_customer = _fetch(share_sql.format(dim="customer"), params)
+    by_rfm = _fetch(share_sql.format(dim="rfm_segment"), params)
+    for row in by_customer:
+        row["kind"] = "customer"
+    for row in by_rfm:
+        row["kind"] = "rfm"
+    conversion_sql = f"""
+    WITH {OFFERED_KINDS},
+    options (option, option_label, kind, display_order) AS (
+        VALUES ('monogram', 'Monogram', 'monogram', 1), ('thread', 'Thread colour', 'thread', 2),
+               ('hardware', 'Hardware finish', 'hardware', 3),
+               ('gift_message', 'Gift message', 'gift_message', 4)
+    ),
+    records AS (
+        SELECT r.product_id, r.num_views, r.num_basket_additions, r.num_purchases
+          FROM analytics_productrecord r
+    )
+    SELECT o.option, o.option_label, ofr.product_id IS NOT NULL AS offered,
+           COUNT(r.product_id) AS products,
+           COALESCE(SUM(r.num_views), 0) AS views,
+           COALESCE(SUM(r.num_purchases), 0) AS purchases,
+           ROUND(100.0 * SUM(r.num_purchases) / NULLIF(SUM(r.num_views), 0), 1)
+               AS conversion_percent
+      FROM options o CROSS JOIN records r
+      LEFT JOIN offered ofr ON ofr.product_id = r.product_id AND ofr.kind = o.kind
+     GROUP BY o.option, o.option_label, o.display_order, 3
+     ORDER BY o.display_order, 3 DESC
+    """
+    conversion = _fetch(conversion_sql, params)
+    on_time = []
+    lead = lead_time_by_month(start=start, end=end)
+    for kind in ("personalized", "not personalized"):
+        months = [r for r in lead if r["kind"] == kind]
+        shipped = sum(r["shipped"] for r in months)
+        on_time_count = sum(r["on_time"] for r in months)
+        due = sum(r["due"] for r in months)
+        on_time.append(
+            {
+                "kind": kind,
+                "orders": sum(r["orders"] for r in months),
+                "shipped": shipped,
+                "on_time": on_time_count,
+                "due": due,
+                "on_time_share": _percent(on_time_count, due),
+            }
+        )
+    return PersonalizationReport(
+        rows=rows,
+        by_class=by_class,
+        by_segment=by_customer + by_rfm,
+        conversion=conversion,
+        on_time=on_time,
+    )
+
+
+PERSONALIZATION_FORMULAS = [
+    (
+        "Sales counted",
+        "Lines of paid online orders sold in the period (the day paid, shop's time zone), with "
+        "the choices recorded on the line at placement (never today's prices).",
+    ),
+    (
+        "Uptake",
+        "Lines with the option's value ÷ lines sold of products that offer the option (offered"
+        " now: an active offer on the product, else on its product class). By product class and "
+        "by customer segment the same, within the class or segment.",
+    ),
+    (
+        "Surcharge revenue",
+        "Σ recorded unit surcharge × quantity ÷ 1.20 (surcharges are recorded incl. VAT).",
+    ),
+    ("Workshop cost", "Σ recorded unit workshop cost × quantity."),
+    (
+        "Working days added",
+        "The average extra lead time (working days) recorded on the lines with the value.",
+    ),
+    ("Margin per unit", "(Surcharge revenue − workshop cost) ÷ units."),
+    (
+        "Monogram rows",
+        "A monogram has a style and may have a position: its figures appear under its style and"
+        " again under its position. Add up within one option, never across options.",
+    ),
+    (
+        "Flags",
+        f"Negative margin: margin per unit below 0. Negligible uptake: below "
+        f"{NEGLIGIBLE_UPTAKE_PERCENT} % of the lines that could have taken it.",
+    ),
+    (
+        "Segments",
+        "New: the line's order is the customer's first paid order; returning: any later one. "
+        "RFM segment as on the Segments page, scored at the period's end.",
+    ),
+    (
+        "Conversion",
+        "Units purchased ÷ product page views (Oscar's product analytics, all time: views are "
+        "not dated), for the products that offer the option against those that do not.",
+    ),
+    (
+        "On time",
+        "Orders dispatched by the date promised at checkout ÷ orders due, personalised (at least"
+        " one personalised line) against plain, as on the Lead time page.",
+    ),
+]

@@ -405,6 +405,50 @@ def production_cost(request: HttpRequest) -> HttpResponse:
 
 
 @reports_required
+def personalization(request: HttpRequest) -> HttpResponse:
+    refreshed = services.report_facts_ensure()
+    form = RangeForm(request.GET or None)
+    start, end = form.range()
+    report = selectors.personalization_economics(start=start, end=end)
+    if _wants_csv(request):
+        fields = ["option_label", "value", "value_label", "lines", "units", "eligible_lines"]
+        fields += ["uptake_percent", "surcharge_revenue", "workshop_cost", "lead_days"]
+        fields += ["margin_per_unit"]
+        return csv_response(
+            f"personalization-{_range_suffix(start, end)}.csv",
+            [*fields, "flags"],
+            ([r[f] for f in fields] + ["; ".join(r["flags"])] for r in report.rows),
+        )
+    labels = [f"{r['option_label']}: {r['value_label']}" for r in report.rows]
+    chart = {
+        "labels": labels,
+        "margin": [float(r["margin_per_unit"] or 0) for r in report.rows],
+        "uptake": [float(r["uptake_percent"] or 0) for r in report.rows],
+    }
+    segments = {}
+    for row in report.by_segment:
+        segments.setdefault((row["option"], row["value"]), {})[row["grp"]] = row["uptake_percent"]
+    segment_names = sorted({row["grp"] for row in report.by_segment if row["kind"] == "rfm"})
+    for row in report.rows:
+        cells = segments.get((row["option"], row["value"]), {})
+        row["segment_cells"] = [cells.get(name) for name in ["New", "Returning", *segment_names]]
+    return render(
+        request,
+        "shop/reports/personalization.html",
+        {
+            "form": form,
+            "report": report,
+            "chart": chart,
+            "segment_names": ["New", "Returning", *segment_names],
+            "formulas": selectors.PERSONALIZATION_FORMULAS,
+            "start": start,
+            "end": end,
+            "refreshed": refreshed,
+        },
+    )
+
+
+@reports_required
 def imports(request: HttpRequest) -> HttpResponse:
     form = UploadForm()
     can_import = request.user.has_perm("reports.import_offline_sales")

@@ -35,6 +35,7 @@ BUSINESS_EXPORTS = [
     ("segments", {"table": "cohorts"}),
     ("lead-time", {}),
     ("production-cost", {}),
+    ("personalization", {}),
 ]
 
 

@@ -80,6 +80,16 @@
     "on-time": function (d) {
       return { type: "bar", data: { labels: d.labels, datasets: [{ label: "Dispatched by the promised date (%)", data: d.on_time, backgroundColor: palette[2] }] }, options: { scales: { y: { beginAtZero: true, max: 100 } } } };
     },
+    personalization: function (d) {
+      return {
+        type: "bar",
+        data: { labels: d.labels, datasets: [
+          { label: "Margin per unit (£)", data: d.margin, backgroundColor: d.margin.map(function (v) { return v < 0 ? palette[3] : palette[2]; }), xAxisID: "x" },
+          { label: "Uptake (% of lines that could take it)", data: d.uptake, backgroundColor: palette[1], xAxisID: "x2" }
+        ] },
+        options: { indexAxis: "y", scales: { x: { position: "bottom", title: { display: true, text: "£ per unit" } }, x2: { position: "top", min: 0, max: 100, grid: { drawOnChartArea: false }, title: { display: true, text: "% uptake" } } } }
+      };
+    },
     cost: function (d) {
       return {
         type: "line",
