@@ -528,6 +528,16 @@ CUSTOMER_COLUMNS = (
     ("profit_rank", "Profit rank"),
 )
 SORTABLE = {name for name, _ in CUSTOMER_COLUMNS}
+# What the customers page shows (it fits a 1280px window); the CSV has every column.
+CUSTOMER_PAGE_COLUMNS = tuple(
+    (name, label)
+    for name, label in CUSTOMER_COLUMNS
+    if name
+    in {
+        "email", "orders", "net_revenue", "offline_revenue", "cogs", "refunds", "margin",
+        "margin_percent", "lifetime_margin", "last_order", "profit_rank",
+    }
+)  # fmt: skip
 
 FORMULAS = [
     ("Gross revenue", "Σ line price before discounts, excl. VAT (paid online orders)."),

@@ -209,7 +209,7 @@ def customers(request: HttpRequest) -> HttpResponse:
             "page": page,
             "curve": curve,
             "chart": {"points": [{"x": float(p["x"]), "y": float(p["y"])} for p in curve.points]},
-            "columns": selectors.CUSTOMER_COLUMNS,
+            "columns": selectors.CUSTOMER_PAGE_COLUMNS,
             "formulas": selectors.FORMULAS,
             "sort": sort,
             "descending": descending,

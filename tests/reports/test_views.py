@@ -260,3 +260,11 @@ def test_customer_csv_dates_are_in_the_shops_time_zone(client, demo_catalogue, r
     rows = read_csv(client.get(reverse("business-reports:customers"), october))
     first = rows[1][rows[0].index("First order")]
     assert first == "2026-10-03 00:00"  # London midnight (BST), not "2026-10-02 23:00:00+00:00"
+
+
+def test_the_target_forms_from_date_shows_its_iso_value(client, demo_catalogue, reporter):
+    from django.utils import timezone
+
+    html = client.get(reverse("business-reports:online-share")).content.decode()
+    today = timezone.localdate().isoformat()
+    assert f'name="target-valid_from" value="{today}"' in html
