@@ -1178,51 +1178,66 @@ offered AS (
                AND o.product_id IS NULL), false)
 )"""
 
-PERSONALIZATION_BASE = f"""
-{ORDER_FACTS.format(order_filter="", offline_filter="")},
-{RFM_SCORED},
-rfm AS (SELECT customer_key, {RFM_SEGMENTS} AS rfm_segment FROM scored),
-firsts AS (SELECT customer_key, MIN(sold_at) AS first_sold_at FROM order_facts GROUP BY 1),
-{OFFERED_KINDS},
-options (option, option_label, kind, field, display_order) AS (
+OPTIONS_CTE = """options (option, option_label, kind, field, display_order) AS (
     VALUES ('monogram_style', 'Monogram style', 'monogram', 'style', 1),
            ('monogram_position', 'Monogram position', 'monogram', 'position', 2),
            ('thread_colour', 'Thread colour', 'thread', 'colour', 3),
            ('hardware_finish', 'Hardware finish', 'hardware', 'finish', 4),
            ('gift_message', 'Gift message', 'gift_message', NULL, 5)
-),
-sold AS (
-    -- Every line sold in the range (paid online orders), with its class and customer segment.
-    SELECT l.id AS line_id, l.order_id, l.product_id, l.quantity,
-           COALESCE(pc.name, 'No class') AS product_class,
-           CASE WHEN f.sold_at = fi.first_sold_at THEN 'New' ELSE 'Returning' END AS customer,
-           COALESCE(r.rfm_segment, 'Needs attention') AS rfm_segment
-      FROM order_facts f
-      JOIN order_line l ON l.order_id = f.order_id
-      JOIN catalogue_product p ON p.id = l.product_id
-      LEFT JOIN catalogue_product base ON base.id = p.parent_id
-      LEFT JOIN catalogue_productclass pc
-             ON pc.id = COALESCE(base.product_class_id, p.product_class_id)
-      JOIN firsts fi ON fi.customer_key = f.customer_key
-      LEFT JOIN rfm r ON r.customer_key = f.customer_key
-     WHERE f.in_range
-),
-eligible AS (
-    -- A sold line could have taken an option when its product offers the option's kind.
-    SELECT s.*, o.option FROM sold s
-      JOIN options o ON true
-      JOIN offered ofr ON ofr.product_id = s.product_id AND ofr.kind = o.kind
-),
-chosen AS (
-    -- The recorded choices (snapshots at placement) as (option, value) per line.
-    SELECT op.line_id, o.option,
-           CASE WHEN o.field IS NULL THEN 'with message' ELSE op.data ->> o.field END AS value,
-           op.surcharge, op.cost, op.lead_days
-      FROM personalization_orderlinepersonalization op
-      JOIN options o ON o.kind = op.kind
-     WHERE (o.field IS NULL OR op.data ->> o.field <> '')
-       AND op.line_id IN (SELECT line_id FROM sold)
 )"""
+
+# Built once per report into temporary tables (dropped at the end of the report's
+# transaction), which the report's few aggregations then read.
+PERSONALIZATION_TABLES = (
+    (
+        "pers_sold",
+        f"""
+        WITH {ORDER_FACTS.format(order_filter="", offline_filter="")},
+        {RFM_SCORED},
+        rfm AS (SELECT customer_key, {RFM_SEGMENTS} AS rfm_segment FROM scored),
+        firsts AS (
+            SELECT customer_key, MIN(sold_at) AS first_sold_at FROM order_facts GROUP BY 1
+        )
+        -- Every line sold in the range (paid online orders), its class and customer segment.
+        SELECT l.id AS line_id, l.order_id, l.product_id, l.quantity,
+               COALESCE(pc.name, 'No class') AS product_class,
+               CASE WHEN f.sold_at = fi.first_sold_at THEN 'New' ELSE 'Returning' END
+                   AS customer,
+               COALESCE(r.rfm_segment, 'Needs attention') AS rfm_segment
+          FROM order_facts f
+          JOIN order_line l ON l.order_id = f.order_id
+          JOIN catalogue_product p ON p.id = l.product_id
+          LEFT JOIN catalogue_product base ON base.id = p.parent_id
+          LEFT JOIN catalogue_productclass pc
+                 ON pc.id = COALESCE(base.product_class_id, p.product_class_id)
+          JOIN firsts fi ON fi.customer_key = f.customer_key
+          LEFT JOIN rfm r ON r.customer_key = f.customer_key
+         WHERE f.in_range""",
+    ),
+    (
+        "pers_eligible",
+        f"""
+        -- A sold line could have taken an option when its product offers the option's kind.
+        WITH {OFFERED_KINDS}, {OPTIONS_CTE}
+        SELECT s.*, o.option FROM pers_sold s
+          JOIN options o ON true
+          JOIN offered ofr ON ofr.product_id = s.product_id AND ofr.kind = o.kind""",
+    ),
+    (
+        "pers_chosen",
+        f"""
+        -- The recorded choices (snapshots at placement) as (option, value) per line.
+        WITH {OPTIONS_CTE}
+        SELECT op.line_id, o.option,
+               CASE WHEN o.field IS NULL THEN 'with message' ELSE op.data ->> o.field END
+                   AS value,
+               op.surcharge, op.cost, op.lead_days
+          FROM personalization_orderlinepersonalization op
+          JOIN options o ON o.kind = op.kind
+         WHERE (o.field IS NULL OR op.data ->> o.field <> '')
+           AND op.line_id IN (SELECT line_id FROM pers_sold)""",
+    ),
+)
 
 
 @dataclass
@@ -1238,19 +1253,32 @@ def personalization_economics(*, start: date, end: date) -> PersonalizationRepor
     """The economics of each personalization option and value over the range (paid online
     orders, sold in the range; see PERSONALIZATION_FORMULAS)."""
     params = {**_customer_params(start, end), "vat": VAT_DIVISOR}
+    with transaction.atomic():
+        return _personalization_economics(start=start, end=end, params=params)
+
+
+def _personalization_economics(*, start: date, end: date, params: dict) -> PersonalizationReport:
+    with report_cursor() as cursor:
+        for table, query in PERSONALIZATION_TABLES:
+            # Gone at the end of the transaction; an outer one (a test's) may still hold them.
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
+            cursor.execute(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {query}", params)
+            cursor.execute(f"ANALYZE {table}")
     sql = f"""
-    WITH {PERSONALIZATION_BASE},
+    WITH {OPTIONS_CTE},
     per_value AS (
         SELECT o.option, o.option_label, o.display_order, c.value,
                COUNT(*) AS lines, SUM(s.quantity) AS units,
                ROUND(SUM(c.surcharge * s.quantity / %(vat)s), 2) AS surcharge_revenue,
                SUM(c.cost * s.quantity) AS workshop_cost,
                ROUND(AVG(c.lead_days), 1) AS lead_days
-          FROM chosen c JOIN sold s ON s.line_id = c.line_id
+          FROM pers_chosen c JOIN pers_sold s ON s.line_id = c.line_id
           JOIN options o ON o.option = c.option
          GROUP BY 1, 2, 3, 4
     ),
-    per_option AS (SELECT option, COUNT(*) AS eligible_lines FROM eligible GROUP BY option)
+    per_option AS (
+        SELECT option, COUNT(*) AS eligible_lines FROM pers_eligible GROUP BY option
+    )
     SELECT v.*, COALESCE(e.eligible_lines, 0) AS eligible_lines,
            ROUND(100.0 * v.lines / NULLIF(e.eligible_lines, 0), 1) AS uptake_percent,
            ROUND((v.surcharge_revenue - v.workshop_cost) / NULLIF(v.units, 0), 2)
@@ -1269,15 +1297,15 @@ def personalization_economics(*, start: date, end: date) -> PersonalizationRepor
         if row["uptake_percent"] is not None and row["uptake_percent"] < NEGLIGIBLE_UPTAKE_PERCENT:
             flags.append("negligible uptake")
         row["flags"] = flags
-    share_sql = f"""
-    WITH {PERSONALIZATION_BASE},
-    taken AS (
-        SELECT e.option, c.value, e.{{dim}} AS grp, COUNT(*) AS lines
-          FROM chosen c JOIN eligible e ON e.line_id = c.line_id AND e.option = c.option
+    share_sql = """
+    WITH taken AS (
+        SELECT e.option, c.value, e.{dim} AS grp, COUNT(*) AS lines
+          FROM pers_chosen c JOIN pers_eligible e
+            ON e.line_id = c.line_id AND e.option = c.option
          GROUP BY 1, 2, 3
     ),
     could AS (
-        SELECT option, {{dim}} AS grp, COUNT(*) AS eligible_lines FROM eligible GROUP BY 1, 2
+        SELECT option, {dim} AS grp, COUNT(*) AS eligible_lines FROM pers_eligible GROUP BY 1, 2
     )
     SELECT t.option, t.value, t.grp, t.lines, b.eligible_lines,
            ROUND(100.0 * t.lines / NULLIF(b.eligible_lines, 0), 1) AS uptake_percent
