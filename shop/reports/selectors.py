@@ -1215,13 +1215,11 @@ PERSONALIZATION_TABLES = (
          WHERE f.in_range""",
     ),
     (
-        "pers_eligible",
+        "pers_offered",
         f"""
-        -- A sold line could have taken an option when its product offers the option's kind.
-        WITH {OFFERED_KINDS}, {OPTIONS_CTE}
-        SELECT s.*, o.option FROM pers_sold s
-          JOIN options o ON true
-          JOIN offered ofr ON ofr.product_id = s.product_id AND ofr.kind = o.kind""",
+        -- Which product offers which kind now (a few hundred rows): a sold line could have
+        -- taken an option when its product offers the option's kind.
+        WITH {OFFERED_KINDS} SELECT product_id, kind FROM offered""",
     ),
     (
         "pers_chosen",
@@ -1277,7 +1275,10 @@ def _personalization_economics(*, start: date, end: date, params: dict) -> Perso
          GROUP BY 1, 2, 3, 4
     ),
     per_option AS (
-        SELECT option, COUNT(*) AS eligible_lines FROM pers_eligible GROUP BY option
+        SELECT o.option, COUNT(*) AS eligible_lines
+          FROM pers_sold s JOIN pers_offered ofr ON ofr.product_id = s.product_id
+          JOIN options o ON o.kind = ofr.kind
+         GROUP BY o.option
     )
     SELECT v.*, COALESCE(e.eligible_lines, 0) AS eligible_lines,
            ROUND(100.0 * v.lines / NULLIF(e.eligible_lines, 0), 1) AS uptake_percent,
@@ -1297,15 +1298,18 @@ def _personalization_economics(*, start: date, end: date, params: dict) -> Perso
         if row["uptake_percent"] is not None and row["uptake_percent"] < NEGLIGIBLE_UPTAKE_PERCENT:
             flags.append("negligible uptake")
         row["flags"] = flags
-    share_sql = """
-    WITH taken AS (
-        SELECT e.option, c.value, e.{dim} AS grp, COUNT(*) AS lines
-          FROM pers_chosen c JOIN pers_eligible e
-            ON e.line_id = c.line_id AND e.option = c.option
+    share_sql = f"""
+    WITH {OPTIONS_CTE},
+    taken AS (
+        SELECT c.option, c.value, s.{{dim}} AS grp, COUNT(*) AS lines
+          FROM pers_chosen c JOIN pers_sold s ON s.line_id = c.line_id
          GROUP BY 1, 2, 3
     ),
     could AS (
-        SELECT option, {dim} AS grp, COUNT(*) AS eligible_lines FROM pers_eligible GROUP BY 1, 2
+        SELECT o.option, s.{{dim}} AS grp, COUNT(*) AS eligible_lines
+          FROM pers_sold s JOIN pers_offered ofr ON ofr.product_id = s.product_id
+          JOIN options o ON o.kind = ofr.kind
+         GROUP BY 1, 2
     )
     SELECT t.option, t.value, t.grp, t.lines, b.eligible_lines,
            ROUND(100.0 * t.lines / NULLIF(b.eligible_lines, 0), 1) AS uptake_percent
