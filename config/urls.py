@@ -117,6 +117,7 @@ urlpatterns = [
     path("dashboard/personalization/", include("shop.personalization.dashboard_urls")),
     path("dashboard/payments/", include("shop.payments.dashboard_urls")),
     path("dashboard/business-reports/", include("shop.reports.dashboard_urls")),
+    path("dashboard/parcel-costs/", include("shop.shipping.dashboard_urls")),
     path("dashboard/take-back/", include("shop.takeback.dashboard_urls")),
     path("accounts/take-back/", include("shop.takeback.urls")),
     path("accounts/credit/", include("shop.credit.urls")),

@@ -315,89 +315,114 @@ def _reports_access(user, url_name=None, url_args=None, url_kwargs=None) -> bool
     return user.is_active and user.is_staff and user.has_perm("reports.view_business_reports")
 
 
-OSCAR_DASHBOARD_NAVIGATION = [
-    *OSCAR_DASHBOARD_NAVIGATION,  # noqa: F405
-    {
-        "label": "Business reports",
-        "icon": "fas fa-chart-line",
-        "children": [
-            {"label": label, "url_name": f"business-reports:{name}", "access_fn": _reports_access}
-            for label, name in (
-                ("Online share", "online-share"),
-                ("Customer profitability", "customers"),
-                ("Segments and cohorts", "segments"),
-                ("Production cost", "production-cost"),
-                ("Lead time", "lead-time"),
-                ("Offline sales import", "imports"),
-            )
-        ],
-    },
-    {
-        "label": "Fulfilment",
-        "icon": "fas fa-truck",
-        "children": [
-            {
-                "label": "Orders to dispatch",
-                "url_name": "order-dashboard:fulfilment",
-                "access_fn": _staff_with("order.view_order", "order.change_order"),
-            },
-            {
-                "label": "Background tasks",
-                "url_name": "common-dashboard:tasks",
-                "access_fn": _dashboard_staff_only,
-            },
-        ],
-    },
-    {
-        "label": "Workshop",
-        "icon": "fas fa-hammer",
-        "children": [
-            {
-                "label": "Open jobs",
-                "url_name": "workshop:job-list",
-                "access_fn": _dashboard_staff_only,
-            },
-        ],
-    },
-    {
-        "label": "Take-back",
-        "icon": "fas fa-recycle",
-        "children": [
-            {
-                "label": "Queue",
-                "url_name": "takeback-dashboard:queue",
-                "access_fn": _dashboard_staff_only,
-            },
-            {
-                "label": "Receive parcels",
-                "url_name": "takeback-dashboard:receive",
-                "access_fn": _staff_with("takeback.grade_takeback"),
-            },
-            {
-                "label": "Credit rules and limits",
-                "url_name": "takeback-dashboard:rules",
-                "access_fn": _staff_with("takeback.edit_takeback_rules"),
-            },
-            {
-                "label": "Take-back report",
-                "url_name": "takeback-dashboard:report",
-                "access_fn": _dashboard_staff_only,
-            },
-        ],
-    },
-    {
-        "label": "Personalization",
-        "icon": "fas fa-pen-nib",
-        "children": [
-            {
-                "label": "Offers",
-                "url_name": "personalization-dashboard:offer-list",
-                "access_fn": _dashboard_staff_only,
-            },
-        ],
-    },
-]
+def _dashboard_navigation(oscar: list[dict]) -> list[dict]:
+    """Oscar's dashboard menu with our screens folded in, so the bar fits a 1280px window:
+    ONE Fulfilment menu (Oscar's orders, statistics and partners, then our dispatch, workshop,
+    parcel costs and background tasks), ONE Reports menu (the business reports, then Oscar's
+    own), and Take-back and Personalization beside them. Oscar's items are found by their
+    URL names (their labels are lazy translations)."""
 
+    def find(url_name: str) -> dict:
+        for item in oscar:
+            names = [item.get("url_name")] + [c.get("url_name") for c in item.get("children", [])]
+            if url_name in names:
+                return item
+        raise LookupError(url_name)
+
+    fulfilment = find("dashboard:order-list")
+    oscar_reports = find("dashboard:reports-index")
+    business = [
+        {"label": label, "url_name": f"business-reports:{name}", "access_fn": _reports_access}
+        for label, name in (
+            ("Online share", "online-share"),
+            ("Customer profitability", "customers"),
+            ("Segments and cohorts", "segments"),
+            ("Production cost", "production-cost"),
+            ("Lead time", "lead-time"),
+            ("Personalization economics", "personalization"),
+            ("Offline sales import", "imports"),
+        )
+    ]
+    ours_in_fulfilment = [
+        {
+            "label": "Orders to dispatch",
+            "url_name": "order-dashboard:fulfilment",
+            "access_fn": _staff_with("order.view_order", "order.change_order"),
+        },
+        {
+            "label": "Workshop jobs",
+            "url_name": "workshop:job-list",
+            "access_fn": _dashboard_staff_only,
+        },
+        {
+            "label": "Parcel costs",
+            "url_name": "shipping-dashboard:parcel-costs",
+            "access_fn": _staff_with("shipping.view_parcelcost"),
+        },
+        {
+            "label": "Background tasks",
+            "url_name": "common-dashboard:tasks",
+            "access_fn": _dashboard_staff_only,
+        },
+    ]
+    menu = []
+    for item in oscar:
+        if item is fulfilment:
+            item = {**item, "children": [*item.get("children", []), *ours_in_fulfilment]}
+        elif item is oscar_reports:
+            oscar_statistics = {
+                "label": "Oscar statistics",
+                "url_name": oscar_reports["url_name"],
+            }
+            item = {
+                "label": "Reports",
+                "icon": oscar_reports.get("icon", "fas fa-chart-line"),
+                "children": [*business, oscar_statistics],
+            }
+        menu.append(item)
+    return [
+        *menu,
+        {
+            "label": "Take-back",
+            "icon": "fas fa-recycle",
+            "children": [
+                {
+                    "label": "Queue",
+                    "url_name": "takeback-dashboard:queue",
+                    "access_fn": _dashboard_staff_only,
+                },
+                {
+                    "label": "Receive parcels",
+                    "url_name": "takeback-dashboard:receive",
+                    "access_fn": _staff_with("takeback.grade_takeback"),
+                },
+                {
+                    "label": "Credit rules and limits",
+                    "url_name": "takeback-dashboard:rules",
+                    "access_fn": _staff_with("takeback.edit_takeback_rules"),
+                },
+                {
+                    "label": "Take-back report",
+                    "url_name": "takeback-dashboard:report",
+                    "access_fn": _dashboard_staff_only,
+                },
+            ],
+        },
+        {
+            "label": "Personalization",
+            "icon": "fas fa-pen-nib",
+            "children": [
+                {
+                    "label": "Offers",
+                    "url_name": "personalization-dashboard:offer-list",
+                    "access_fn": _dashboard_staff_only,
+                },
+            ],
+        },
+    ]
+
+
+OSCAR_DASHBOARD_NAVIGATION = _dashboard_navigation(OSCAR_DASHBOARD_NAVIGATION)  # noqa: F405
 
 # --- Take-back scheme (shop.takeback) ---
 # Defaults for the time limits staff can change on the rules screen (TakeBackPolicy).

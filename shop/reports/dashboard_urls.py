@@ -13,6 +13,7 @@ urlpatterns = [
     path("customers/<path:key>/", views.customer_detail, name="customer-detail"),
     path("segments/", views.segments, name="segments"),
     path("lead-time/", views.lead_time, name="lead-time"),
+    path("personalization/", views.personalization, name="personalization"),
     path("production-cost/", views.production_cost, name="production-cost"),
     path("imports/", views.imports, name="imports"),
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),

@@ -41,8 +41,12 @@ def preset_range(preset: str, today: date) -> tuple[date, date]:
 
 class RangeForm(forms.Form):
     preset = forms.ChoiceField(choices=PRESETS, required=False, initial="this_year")
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     default_preset = "this_year"
 
@@ -116,7 +120,10 @@ class TargetForm(forms.Form):
         decimal_places=2,
     )
     valid_from = forms.DateField(
-        label="From", widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label="From",
+        # An <input type="date"> shows only an ISO value (the locale's format left it blank).
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        initial=timezone.localdate,
     )
 
 

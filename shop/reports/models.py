@@ -1,5 +1,5 @@
-"""Reports: sales channels, imported offline sales, staff-set targets, the shipping cost rate
-table and the history of cost prices.
+"""Reports: sales channels, imported offline sales, staff-set targets and the history of cost
+prices (what a parcel costs us is shipping.ParcelCost).
 
 Online orders are Oscar's own; everything sold elsewhere (boutique, wholesale, marketplace,
 events) arrives as CSV and lands in `OfflineSale`, one row per sale line, identified by its
@@ -7,8 +7,6 @@ channel and reference so that importing a file twice never doubles a sale.
 """
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -155,22 +153,6 @@ class SustainableProjection(models.Model):
             models.CheckConstraint(name="projection_not_negative", condition=Q(revenue__gte=0)),
             models.CheckConstraint(name="projection_first_of_month", condition=Q(month__day=1)),
         ]
-
-
-class ShippingRate(models.Model):
-    """What one parcel of a shipping method costs us (an estimate staff maintain): the
-    profitability report charges it to every order sent with that method."""
-
-    shipping_code = models.CharField(max_length=128, unique=True)
-    name = models.CharField(max_length=128)
-    cost_per_order = models.DecimalField(**MONEY, default=Decimal("0.00"))
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ("shipping_code",)
-
-    def __str__(self) -> str:
-        return f"{self.name}: {self.cost_per_order}"
 
 
 class CostPriceRecord(models.Model):

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from shop.order.pipeline import OPEN_STATUSES, PAID_STATUSES
+from shop.order.pipeline import OPEN_STATUSES, PAID_STATUSES, REFUNDED
 from shop.reports.models import (
     Channel,
     CostPriceRecord,
@@ -81,6 +81,7 @@ def _bounds(start: date, end: date) -> dict[str, Any]:
         "end_at": timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
         "tz": settings.TIME_ZONE,
         "paid_statuses": list(PAID_STATUSES),
+        "refunded": REFUNDED,
         "line": SUSTAINABLE_LINE,
     }
 
@@ -344,6 +345,11 @@ WITH line_facts AS (
            COUNT(*) FILTER (WHERE l.unit_cost_price IS NULL) AS lines_without_cost
       FROM order_line l GROUP BY l.order_id
 ),
+returned AS (
+    -- Refunded before dispatch: the goods never left and go back to stock, no parcel went.
+    SELECT o.id AS order_id FROM order_order o
+     WHERE o.status = %(refunded)s AND o.shipped_at IS NULL
+),
 pers_facts AS (
     SELECT l.order_id,
            SUM(ROUND(p.surcharge * l.quantity / {VAT_DIVISOR}, 2)) AS pers_revenue,
@@ -355,23 +361,33 @@ pers_facts AS (
 SELECT o.id AS order_id, o.number, {CUSTOMER_KEY} AS customer_key, o.user_id,
        lower(COALESCE(u.email, o.guest_email)) AS email,
        {SOLD_AT} AS sold_at, o.status,
-       lf.units, lf.gross, lf.gross - lf.net AS discounts, lf.net, lf.cogs,
+       lf.units, lf.gross, lf.gross - lf.net AS discounts, lf.net,
+       CASE WHEN rt.order_id IS NULL THEN lf.cogs ELSE 0 END AS cogs,
        lf.lines_without_cost,
        COALESCE(pf.pers_revenue, 0) AS pers_revenue, COALESCE(pf.pers_cost, 0) AS pers_cost,
        o.shipping_excl_tax AS shipping_charged,
-       COALESCE(sr.cost_per_order, 0) AS shipping_cost,
+       CASE WHEN rt.order_id IS NULL THEN COALESCE(sr.cost, 0) ELSE 0 END AS shipping_cost,
        COALESCE(pi.fee, 0) AS fees,
        COALESCE(ROUND(pi.amount_refunded * o.total_excl_tax
                       / NULLIF(o.total_incl_tax, 0), 2), 0) AS refunds,
-       lf.net + o.shipping_excl_tax - lf.cogs - COALESCE(pf.pers_cost, 0)
-         - COALESCE(sr.cost_per_order, 0) - COALESCE(pi.fee, 0)
+       lf.net + o.shipping_excl_tax - COALESCE(pf.pers_cost, 0)
+         - CASE WHEN rt.order_id IS NULL THEN lf.cogs + COALESCE(sr.cost, 0) ELSE 0 END
+         - COALESCE(pi.fee, 0)
          - COALESCE(ROUND(pi.amount_refunded * o.total_excl_tax
                           / NULLIF(o.total_incl_tax, 0), 2), 0) AS margin
   FROM order_order o
   JOIN line_facts lf ON lf.order_id = o.id
+  LEFT JOIN returned rt ON rt.order_id = o.id
   LEFT JOIN pers_facts pf ON pf.order_id = o.id
   LEFT JOIN auth_user u ON u.id = o.user_id
-  LEFT JOIN reports_shippingrate sr ON sr.shipping_code = o.shipping_code
+  LEFT JOIN LATERAL (
+        -- The parcel cost in effect on the sale day (the first one for earlier sales).
+        SELECT pc.cost FROM shipping_parcelcost pc
+         WHERE pc.shipping_code = o.shipping_code
+         ORDER BY pc.valid_from <= ({SOLD_AT} AT TIME ZONE %(tz)s)::date DESC,
+                  CASE WHEN pc.valid_from <= ({SOLD_AT} AT TIME ZONE %(tz)s)::date
+                       THEN pc.valid_from END DESC NULLS LAST,
+                  pc.valid_from LIMIT 1) sr ON true
   LEFT JOIN payments_paymentintentrecord pi
          ON pi.order_number = o.number AND o.number <> ''
  WHERE o.status = ANY(%(paid_statuses)s)
@@ -512,6 +528,16 @@ CUSTOMER_COLUMNS = (
     ("profit_rank", "Profit rank"),
 )
 SORTABLE = {name for name, _ in CUSTOMER_COLUMNS}
+# What the customers page shows (it fits a 1280px window); the CSV has every column.
+CUSTOMER_PAGE_COLUMNS = tuple(
+    (name, label)
+    for name, label in CUSTOMER_COLUMNS
+    if name
+    in {
+        "email", "orders", "net_revenue", "offline_revenue", "cogs", "refunds", "margin",
+        "margin_percent", "lifetime_margin", "last_order", "profit_rank",
+    }
+)  # fmt: skip
 
 FORMULAS = [
     ("Gross revenue", "Σ line price before discounts, excl. VAT (paid online orders)."),
@@ -534,14 +560,29 @@ FORMULAS = [
     ("Shipping charged", "The order's shipping charge excl. VAT (recorded)."),
     (
         "Shipping cost",
-        "ESTIMATED: the cost per parcel in the shipping rate table staff maintain, for the "
-        "order's shipping method.",
+        "ESTIMATED: the cost of one parcel of the order's shipping method in effect on the day"
+        " it was sold, from the parcel costs staff maintain (Dashboard > Fulfilment > Parcel "
+        "costs, with their history). None for an order refunded before dispatch.",
     ),
     ("Payment fees", "Stripe's fee for the payment (recorded from Stripe, or from our rate)."),
     (
         "Refunds",
         "Amount refunded through Stripe × (order total excl. VAT ÷ incl. VAT), i.e. excl. VAT. "
-        "Refunded goods are not assumed resellable: their cost is not reversed.",
+        "Refunded BEFORE DISPATCH (status Refunded, never shipped): the goods never left and go "
+        "back to stock, so the order carries no cost of goods and no parcel cost; its payment fee"
+        " (Stripe keeps it) and any personalization cost (the workshop's work on a marked piece) "
+        "stay. Refunded AFTER DISPATCH or delivery: the refund is deducted and the cost of goods,"
+        " the parcel and the fee stay, since a piece that came back used is not resold as new "
+        "(a take-back is counted by the take-back report).",
+    ),
+    (
+        "VAT",
+        "Prices are entered incl. VAT; the excl. VAT figures are those recorded on the order, "
+        "rounded PER UNIT (Oscar: unit price excl. VAT × quantity), so 2 × £25.00 incl. VAT is "
+        "£41.66 excl. VAT, not £41.67. We keep per-unit rounding: a unit has the same price excl."
+        " VAT on every order, invoice and part refund (HMRC allows per-unit or per-line rounding "
+        "used consistently); the reports read the recorded figures, so 1p gaps against a "
+        "per-line calculation are expected.",
     ),
     (
         "Store credit (take-backs)",
@@ -763,14 +804,9 @@ CASE WHEN r >= 4 AND f >= 4 THEN 'Champions'
      ELSE 'Needs attention' END"""
 
 
-def rfm_segments(*, start: date, end: date) -> dict[str, list[dict]]:
-    """RFM scores of every customer who bought online up to `end` (all time to the range's
-    end): R = quintile of days since last order (5 = most recent), F = number of orders
-    (1, 2, 3, 4–5, 6+ → 1–5), M = quintile of net revenue (5 = highest)."""
-    params = _customer_params(start, end)
-    sql = f"""
-    WITH {ORDER_FACTS.format(order_filter="", offline_filter="")},
-    base AS (
+# The RFM scores of every customer up to the range's end (needs the `order_facts` CTE): one
+# definition, read by the segments page and the personalization report.
+RFM_SCORED = """base AS (
         SELECT customer_key,
                (%(end)s::date - MAX((sold_at AT TIME ZONE %(tz)s)::date)) AS recency_days,
                COUNT(*) AS frequency, SUM(net) AS monetary, SUM(margin) AS margin
@@ -778,12 +814,26 @@ def rfm_segments(*, start: date, end: date) -> dict[str, list[dict]]:
     ),
     scored AS (
         SELECT b.*,
-               NTILE(5) OVER (ORDER BY recency_days DESC) AS r,
+               CEIL(5 * CUME_DIST() OVER (ORDER BY recency_days DESC))::int AS r,
                CASE WHEN frequency >= 6 THEN 5 WHEN frequency >= 4 THEN 4
                     ELSE frequency END AS f,
-               NTILE(5) OVER (ORDER BY monetary) AS m
+               CEIL(5 * CUME_DIST() OVER (ORDER BY monetary))::int AS m
           FROM base b
-    )
+    )"""
+
+
+def rfm_segments(*, start: date, end: date) -> dict[str, list[dict]]:
+    """RFM scores of every customer who bought online up to `end` (all time to the range's
+    end): R = quintile of days since last order (5 = most recent), F = number of orders
+    (1, 2, 3, 4–5, 6+ → 1–5), M = quintile of net revenue (5 = highest).
+
+    A quintile is ⌈5 × the share of customers at or below the customer's value⌉ (cumulative
+    distribution), so the score follows the value: equal values score alike (customers who
+    all ordered today all get R 5), and ties take the higher quintile."""
+    params = _customer_params(start, end)
+    sql = f"""
+    WITH {ORDER_FACTS.format(order_filter="", offline_filter="")},
+    {RFM_SCORED}
     SELECT {RFM_SEGMENTS} AS segment, COUNT(*) AS customers,
            ROUND(AVG(recency_days)) AS avg_recency_days,
            ROUND(AVG(frequency), 1) AS avg_orders,
@@ -862,8 +912,8 @@ def lead_time_by_month(*, start: date, end: date) -> list[dict]:
     """Per month of payment and for personalized / not / all orders: payment → dispatch in
     days (median, 90th percentile, of shipped orders) and the share of due orders dispatched
     by the promised date. An order is *due* when it has a promised date and was shipped, or
-    is still open (not shipped) after its promised date; open orders not yet due and refunded
-    or cancelled orders that never shipped are left out."""
+    is still open (not shipped) after its promised date; open orders not yet due are not due.
+    Orders refunded before dispatch are left out of every figure (they never went out)."""
     params = {
         **_bounds(start, end),
         "open_statuses": list(OPEN_STATUSES),
@@ -883,6 +933,7 @@ def lead_time_by_month(*, start: date, end: date) -> list[dict]:
           FROM order_order o
          WHERE o.paid_at >= %(start_at)s AND o.paid_at < %(end_at)s
            AND o.status = ANY(%(paid_statuses)s)
+           AND NOT (o.status = %(refunded)s AND o.shipped_at IS NULL)
     )
     SELECT month,
            CASE WHEN GROUPING(personalized) = 1 THEN 'all'
@@ -912,17 +963,67 @@ def lead_time_by_month(*, start: date, end: date) -> list[dict]:
 # --- production cost ----------------------------------------------------------------------------
 
 
-def production_cost_by_month(*, start: date, end: date, baseline: date) -> list[dict]:
-    """Unit-weighted average production cost per month (Σ units × unit cost ÷ Σ units) of
-    everything sold, overall, per category and for the sustainable line vs the rest, with
-    the reduction against the same group's baseline month in %.
+# The cost price of a product in effect before a moment: the newest cost-history row before
+# it, or the first row ever for a moment before the history starts (the catalogue's first cost).
+COST_BEFORE = """(
+    SELECT h.cost_price FROM reports_costpricerecord h
+      JOIN partner_stockrecord sr ON sr.id = h.stockrecord_id
+     WHERE sr.product_id = {product}
+     ORDER BY h.changed_at < {moment} DESC,
+              CASE WHEN h.changed_at < {moment} THEN h.changed_at END DESC NULLS LAST,
+              h.changed_at, h.id DESC LIMIT 1)"""
 
-    The unit cost is the one in effect at the sale: the cost recorded on the online order
-    line, and for offline sales the cost price history on the sale day (the first recorded
-    cost for sales made before the history starts). Units without a
-    known cost are left out (counted in `units_without_cost`)."""
+COST_TARGET_PERCENT = Decimal("-15")
+
+
+def production_cost_default_baseline(*, start: date, end: date) -> date:
+    """The month costs are compared with when staff have not chosen one: the first month of
+    the range with a sale (online or offline), else the latest month before it with one, else
+    the range's first month (nothing sold yet: nothing to compare)."""
+    params = _bounds(start, end)
+    sql = f"""
+    WITH months AS (
+        SELECT DISTINCT date_trunc('month', {SOLD_AT} AT TIME ZONE %(tz)s)::date AS month
+          FROM order_order o
+         WHERE o.status = ANY(%(paid_statuses)s) AND {SOLD_AT} < %(end_at)s
+        UNION
+        SELECT DISTINCT date_trunc('month', s.day)::date FROM reports_offlinesale s
+         WHERE s.day <= %(end)s
+    )
+    SELECT COALESCE(
+        (SELECT MIN(month) FROM months WHERE month >= date_trunc('month', %(start)s::date)),
+        (SELECT MAX(month) FROM months)) AS month
+    """
+    month = _fetch(sql, params)[0]["month"]
+    return month or start.replace(day=1)
+
+
+def production_cost_by_month(*, start: date, end: date, baseline: date) -> list[dict]:
+    """Production cost against the baseline month, per month, overall, per category and for
+    the sustainable line vs the other lines. Two measures, kept apart:
+
+    * **Like-for-like cost change** (the KPI against the −15 % target; Laspeyres): the cost
+      of making the baseline month's basket (the units sold in the baseline month, all
+      channels, per product) at the month's cost prices, against the same basket at the
+      baseline month's cost prices: Σ q₀ × c(month) ÷ Σ q₀ × c(baseline) − 1. A product's
+      cost in a month is its cost price in effect at the month's end (now, for the current
+      month), from the cost price history. What sells does not move it; a cost cut does.
+    * **Average cost per unit sold** (Σ units × unit cost ÷ Σ units, the unit cost in effect
+      at the sale: recorded on the online order line, for offline sales from the history on
+      the sale day) and its change against the baseline month's average. It moves with the
+      mix of what sold as well as with costs.
+
+    The **mix effect** = average change − like-for-like change (points): the part of the
+    average's movement due to selling a different mix. Units without a known cost are left
+    out (counted in `units_without_cost`)."""
     baseline = baseline.replace(day=1)
-    params = {**_bounds(min(start, baseline), end), "baseline": baseline, "from": start}
+    params = {
+        **_bounds(min(start, baseline), end),
+        "baseline": baseline,
+        "from": start,
+        "now": timezone.now(),
+    }
+    month_end = "LEAST((m.month + interval '1 month')::timestamp AT TIME ZONE %(tz)s, %(now)s)"
     sql = f"""
     WITH {PRODUCT_DIM},
     units AS (
@@ -943,6 +1044,36 @@ def production_cost_by_month(*, start: date, end: date, baseline: date) -> list[
                           changed_at, id DESC LIMIT 1) h ON true
          WHERE s.day BETWEEN %(start)s AND %(end)s
     ),
+    months AS (
+        SELECT m::date AS month
+          FROM generate_series(date_trunc('month', %(from)s::date),
+                               date_trunc('month', %(end)s::date), interval '1 month') AS m
+        UNION SELECT %(baseline)s::date
+    ),
+    basket AS (
+        SELECT product_id, SUM(qty) AS q FROM units WHERE month = %(baseline)s
+         GROUP BY product_id
+    ),
+    priced AS (
+        SELECT m.month, b.product_id, b.q,
+               {COST_BEFORE.format(product="b.product_id", moment=month_end)} AS cost
+          FROM months m CROSS JOIN basket b
+    ),
+    like_for_like AS (
+        SELECT p.month,
+               CASE WHEN GROUPING(pd.category) = 0 THEN 'category'
+                    WHEN GROUPING(pd.sustainable) = 0 THEN 'line' ELSE 'all' END AS dimension,
+               CASE WHEN GROUPING(pd.category) = 0 THEN COALESCE(pd.category, 'Uncategorised')
+                    WHEN GROUPING(pd.sustainable) = 0 THEN
+                        CASE WHEN pd.sustainable THEN %(line)s ELSE 'Other lines' END
+                    ELSE 'All products' END AS label,
+               SUM(p.q * p.cost) AS basket_cost, SUM(p.q * b0.cost) AS basket_baseline_cost
+          FROM priced p
+          JOIN priced b0 ON b0.product_id = p.product_id AND b0.month = %(baseline)s
+          JOIN product_dim pd ON pd.product_id = p.product_id
+         WHERE p.cost IS NOT NULL AND b0.cost IS NOT NULL
+         GROUP BY GROUPING SETS ((p.month), (p.month, pd.category), (p.month, pd.sustainable))
+    ),
     grouped AS (
         SELECT u.month,
                CASE WHEN GROUPING(pd.category) = 0 THEN 'category'
@@ -957,17 +1088,53 @@ def production_cost_by_month(*, start: date, end: date, baseline: date) -> list[
                    WHERE u.cost IS NOT NULL), 0), 2) AS average_cost
           FROM units u JOIN product_dim pd ON pd.product_id = u.product_id
          GROUP BY GROUPING SETS ((u.month), (u.month, pd.category), (u.month, pd.sustainable))
+    ),
+    joined AS (
+        SELECT COALESCE(g.month, l.month) AS month,
+               COALESCE(g.dimension, l.dimension) AS dimension,
+               COALESCE(g.label, l.label) AS label,
+               COALESCE(g.units, 0) AS units, COALESCE(g.units_without_cost, 0)
+                   AS units_without_cost,
+               g.average_cost, l.basket_cost, l.basket_baseline_cost
+          FROM grouped g FULL OUTER JOIN like_for_like l
+            ON l.month = g.month AND l.dimension = g.dimension AND l.label = g.label
+    ),
+    measured AS (
+        SELECT j.*, b.average_cost AS baseline_cost,
+               ROUND(100 * (j.average_cost - b.average_cost) / NULLIF(b.average_cost, 0), 1)
+                   AS average_change_percent,
+               ROUND(100 * (j.basket_cost - j.basket_baseline_cost)
+                     / NULLIF(j.basket_baseline_cost, 0), 1) AS like_for_like_percent
+          FROM joined j
+          LEFT JOIN grouped b ON b.month = %(baseline)s AND b.dimension = j.dimension
+                             AND b.label = j.label
     )
-    SELECT g.*, b.average_cost AS baseline_cost,
-           ROUND(100 * (b.average_cost - g.average_cost) / NULLIF(b.average_cost, 0), 1)
-               AS reduction_percent
-      FROM grouped g
-      LEFT JOIN grouped b ON b.month = %(baseline)s AND b.dimension = g.dimension
-                         AND b.label = g.label
-     WHERE g.month >= date_trunc('month', %(from)s::date) OR g.month = %(baseline)s
-     ORDER BY g.dimension = 'all' DESC, g.dimension, g.label, g.month
+    SELECT m.*, m.average_change_percent - m.like_for_like_percent AS mix_effect_points
+      FROM measured m
+     WHERE m.month >= date_trunc('month', %(from)s::date) OR m.month = %(baseline)s
+     ORDER BY m.dimension = 'all' DESC, m.dimension, m.label, m.month
     """
     return _fetch(sql, params)
+
+
+def production_cost_headline(rows: list[dict]) -> dict | None:
+    """The KPI card: the like-for-like change of all products in the range's latest month
+    that has one, against the −15 % target (negative = cheaper)."""
+    overall = [
+        r for r in rows if r["dimension"] == "all" and r["like_for_like_percent"] is not None
+    ]
+    if not overall:
+        return None
+    latest = overall[-1]
+    change = latest["like_for_like_percent"]
+    return {
+        "month": latest["month"],
+        "like_for_like_percent": change,
+        "mix_effect_points": latest["mix_effect_points"],
+        "target_percent": COST_TARGET_PERCENT,
+        "to_go_points": max(Decimal("0.0"), change - COST_TARGET_PERCENT),
+        "reached": change <= COST_TARGET_PERCENT,
+    }
 
 
 def cost_history(*, limit: int = 100) -> list[dict]:
@@ -988,3 +1155,268 @@ def cost_history(*, limit: int = 100) -> list[dict]:
 def facts_refreshed() -> FactsRefresh | None:
     """When the customer fact tables were last rebuilt (None: never)."""
     return FactsRefresh.objects.order_by("-refreshed_at").first()
+
+
+# --- personalization economics ------------------------------------------------------------------
+
+NEGLIGIBLE_UPTAKE_PERCENT = Decimal("2.0")
+
+# Which product (its parent for a variant) offers which kind of personalization now: an active
+# offer on the product itself, else its class's (a product-level offer overrides the class's,
+# an inactive one switches the kind off).
+OFFERED_KINDS = """
+offered AS (
+    SELECT p.id AS product_id, k.kind
+      FROM catalogue_product p
+      JOIN catalogue_product base ON base.id = COALESCE(p.parent_id, p.id)
+     CROSS JOIN (SELECT DISTINCT kind FROM personalization_personalizationoffer) k
+     WHERE COALESCE(
+           (SELECT o.is_active FROM personalization_personalizationoffer o
+             WHERE o.product_id = base.id AND o.kind = k.kind),
+           (SELECT o.is_active FROM personalization_personalizationoffer o
+             WHERE o.product_class_id = base.product_class_id AND o.kind = k.kind
+               AND o.product_id IS NULL), false)
+)"""
+
+OPTIONS_CTE = """options (option, option_label, kind, field, display_order) AS (
+    VALUES ('monogram_style', 'Monogram style', 'monogram', 'style', 1),
+           ('monogram_position', 'Monogram position', 'monogram', 'position', 2),
+           ('thread_colour', 'Thread colour', 'thread', 'colour', 3),
+           ('hardware_finish', 'Hardware finish', 'hardware', 'finish', 4),
+           ('gift_message', 'Gift message', 'gift_message', NULL, 5)
+)"""
+
+# Built once per report into temporary tables (dropped at the end of the report's
+# transaction), which the report's few aggregations then read.
+PERSONALIZATION_TABLES = (
+    (
+        "pers_sold",
+        f"""
+        WITH {ORDER_FACTS.format(order_filter="", offline_filter="")},
+        {RFM_SCORED},
+        rfm AS (SELECT customer_key, {RFM_SEGMENTS} AS rfm_segment FROM scored),
+        firsts AS (
+            SELECT customer_key, MIN(sold_at) AS first_sold_at FROM order_facts GROUP BY 1
+        )
+        -- Every line sold in the range (paid online orders), its class and customer segment.
+        SELECT l.id AS line_id, l.order_id, l.product_id, l.quantity,
+               COALESCE(pc.name, 'No class') AS product_class,
+               CASE WHEN f.sold_at = fi.first_sold_at THEN 'New' ELSE 'Returning' END
+                   AS customer,
+               COALESCE(r.rfm_segment, 'Needs attention') AS rfm_segment
+          FROM order_facts f
+          JOIN order_line l ON l.order_id = f.order_id
+          JOIN catalogue_product p ON p.id = l.product_id
+          LEFT JOIN catalogue_product base ON base.id = p.parent_id
+          LEFT JOIN catalogue_productclass pc
+                 ON pc.id = COALESCE(base.product_class_id, p.product_class_id)
+          JOIN firsts fi ON fi.customer_key = f.customer_key
+          LEFT JOIN rfm r ON r.customer_key = f.customer_key
+         WHERE f.in_range""",
+    ),
+    (
+        "pers_offered",
+        f"""
+        -- Which product offers which kind now (a few hundred rows): a sold line could have
+        -- taken an option when its product offers the option's kind.
+        WITH {OFFERED_KINDS} SELECT product_id, kind FROM offered""",
+    ),
+    (
+        "pers_chosen",
+        f"""
+        -- The recorded choices (snapshots at placement) as (option, value) per line.
+        WITH {OPTIONS_CTE}
+        SELECT op.line_id, o.option,
+               CASE WHEN o.field IS NULL THEN 'with message' ELSE op.data ->> o.field END
+                   AS value,
+               op.surcharge, op.cost, op.lead_days
+          FROM personalization_orderlinepersonalization op
+          JOIN options o ON o.kind = op.kind
+         WHERE (o.field IS NULL OR op.data ->> o.field <> '')
+           AND op.line_id IN (SELECT line_id FROM pers_sold)""",
+    ),
+)
+
+
+@dataclass
+class PersonalizationReport:
+    rows: list[dict]  # per option and value: uptake, money, lead days, margin, flags
+    by_class: list[dict]  # per option, value and product class: uptake
+    by_segment: list[dict]  # per option, value and segment (new/returning, RFM): uptake
+    conversion: list[dict]  # per option: conversion of the products that offer it, and not
+    on_time: list[dict]  # personalised vs plain orders: dispatched by the promised date
+
+
+def personalization_economics(*, start: date, end: date) -> PersonalizationReport:
+    """The economics of each personalization option and value over the range (paid online
+    orders, sold in the range; see PERSONALIZATION_FORMULAS)."""
+    params = {**_customer_params(start, end), "vat": VAT_DIVISOR}
+    with transaction.atomic():
+        return _personalization_economics(start=start, end=end, params=params)
+
+
+def _personalization_economics(*, start: date, end: date, params: dict) -> PersonalizationReport:
+    with report_cursor() as cursor:
+        for table, query in PERSONALIZATION_TABLES:
+            # Gone at the end of the transaction; an outer one (a test's) may still hold them.
+            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
+            cursor.execute(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {query}", params)
+            cursor.execute(f"ANALYZE {table}")
+    sql = f"""
+    WITH {OPTIONS_CTE},
+    per_value AS (
+        SELECT o.option, o.option_label, o.display_order, c.value,
+               COUNT(*) AS lines, SUM(s.quantity) AS units,
+               ROUND(SUM(c.surcharge * s.quantity / %(vat)s), 2) AS surcharge_revenue,
+               SUM(c.cost * s.quantity) AS workshop_cost,
+               ROUND(AVG(c.lead_days), 1) AS lead_days
+          FROM pers_chosen c JOIN pers_sold s ON s.line_id = c.line_id
+          JOIN options o ON o.option = c.option
+         GROUP BY 1, 2, 3, 4
+    ),
+    per_option AS (
+        SELECT o.option, COUNT(*) AS eligible_lines
+          FROM pers_sold s JOIN pers_offered ofr ON ofr.product_id = s.product_id
+          JOIN options o ON o.kind = ofr.kind
+         GROUP BY o.option
+    )
+    SELECT v.*, COALESCE(e.eligible_lines, 0) AS eligible_lines,
+           ROUND(100.0 * v.lines / NULLIF(e.eligible_lines, 0), 1) AS uptake_percent,
+           ROUND((v.surcharge_revenue - v.workshop_cost) / NULLIF(v.units, 0), 2)
+               AS margin_per_unit,
+           (SELECT MIN(pv.label) FROM personalization_personalizationvalue pv
+             WHERE pv.code = v.value) AS value_label
+      FROM per_value v LEFT JOIN per_option e ON e.option = v.option
+     ORDER BY v.display_order, v.lines DESC, v.value
+    """
+    rows = _fetch(sql, params)
+    for row in rows:
+        row["value_label"] = row["value_label"] or row["value"].capitalize()
+        flags = []
+        if row["margin_per_unit"] is not None and row["margin_per_unit"] < 0:
+            flags.append("negative margin")
+        if row["uptake_percent"] is not None and row["uptake_percent"] < NEGLIGIBLE_UPTAKE_PERCENT:
+            flags.append("negligible uptake")
+        row["flags"] = flags
+    share_sql = f"""
+    WITH {OPTIONS_CTE},
+    taken AS (
+        SELECT c.option, c.value, s.{{dim}} AS grp, COUNT(*) AS lines
+          FROM pers_chosen c JOIN pers_sold s ON s.line_id = c.line_id
+         GROUP BY 1, 2, 3
+    ),
+    could AS (
+        SELECT o.option, s.{{dim}} AS grp, COUNT(*) AS eligible_lines
+          FROM pers_sold s JOIN pers_offered ofr ON ofr.product_id = s.product_id
+          JOIN options o ON o.kind = ofr.kind
+         GROUP BY 1, 2
+    )
+    SELECT t.option, t.value, t.grp, t.lines, b.eligible_lines,
+           ROUND(100.0 * t.lines / NULLIF(b.eligible_lines, 0), 1) AS uptake_percent
+      FROM taken t JOIN could b ON b.option = t.option AND b.grp = t.grp
+     ORDER BY t.option, t.value, t.grp
+    """
+    by_class = _fetch(share_sql.format(dim="product_class"), params)
+    by_customer = _fetch(share_sql.format(dim="customer"), params)
+    by_rfm = _fetch(share_sql.format(dim="rfm_segment"), params)
+    for row in by_customer:
+        row["kind"] = "customer"
+    for row in by_rfm:
+        row["kind"] = "rfm"
+    conversion_sql = f"""
+    WITH {OFFERED_KINDS},
+    options (option, option_label, kind, display_order) AS (
+        VALUES ('monogram', 'Monogram', 'monogram', 1), ('thread', 'Thread colour', 'thread', 2),
+               ('hardware', 'Hardware finish', 'hardware', 3),
+               ('gift_message', 'Gift message', 'gift_message', 4)
+    ),
+    records AS (
+        SELECT r.product_id, r.num_views, r.num_basket_additions, r.num_purchases
+          FROM analytics_productrecord r
+    )
+    SELECT o.option, o.option_label, ofr.product_id IS NOT NULL AS offered,
+           COUNT(r.product_id) AS products,
+           COALESCE(SUM(r.num_views), 0) AS views,
+           COALESCE(SUM(r.num_purchases), 0) AS purchases,
+           ROUND(100.0 * SUM(r.num_purchases) / NULLIF(SUM(r.num_views), 0), 1)
+               AS conversion_percent
+      FROM options o CROSS JOIN records r
+      LEFT JOIN offered ofr ON ofr.product_id = r.product_id AND ofr.kind = o.kind
+     GROUP BY o.option, o.option_label, o.display_order, 3
+     ORDER BY o.display_order, 3 DESC
+    """
+    conversion = _fetch(conversion_sql, params)
+    on_time = []
+    lead = lead_time_by_month(start=start, end=end)
+    for kind in ("personalized", "not personalized"):
+        months = [r for r in lead if r["kind"] == kind]
+        shipped = sum(r["shipped"] for r in months)
+        on_time_count = sum(r["on_time"] for r in months)
+        due = sum(r["due"] for r in months)
+        on_time.append(
+            {
+                "kind": kind,
+                "orders": sum(r["orders"] for r in months),
+                "shipped": shipped,
+                "on_time": on_time_count,
+                "due": due,
+                "on_time_share": _percent(on_time_count, due),
+            }
+        )
+    return PersonalizationReport(
+        rows=rows,
+        by_class=by_class,
+        by_segment=by_customer + by_rfm,
+        conversion=conversion,
+        on_time=on_time,
+    )
+
+
+PERSONALIZATION_FORMULAS = [
+    (
+        "Sales counted",
+        "Lines of paid online orders sold in the period (the day paid, shop's time zone), with "
+        "the choices recorded on the line at placement (never today's prices).",
+    ),
+    (
+        "Uptake",
+        "Lines with the option's value ÷ lines sold of products that offer the option (offered"
+        " now: an active offer on the product, else on its product class). By product class and "
+        "by customer segment the same, within the class or segment.",
+    ),
+    (
+        "Surcharge revenue",
+        "Σ recorded unit surcharge × quantity ÷ 1.20 (surcharges are recorded incl. VAT).",
+    ),
+    ("Workshop cost", "Σ recorded unit workshop cost × quantity."),
+    (
+        "Working days added",
+        "The average extra lead time (working days) recorded on the lines with the value.",
+    ),
+    ("Margin per unit", "(Surcharge revenue − workshop cost) ÷ units."),
+    (
+        "Monogram rows",
+        "A monogram has a style and may have a position: its figures appear under its style and"
+        " again under its position. Add up within one option, never across options.",
+    ),
+    (
+        "Flags",
+        f"Negative margin: margin per unit below 0. Negligible uptake: below "
+        f"{NEGLIGIBLE_UPTAKE_PERCENT} % of the lines that could have taken it.",
+    ),
+    (
+        "Segments",
+        "New: the line's order is the customer's first paid order; returning: any later one. "
+        "RFM segment as on the Segments page, scored at the period's end.",
+    ),
+    (
+        "Conversion",
+        "Units purchased ÷ product page views (Oscar's product analytics, all time: views are "
+        "not dated), for the products that offer the option against those that do not.",
+    ),
+    (
+        "On time",
+        "Orders dispatched by the date promised at checkout ÷ orders due, personalised (at least"
+        " one personalised line) against plain, as on the Lead time page.",
+    ),
+]

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,7 +31,6 @@ from shop.reports.models import (
     OnlineShareTarget,
     OrderFact,
     SalesImport,
-    ShippingRate,
     SustainableProjection,
 )
 
@@ -69,23 +69,13 @@ CHANNELS = (
     ("marketplace", "Marketplace", False, 3),
     ("event", "Events and fairs", False, 4),
 )
-# What a parcel costs us (carrier price, packaging, label), estimated; staff keep it current.
-SHIPPING_RATES = (
-    ("royal-mail-tracked-48", "Royal Mail Tracked 48", Decimal("3.95")),
-    ("dpd-next-day", "Next working day (DPD)", Decimal("7.20")),
-)
 
 
 def reports_reference_data_ensure(*, using: str = "default") -> None:
-    """Create the sales channels and the first shipping rates if missing (never overwrites
-    what staff changed)."""
+    """Create the sales channels if missing (never overwrites what staff changed)."""
     for code, name, online, order in CHANNELS:
         Channel.objects.using(using).get_or_create(
             code=code, defaults={"name": name, "is_online": online, "display_order": order}
-        )
-    for code, name, cost in SHIPPING_RATES:
-        ShippingRate.objects.using(using).get_or_create(
-            shipping_code=code, defaults={"name": name, "cost_per_order": cost}
         )
 
 
@@ -164,6 +154,7 @@ def sustainable_projection_set(*, month: date, revenue: Decimal, user: Any) -> N
 # The documented CSV layout (first line is the header; column order is free).
 REQUIRED_COLUMNS = ("date", "channel", "reference", "sku", "quantity", "net_amount")
 OPTIONAL_COLUMNS = ("customer_email",)
+_THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+\.\d+")
 MAX_IMPORT_BYTES = settings.OFFLINE_SALES_IMPORT_MAX_BYTES  # the request cap follows it
 MAX_REPORTED_ERRORS = 500
 # Files with more data rows than this are imported by a worker; the page shows progress.
@@ -188,12 +179,19 @@ class ImportOutcome:
     message: str = ""
 
 
+def import_too_large_message(size: int) -> str:
+    """What staff read about a file over the limit, with its real size (20 MB and one byte
+    is "20.00 MB (20,971,521 bytes)", never "20.0 MB; the limit is 20 MB")."""
+    return (
+        f"The file is {size / 1024 / 1024:.2f} MB ({size:,} bytes); the limit is "
+        f"{MAX_IMPORT_BYTES // 1024 // 1024} MB ({MAX_IMPORT_BYTES:,} bytes). "
+        "Split it into smaller files."
+    )
+
+
 def _decode(content: bytes) -> str:
     if len(content) > MAX_IMPORT_BYTES:
-        raise ImportRejected(
-            f"The file is {len(content) / 1024 / 1024:.1f} MB; the limit is "
-            f"{MAX_IMPORT_BYTES // 1024 // 1024} MB. Split it into smaller files."
-        )
+        raise ImportRejected(import_too_large_message(len(content)))
     try:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -320,7 +318,17 @@ def _validate_row(
     except ValueError:
         errors.append(f"quantity {cell('quantity')!r} is not a whole number")
     amount = None
-    raw_amount = cell("net_amount").replace("£", "").replace(",", "")
+    raw_amount = cell("net_amount").replace("£", "")
+    if "," in raw_amount:
+        # A comma only as a thousands separator beside a decimal point (1,234.50): "1,50"
+        # (a European 1.50, or 150?) and "1,500" (1.5 or 1500?) are refused, not guessed.
+        if not _THOUSANDS.fullmatch(raw_amount):
+            errors.append(
+                f"net amount {cell('net_amount')!r} is ambiguous: write it with a decimal point "
+                "and no comma, e.g. 1.50 or 1234.50 (a comma only between thousands, 1,234.50)"
+            )
+            raw_amount = ""
+        raw_amount = raw_amount.replace(",", "")
     try:
         amount = Decimal(raw_amount)
         if not amount.is_finite():
@@ -332,7 +340,8 @@ def _validate_row(
         elif amount != amount.quantize(Decimal("0.01")):
             errors.append(f"net amount {cell('net_amount')} has more than 2 decimal places")
     except InvalidOperation:
-        errors.append(f"net amount {cell('net_amount')!r} is not a number")
+        if raw_amount or "," not in cell("net_amount"):
+            errors.append(f"net amount {cell('net_amount')!r} is not a number")
     email = cell("customer_email").lower()
     if email:
         try:

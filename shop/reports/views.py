@@ -6,12 +6,14 @@ visitors go to the dashboard login; other signed-in users get 403."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from oscar.views.decorators import permissions_required
 
 from shop.common.safe_csv import SafeCSVWriter
@@ -46,11 +48,19 @@ def csv_response(filename: str, header: list[str], rows: Iterable[list]) -> Stre
     def lines() -> Iterator[str]:
         yield writer.writerow(header)
         for row in rows:
-            yield writer.writerow(row)
+            yield writer.writerow([_local(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def _local(value: Any) -> Any:
+    """A moment as the pages show it: in the shop's time zone, to the minute (a boutique sale
+    on 3 October exports as 2026-10-03 00:00, not as its UTC 2026-10-02 23:00)."""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return value
 
 
 def _wants_csv(request: HttpRequest) -> bool:
@@ -199,7 +209,7 @@ def customers(request: HttpRequest) -> HttpResponse:
             "page": page,
             "curve": curve,
             "chart": {"points": [{"x": float(p["x"]), "y": float(p["y"])} for p in curve.points]},
-            "columns": selectors.CUSTOMER_COLUMNS,
+            "columns": selectors.CUSTOMER_PAGE_COLUMNS,
             "formulas": selectors.FORMULAS,
             "sort": sort,
             "descending": descending,
@@ -348,12 +358,13 @@ def lead_time(request: HttpRequest) -> HttpResponse:
 def production_cost(request: HttpRequest) -> HttpResponse:
     form = BaselineForm(request.GET or None)
     start, end = form.range()
-    baseline = (form.cleaned_data.get("baseline") if form.is_valid() else None) or start.replace(
-        day=1
+    baseline = (form.cleaned_data.get("baseline") if form.is_valid() else None) or (
+        selectors.production_cost_default_baseline(start=start, end=end)
     )
     rows = selectors.production_cost_by_month(start=start, end=end, baseline=baseline)
     fields = ["dimension", "label", "month", "units", "units_without_cost", "average_cost"]
-    fields += ["baseline_cost", "reduction_percent"]
+    fields += ["baseline_cost", "average_change_percent", "like_for_like_percent"]
+    fields += ["mix_effect_points"]
     if _wants_csv(request):
         return csv_response(
             f"production-cost-{_range_suffix(start, end)}.csv",
@@ -362,9 +373,9 @@ def production_cost(request: HttpRequest) -> HttpResponse:
         )
     months = sorted({r["month"] for r in rows})
 
-    def series(dimension: str, label: str) -> list:
+    def series(dimension: str, label: str, field: str) -> list:
         found = {
-            r["month"]: r["reduction_percent"]
+            r["month"]: r[field]
             for r in rows
             if r["dimension"] == dimension and r["label"] == label
         }
@@ -372,9 +383,10 @@ def production_cost(request: HttpRequest) -> HttpResponse:
 
     chart = {
         "labels": [m.isoformat() for m in months],
-        "all": series("all", "All products"),
-        "sustainable": series("line", selectors.SUSTAINABLE_LINE),
-        "target": 15,
+        "all": series("all", "All products", "like_for_like_percent"),
+        "sustainable": series("line", selectors.SUSTAINABLE_LINE, "like_for_like_percent"),
+        "mix": series("all", "All products", "mix_effect_points"),
+        "target": float(selectors.COST_TARGET_PERCENT),
     }
     return render(
         request,
@@ -383,10 +395,55 @@ def production_cost(request: HttpRequest) -> HttpResponse:
             "form": form,
             "rows": rows,
             "baseline": baseline,
+            "headline": selectors.production_cost_headline(rows),
             "chart": chart,
             "history": selectors.cost_history(),
             "start": start,
             "end": end,
+        },
+    )
+
+
+@reports_required
+def personalization(request: HttpRequest) -> HttpResponse:
+    refreshed = services.report_facts_ensure()
+    form = RangeForm(request.GET or None)
+    start, end = form.range()
+    report = selectors.personalization_economics(start=start, end=end)
+    if _wants_csv(request):
+        fields = ["option_label", "value", "value_label", "lines", "units", "eligible_lines"]
+        fields += ["uptake_percent", "surcharge_revenue", "workshop_cost", "lead_days"]
+        fields += ["margin_per_unit"]
+        return csv_response(
+            f"personalization-{_range_suffix(start, end)}.csv",
+            [*fields, "flags"],
+            ([r[f] for f in fields] + ["; ".join(r["flags"])] for r in report.rows),
+        )
+    labels = [f"{r['option_label']}: {r['value_label']}" for r in report.rows]
+    chart = {
+        "labels": labels,
+        "margin": [float(r["margin_per_unit"] or 0) for r in report.rows],
+        "uptake": [float(r["uptake_percent"] or 0) for r in report.rows],
+    }
+    segments = {}
+    for row in report.by_segment:
+        segments.setdefault((row["option"], row["value"]), {})[row["grp"]] = row["uptake_percent"]
+    segment_names = sorted({row["grp"] for row in report.by_segment if row["kind"] == "rfm"})
+    for row in report.rows:
+        cells = segments.get((row["option"], row["value"]), {})
+        row["segment_cells"] = [cells.get(name) for name in ["New", "Returning", *segment_names]]
+    return render(
+        request,
+        "shop/reports/personalization.html",
+        {
+            "form": form,
+            "report": report,
+            "chart": chart,
+            "segment_names": ["New", "Returning", *segment_names],
+            "formulas": selectors.PERSONALIZATION_FORMULAS,
+            "start": start,
+            "end": end,
+            "refreshed": refreshed,
         },
     )
 
@@ -399,6 +456,10 @@ def imports(request: HttpRequest) -> HttpResponse:
         if not can_import:
             return HttpResponse("You may not import sales.", status=403)
         form = UploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > services.MAX_IMPORT_BYTES:
+                form.add_error("file", services.import_too_large_message(upload.size))
         if form.is_valid():
             upload = form.cleaned_data["file"]
             # Read one byte past the limit: enough to refuse a file that is too large.

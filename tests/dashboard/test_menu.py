@@ -56,3 +56,15 @@ def test_the_permissions_bring_their_screens_back():
     ):
         assert guarded in links
         assert client.get(guarded).status_code == 200
+
+
+def test_one_fulfilment_menu_and_one_reports_menu_that_fit_the_bar():
+    html = _signed_in(UserFactory(is_staff=True, is_superuser=True)).get("/dashboard/").content
+    [menu] = re.findall(r'<nav class="[^"]*navbar-primary.*?</nav>', html.decode(), re.S)
+    tops = re.findall(
+        r'class="[^"]*dropdown-toggle[^"]*"[^>]*>\s*(?:<i[^>]*></i>)?\s*([^<]+?)\s*<', menu
+    )
+    assert tops.count("Fulfilment") == 1 and tops.count("Reports") == 1
+    assert "Personalization" in tops and len(tops) <= 8  # + Dashboard: 9 items in 1280px
+    for link in ("/dashboard/parcel-costs/", "/dashboard/business-reports/personalization/"):
+        assert link in menu

@@ -119,9 +119,25 @@ STEPS = [
         """
         INSERT INTO personalization_orderlinepersonalization
                (line_id, kind, description, surcharge, cost, lead_days, data)
-        SELECT l.id, 'monogram', 'Monogram RBX, gold foil', 15.00, 5.00, 3, '{}'::jsonb
+        SELECT l.id, 'monogram', 'Monogram RBX', CASE WHEN l.id %% 3 = 0 THEN 15.00 ELSE 10.00 END,
+               CASE WHEN l.id %% 3 = 0 THEN 5.00 ELSE 3.30 END, 3,
+               jsonb_build_object('initials', 'RBX',
+                                  'style', CASE WHEN l.id %% 3 = 0 THEN 'foil' ELSE 'deboss' END)
           FROM order_line l JOIN order_order o ON o.id = l.order_id
          WHERE o.number LIKE 'RB%%' AND random() < 0.2
+        """,
+    ),
+    (
+        "thread colours and gift messages",
+        """
+        INSERT INTO personalization_orderlinepersonalization
+               (line_id, kind, description, surcharge, cost, lead_days, data)
+        SELECT l.id, k.kind, k.kind, 0.00, k.cost, k.days, k.data
+          FROM order_line l JOIN order_order o ON o.id = l.order_id
+         CROSS JOIN (VALUES ('thread', 0.50, 1, '{"colour": "oxblood"}'::jsonb, 11),
+                            ('gift_message', 0.30, 0, '{"message": "With love"}'::jsonb, 13)
+                    ) AS k (kind, cost, days, data, every)
+         WHERE o.number LIKE 'RB%%' AND l.id %% k.every = 0
         """,
     ),
     (

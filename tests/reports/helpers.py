@@ -37,6 +37,8 @@ def make_order(
     shipped: datetime | None = None,
     promised: str | None = None,
     personalization: tuple[str, str] | None = None,  # unit surcharge (incl VAT), unit cost
+    choices: tuple[tuple[str, dict, str, str, int], ...] = (),  # on the first line: kind,
+    # data, unit surcharge (incl VAT), unit cost, lead days
 ):
     total_excl = sum((D(after) for *_, after in lines), D("0")) + D(shipping)
     total_incl = D(total_incl) if total_incl else (total_excl * D("1.2")).quantize(D("0.01"))
@@ -77,11 +79,17 @@ def make_order(
             num_allocated=qty,
             unit_cost_price=record.cost_price,
         )
+        for kind, data, surcharge, cost, lead_days in choices if sku == lines[0][0] else ():
+            OrderLinePersonalization.objects.create(
+                line=line, kind=kind, description=kind, surcharge=D(surcharge), cost=D(cost),
+                lead_days=lead_days, data=data,
+            )  # fmt: skip
         if personalization:
             OrderLinePersonalization.objects.create(
                 line=line,
                 kind="monogram",
                 description="Monogram ABC, gold foil",
+                data={"initials": "ABC", "style": "foil"},
                 surcharge=D(personalization[0]),
                 cost=D(personalization[1]),
                 lead_days=3,

@@ -55,6 +55,7 @@ def signed_in_page(page, live_server, dataset, django_user_model):
         ("customers/", ["whale"]),
         ("lead-time/", ["lead-time", "on-time"]),
         ("production-cost/", ["cost"]),
+        ("personalization/", ["personalization"]),
     ],
 )
 def test_charts_are_drawn(signed_in_page, live_server, path, charts):
@@ -66,6 +67,12 @@ def test_charts_are_drawn(signed_in_page, live_server, path, charts):
             name,
         )
         assert drawn, name
+    if path == "personalization/":  # A1's gold foil monogram is a bar
+        bars = page.evaluate(
+            "Chart.getChart(document.querySelector(\"canvas[data-chart='personalization']\"))"
+            ".getDatasetMeta(0).data.length"
+        )
+        assert bars == 1
     assert page.errors == []
 
 

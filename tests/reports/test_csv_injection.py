@@ -60,6 +60,9 @@ def test_every_report_export_is_formula_safe(
 
 
 def test_the_formula_email_comes_out_as_text(client, formula_customer, reporter):  # noqa: F811
+    # B1 made at a loss (cost 99.00 for a 20.83 sale): bob's margin is negative.
+    Order.objects.get(number="B1").lines.update(unit_cost_price=99)
+    report_facts_refresh()
     rows = read_csv(client.get(reverse("business-reports:customers"), {**MARCH, "export": "csv"}))
     emails = [row[1] for row in rows[1:]]
     assert "'" + PAYLOAD.lower() in emails or "'" + PAYLOAD in emails

@@ -186,3 +186,22 @@ def test_demo_offline_sales_fixture_imports_cleanly(demo_catalogue):
     content = (Path(__file__).resolve().parents[2] / "fixtures" / "offline_sales.csv").read_bytes()
     outcome = run(content)
     assert (outcome.status, outcome.imported, outcome.bad) == ("done", 60, [])
+
+
+def test_a_comma_decimal_is_refused_not_guessed(demo_catalogue):
+    outcome = run(
+        HEADER + '2026-03-15,boutique,B-1,EG-STR-CHE,1,"1,50",\n'
+        '2026-03-15,boutique,B-2,EG-STR-CHE,1,"1,500",\n'
+        '2026-03-15,boutique,B-3,EG-STR-CHE,1,"£1,234.50",\n',
+        skip_bad_rows=True,
+    )
+    bad = {row["line"]: row["errors"] for row in outcome.bad}
+    assert set(bad) == {2, 3}  # 1,50 (1.50 or 150?) and 1,500 (1.5 or 1500?)
+    assert "'1,50' is ambiguous" in bad[2][0] and len(bad[2]) == 1
+    assert OfflineSale.objects.get().net_amount == D("1234.50")  # thousands, with a point
+
+
+def test_the_size_message_says_the_real_size(demo_catalogue):
+    content = b"x" * (MAX_IMPORT_BYTES + 1)
+    sales_import = sales_import_create(content=content, file_name="big.csv", skip_bad_rows=True)
+    assert "The file is 20.00 MB (20,971,521 bytes); the limit is 20 MB" in sales_import.message

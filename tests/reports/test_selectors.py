@@ -91,7 +91,10 @@ def test_customer_profitability(dataset):
     bob = rows["bob@example.com"]
     assert bob["customer_key"] == "e:bob@example.com"  # guest orders, any case, one customer
     assert (bob["orders"], bob["net_revenue"], bob["refunds"]) == (2, D("41.66"), D("24.58"))
-    assert (bob["shipping_cost"], bob["fees"], bob["margin"]) == (D("7.90"), D("1.16"), D("-1.23"))
+    # B2 was refunded before dispatch: no cost of goods, no parcel (12.30 + 20.83 + 3.75
+    # − 0.58 − 24.58 = 11.72)
+    assert (bob["cogs"], bob["shipping_cost"]) == (D("7.75"), D("3.95"))
+    assert (bob["fees"], bob["margin"]) == (D("1.16"), D("11.72"))
     carol = rows["carol@example.com"]
     assert (carol["orders"], carol["offline_units"], carol["offline_revenue"]) == (
         0,
@@ -103,7 +106,7 @@ def test_customer_profitability(dataset):
     assert carol["lifetime_margin"] == D("52.47")  # C1 26.47 in February + 26.00
     assert carol["first_order"].date() == date(2026, 2, 15)
     assert page.totals["customers"] == 3
-    assert page.totals["margin"] == D("155.36")
+    assert page.totals["margin"] == D("168.31")
     assert page.count == 3
 
 
@@ -123,15 +126,15 @@ def test_customer_table_sorts_and_searches(dataset):
 
 def test_whale_curve(dataset):
     curve = selectors.whale_curve(**MARCH)
-    assert curve.customers == 3 and curve.total_margin == D("155.36")
+    assert curve.customers == 3 and curve.total_margin == D("168.31")
     assert curve.points == [
-        {"x": D("33.33"), "y": D("84.06")},  # alice 130.59 / 155.36
-        {"x": D("66.67"), "y": D("100.79")},  # + carol 26.00: the peak
-        {"x": D("100.00"), "y": D("100.00")},  # bob's −1.23 takes it back
+        {"x": D("33.33"), "y": D("77.59")},  # alice 130.59 / 168.31
+        {"x": D("66.67"), "y": D("93.04")},  # + carol 26.00
+        {"x": D("100.00"), "y": D("100.00")},  # + bob 11.72
     ]
-    assert (curve.peak_customers, curve.peak_share) == (2, D("100.8"))
-    assert (curve.loss_customers, curve.loss_total) == (1, D("-1.23"))
-    assert curve.top_20_share == D("84.1")
+    assert (curve.peak_customers, curve.peak_share) == (3, D("100.0"))
+    assert (curve.loss_customers, curve.loss_total) == (0, D("0"))
+    assert curve.top_20_share == D("77.6")
 
 
 def test_customer_detail(dataset):
@@ -152,7 +155,7 @@ def test_lead_time(dataset):
     # A1 4.0 days, on time; A2 1.0 day, on time; B1 3.0 days, late; B2 refunded, never sent.
     assert (pers["orders"], pers["median_days"], pers["p90_days"]) == (1, D("4.00"), D("4.00"))
     assert (pers["on_time"], pers["due"], pers["on_time_share"]) == (1, 1, D("100.0"))
-    assert (plain["orders"], plain["shipped"]) == (3, 2)
+    assert (plain["orders"], plain["shipped"]) == (2, 2)  # B2, refunded unsent, left out
     assert (plain["median_days"], plain["p90_days"]) == (D("2.00"), D("2.80"))
     assert (plain["on_time"], plain["due"], plain["on_time_share"]) == (1, 2, D("50.0"))
     assert (every["median_days"], every["p90_days"]) == (D("3.00"), D("3.80"))
@@ -167,13 +170,15 @@ def test_production_cost(dataset):
     every = found[("all", "All products", mar)]
     # 77.90 + 83.30 + 7.75 + 9.00 + 24.00 + 313.50 + 54.00 = 569.45 over 19 units
     assert (every["units"], every["average_cost"]) == (19, D("29.97"))
-    assert every["reduction_percent"] == D("2.5")
+    assert every["average_change_percent"] == D("-2.5")  # (29.97 − 30.75) ÷ 30.75
+    # February's basket (one notebook cover) costs what it cost: the fall is all mix.
+    assert (every["like_for_like_percent"], every["mix_effect_points"]) == (D("0.0"), D("-2.5"))
     evergreen = found[("line", "Evergreen", mar)]
     assert (evergreen["units"], evergreen["average_cost"]) == (7, D("23.56"))
-    assert evergreen["reduction_percent"] == D("23.4")
+    assert evergreen["average_change_percent"] == D("-23.4")
     other = found[("line", "Other lines", mar)]
     # 83.30 + 7.75 + 313.50 over 12 units; nothing of the rest sold in February
-    assert (other["average_cost"], other["reduction_percent"]) == (D("33.71"), None)
+    assert (other["average_cost"], other["average_change_percent"]) == (D("33.71"), None)
     bags = found[("category", "Bags", mar)]
     assert (bags["units"], bags["average_cost"]) == (1, D("83.30"))
 
@@ -181,16 +186,17 @@ def test_production_cost(dataset):
 def test_rfm_and_cohorts(dataset):
     rfm = selectors.rfm_segments(**MARCH)
     segments = {s["segment"]: s["customers"] for s in rfm["segments"]}
-    # Recency at 31 March: alice 11 days, bob 19, carol 44 → R 3, 2, 1; F 2, 2, 1.
-    assert segments == {"Needs attention": 1, "Lost": 2}
+    # Recency at 31 March: alice 11 days, bob 19, carol 44: ⌈5 × cumulative share⌉ over
+    # days descending (carol 1/3, bob 2/3, alice 3/3) → R 5, 4, 2; F 2, 2, 1.
+    assert segments == {"New or promising": 2, "Lost": 1}
     assert sum(c["customers"] for c in rfm["grid"]) == 3
     rows = selectors.cohorts(start=date(2026, 2, 1), end=date(2026, 4, 30), months=3)
     feb, mar = rows
     assert (feb["cohort"], feb["customers"], feb["margin"]) == (date(2026, 2, 1), 1, D("26.47"))
     assert feb["retention"] == [D("0.0"), D("0.0"), None]
-    assert (mar["customers"], mar["margin"]) == (2, D("140.41"))  # 130.59 − 1.23 + 11.05
+    assert (mar["customers"], mar["margin"]) == (2, D("153.36"))  # 130.59 + 11.72 + 11.05
     assert mar["retention"] == [D("50.0"), None, None]  # alice came back in April
-    assert mar["margin_per_customer"] == D("70.21")  # 140.41 / 2, rounded half up
+    assert mar["margin_per_customer"] == D("76.68")  # 153.36 / 2
 
 
 def test_store_credit_from_the_ledger_is_a_cost(dataset):

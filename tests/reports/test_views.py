@@ -117,7 +117,7 @@ def test_customer_table_sorts_pages_and_exports(client, dataset, reporter):
     assert html.index('data-customer="e:bob@example.com"') < html.index(
         f'data-customer="u:{dataset.pk}"'
     )
-    assert 'data-figure="loss">1<' in html
+    assert 'data-figure="loss">0<' in html  # B2, refunded before dispatch, costs no goods
     assert "Shipping cost" in html and "ESTIMATED" in html  # the formulas explain themselves
     rows = read_csv(client.get(url, {**MARCH, "export": "csv"}))
     assert rows[0][:3] == ["Customer key", "Email", "Orders"]
@@ -242,8 +242,29 @@ def test_upload_over_the_size_limit_is_refused(client, demo_catalogue, reporter)
     content = b"date,channel,reference,sku,quantity,net_amount\n" + b"x" * (20 * 1024 * 1024)
     response = upload(client, content)
     assert response.status_code == 200
-    assert b"the limit is 20 MB" in response.content
+    assert f"({len(content):,} bytes); the limit is 20 MB".encode() in response.content
     # Far over it: refused from Content-Length before the body is read (body_limit).
     content = b"date,channel,reference,sku,quantity,net_amount\n" + b"x" * (22 * 1024 * 1024)
     assert upload(client, content).status_code == 413
     assert OfflineSale.objects.count() == 0
+
+
+def test_customer_csv_dates_are_in_the_shops_time_zone(client, demo_catalogue, reporter):
+    from shop.reports.services import offline_sales_import, report_facts_refresh
+
+    csv_text = "date,channel,reference,sku,quantity,net_amount,customer_email\n"
+    csv_text += "2026-10-03,boutique,B-1,EG-STR-CHE,1,50.00,dora@example.com\n"
+    assert offline_sales_import(content=csv_text.encode()).status == "done"
+    report_facts_refresh()
+    october = {"preset": "custom", "start": "2026-10-01", "end": "2026-10-31", "export": "csv"}
+    rows = read_csv(client.get(reverse("business-reports:customers"), october))
+    first = rows[1][rows[0].index("First order")]
+    assert first == "2026-10-03 00:00"  # London midnight (BST), not "2026-10-02 23:00:00+00:00"
+
+
+def test_the_target_forms_from_date_shows_its_iso_value(client, demo_catalogue, reporter):
+    from django.utils import timezone
+
+    html = client.get(reverse("business-reports:online-share")).content.decode()
+    today = timezone.localdate().isoformat()
+    assert f'name="target-valid_from" value="{today}"' in html

@@ -80,15 +80,26 @@
     "on-time": function (d) {
       return { type: "bar", data: { labels: d.labels, datasets: [{ label: "Dispatched by the promised date (%)", data: d.on_time, backgroundColor: palette[2] }] }, options: { scales: { y: { beginAtZero: true, max: 100 } } } };
     },
+    personalization: function (d) {
+      return {
+        type: "bar",
+        data: { labels: d.labels, datasets: [
+          { label: "Margin per unit (£)", data: d.margin, backgroundColor: d.margin.map(function (v) { return v < 0 ? palette[3] : palette[2]; }), xAxisID: "x" },
+          { label: "Uptake (% of lines that could take it)", data: d.uptake, backgroundColor: palette[1], xAxisID: "x2" }
+        ] },
+        options: { indexAxis: "y", scales: { x: { position: "bottom", title: { display: true, text: "£ per unit" } }, x2: { position: "top", min: 0, max: 100, grid: { drawOnChartArea: false }, title: { display: true, text: "% uptake" } } } }
+      };
+    },
     cost: function (d) {
       return {
         type: "line",
         data: { labels: d.labels, datasets: [
-          { label: "All products: reduction (%)", data: d.all, borderColor: palette[1], spanGaps: true },
-          { label: "Evergreen: reduction (%)", data: d.sustainable, borderColor: palette[2], spanGaps: true },
-          { label: "Aim (%)", data: d.labels.map(function () { return d.target; }), borderColor: palette[3], borderDash: [6, 4], pointRadius: 0 }
+          { label: "All products: like-for-like cost change (%)", data: d.all, borderColor: palette[1], spanGaps: true },
+          { label: "Evergreen: like-for-like cost change (%)", data: d.sustainable, borderColor: palette[2], spanGaps: true },
+          { label: "Mix effect on the average cost (points)", data: d.mix, borderColor: palette[0], borderDash: [2, 3], spanGaps: true },
+          { label: "Target (%)", data: d.labels.map(function () { return d.target; }), borderColor: palette[3], borderDash: [6, 4], pointRadius: 0 }
         ] },
-        options: { scales: { y: { title: { display: true, text: "% below the baseline month" } } } }
+        options: { scales: { y: { title: { display: true, text: "% against the baseline month (negative = cheaper)" } } } }
       };
     }
   };

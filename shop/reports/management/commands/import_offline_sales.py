@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from shop.reports.models import SalesImport
 from shop.reports.services import (
     MAX_IMPORT_BYTES,
+    import_too_large_message,
     report_facts_refresh,
     sales_import_create,
 )
@@ -31,6 +32,9 @@ class Command(BaseCommand):
         file = Path(path)
         if not file.is_file():
             raise CommandError(f"{path}: no such file")
+        size = file.stat().st_size
+        if size > MAX_IMPORT_BYTES:
+            raise CommandError(import_too_large_message(size))
         with file.open("rb") as handle:
             # Reading one byte past the limit is enough to refuse a file that is too large.
             content = handle.read(MAX_IMPORT_BYTES + 1)

@@ -141,6 +141,8 @@ class Command(BaseCommand):
                     f"(ready in {time.monotonic() - started:.1f} s)."
                 )
             call_command("bootstrap_store", domain=f"{host}:{port}")
+            # The demo's sales history for the reports (once; never in production set-up).
+            call_command("seed_demo_history")
             if real_stripe_configured():
                 self.stdout.write("Stripe: real Stripe (a secret key, no STRIPE_API_BASE).")
             else:

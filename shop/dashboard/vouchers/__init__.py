@@ -1,0 +1,1 @@
+"""Oscar fork of dashboard.vouchers for one module, `views.py` (the voucher set download)."""
