@@ -1276,7 +1276,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-db", action="store_true", help="leave the bench database")
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
     parser.add_argument("--no-lighthouse", action="store_true", help="skip Lighthouse")
+    parser.add_argument(
+        "--checkout-only",
+        action="store_true",
+        help="only the checkout's steps at the demo size (about a minute)",
+    )
     return parser.parse_args(argv)
+
+
+def checkout_only(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """The checkout's in-process figures alone (step 3's last part), at the demo size."""
+    manage(("migrate", "--noinput"), ("collectstatic", "--noinput"), env=env)
+    manage(("load_catalogue",), env=env)
+    manage(("load_personalization",), env=env)
+    setup_django(env)
+    analyze_database()
+    results = measure_checkout()
+    print(f"{'checkout step':<16}{'p50 ms':>9}{'Stripe ms':>11}{'queries':>9}")
+    for step, r in results.items():
+        print(
+            f"{step:<16}{r['p50_ms']:>9.1f}{r['stripe_ms']:>11.1f}{r['queries']:>9}  {r['problem']}"
+        )
+    return 1 if any(r["problem"] for r in results.values()) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1304,6 +1325,8 @@ def main(argv: list[str] | None = None) -> int:
         flush_cache(args.redis_url)
         recreate_database(args.database_url)
         created = True
+        if args.checkout_only:
+            return checkout_only(args, env)
         print(f"  {stamp()} migrate, collectstatic")
         manage(("migrate", "--noinput"), ("collectstatic", "--noinput"), env=env)  # in parallel
         print(f"  {stamp()} manage.py load_catalogue, generate_product_images (demo catalogue)")
