@@ -8,6 +8,12 @@ class CheckoutConfig(apps.CheckoutConfig):
 
     def ready(self):
         super().ready()
+        from shop.checkout import services
+        from shop.payments import signals
+
+        signals.payment_succeeded.connect(
+            services.payment_succeeded_place, dispatch_uid="checkout-place-paid-attempt"
+        )
         self.payment_confirm_view = get_class("checkout.views", "PaymentConfirmView")
         self.store_credit_view = get_class("checkout.views", "StoreCreditView")
         self.store_credit_place_view = get_class("checkout.views", "StoreCreditPlaceView")

@@ -42,6 +42,8 @@ PIPELINE: dict[str, tuple[str, ...]] = {
     REFUNDED: (),
 }
 
+# An order in one of these has ended (nothing moves it any more; its credit comes back).
+END_STATUSES = (CANCELLED, REFUNDED)
 # Orders staff still have to get out of the door.
 OPEN_STATUSES = (PAID, IN_WORKSHOP, READY_TO_SHIP)
 # Money taken: these orders were paid.

@@ -9,7 +9,7 @@ from shop.checkout import services
 from shop.order.models import Order
 from shop.partner.models import StockRecord
 from shop.payments.models import PaymentIntentRecord
-from tests.checkout.test_placement import _pay, _to_payment_page
+from tests.factories import pay, to_payment_page
 from tests.faults.invariants import assert_invariants
 
 
@@ -17,8 +17,8 @@ from tests.faults.invariants import assert_invariants
 def test_connection_dropped_during_placement_leaves_no_half_order(
     client, demo_catalogue, localstripe, monkeypatch
 ):
-    pi_id = _to_payment_page(client).context["payment_intent_id"]
-    _pay(pi_id)
+    pi_id = to_payment_page(client).context["payment_intent_id"]
+    pay(pi_id)
     stock = {sr.pk: (sr.num_in_stock, sr.num_allocated) for sr in StockRecord.objects.all()}
     real_create = services._order_create
     dropped = []

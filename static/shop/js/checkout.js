@@ -24,10 +24,17 @@
     }).then(function (html) {
       var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("payment-form");
       if (!fresh || !fresh.dataset.clientSecret) { return; }
+      if (fresh.dataset.amount !== form.dataset.amount) {
+        // Another window changed what this checkout pays: show the new figures whole.
+        window.location.reload();
+        return;
+      }
       form.dataset.clientSecret = fresh.dataset.clientSecret;
-      var id = form.querySelector("[name=payment_intent_id]");
-      var freshId = fresh.querySelector("[name=payment_intent_id]");
-      if (id && freshId) { id.value = freshId.value; }
+      ["payment_intent_id", "attempt"].forEach(function (name) {
+        var field = form.querySelector("[name=" + name + "]");
+        var freshField = fresh.querySelector("[name=" + name + "]");
+        if (field && freshField) { field.value = freshField.value; }
+      });
     }).catch(function () { /* keep the current attempt; the server refuses if it is stale */ });
   }
   var busy = false;

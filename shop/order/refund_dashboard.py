@@ -14,14 +14,12 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from oscar.core.loading import get_model
 from oscar.views.decorators import permissions_required
 
-from shop.payments.exceptions import PaymentError, PaymentProviderUnavailable
+from shop.order.models import Order
+from shop.order.services import order_refund
+from shop.payments.exceptions import PaymentError, PaymentProviderUnavailable, RefundRefused
 from shop.payments.models import PaymentIntentRecord
-from shop.payments.services import RefundRefused, order_refund
-
-Order = get_model("order", "Order")
 
 refund_permission_required = permissions_required(
     ["is_staff", "order.view_order", "order.change_order"],
