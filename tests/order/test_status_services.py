@@ -189,6 +189,7 @@ def test_the_daily_job_cancels_unpaid_orders_and_settles_paid_ones(
     demo_catalogue, localstripe, published_tasks
 ):
     from shop.payments import stripe_api
+    from tests.factories import pay as pay_card
 
     def pending(amount_minor: int, pay: bool) -> Order:
         order = place_order(lines=[(plain_product(), Choices(), 1)])
@@ -199,7 +200,7 @@ def test_the_daily_job_cancels_unpaid_orders_and_settles_paid_ones(
             idempotency_key=f"pending-{order.number}",
         )
         if pay:
-            pay(intent.id)
+            pay_card(intent.id)
         PaymentIntentRecord.objects.create(
             payment_intent_id=intent.id,
             amount=order.total_incl_tax,

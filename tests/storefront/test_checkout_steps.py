@@ -35,7 +35,7 @@ def test_placing_an_order_without_card_payment_is_refused(client, demo_catalogue
     assert response.status_code == 200
     assert "no order is placed without payment" in response.content.decode()
     # Nor on the browser's word: an unpaid PaymentIntent is refused at confirmation.
-    pi_id = client.session["stripe_payment_intent_id"]
+    pi_id = client.get("/checkout/payment-details/").context["payment_intent_id"]
     response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id}, follow=True)
     assert "has not gone through" in response.content.decode()
     assert Order.objects.count() == 0
