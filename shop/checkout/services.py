@@ -251,6 +251,35 @@ def checkout_attempt_open(
     return attempt
 
 
+def checkout_attempt_check(*, attempt: CheckoutAttempt) -> None:
+    """Before the card is charged (Pay pressed, before Stripe.js confirms): raise the
+    refusal placing would give now (basket ordered or changed in another window, attempt
+    expired), so nothing is charged for an order that could not be placed. Reads only;
+    placement checks again under locks."""
+    basket = Basket.objects.filter(pk=attempt.basket_id).first()
+    if attempt.status != Status.OPEN or basket is None or basket.status == Basket.SUBMITTED:
+        raise AlreadyOrdered(
+            "This basket has already been ordered (in another window). Nothing was charged."
+        )
+    if attempt.is_expired():
+        raise AttemptExpired(START_AGAIN)
+    content = attempt.content
+    priced = checkout_price(
+        basket=basket,
+        user=attempt.user,
+        address=content.get("address") or {},
+        method_code=(content.get("shipping") or {}).get("code", ""),
+    )
+    if not _matches(priced, content):
+        new_total = priced.total.incl_tax if priced is not None else None
+        raise _basket_changed(None, new_total, attempt.currency, charged=False)
+
+
+def _matches(priced: Priced | None, content: dict[str, Any]) -> bool:
+    """Does the basket still price to what the attempt froze?"""
+    return priced is not None and all(priced.frozen[k] == content.get(k) for k in FROZEN)
+
+
 # --- 2. placing the order ---------------------------------------------------------------
 
 
@@ -336,7 +365,7 @@ def _place_locked(
         address=content.get("address") or {},
         method_code=(content.get("shipping") or {}).get("code", ""),
     )
-    if priced is None or {k: priced.frozen[k] for k in FROZEN} != {k: content[k] for k in FROZEN}:
+    if not _matches(priced, content):
         new_total = priced.total.incl_tax if priced is not None else None
         return _basket_changed(intent, new_total, attempt.currency), None
     if intent is not None and (
@@ -393,9 +422,12 @@ def _already_ordered(intent: PaidIntent | None) -> str:
 
 
 def _basket_changed(
-    intent: PaidIntent | None, new_total: Decimal | None, currency: str
+    intent: PaidIntent | None, new_total: Decimal | None, currency: str, charged: bool = True
 ) -> BasketChanged:
-    outcome = "this payment is refunded" if intent is not None else "nothing was spent"
+    if not charged:
+        outcome = "nothing was charged"
+    else:
+        outcome = "this payment is refunded" if intent is not None else "nothing was spent"
     if new_total is None:
         return BasketChanged(f"Your basket changed in another window; {outcome}.")
     return BasketChanged(

@@ -7,7 +7,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.db import DatabaseError, connection, transaction
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -17,12 +17,14 @@ from shop.checkout.models import CheckoutAttempt
 from shop.checkout.services import (
     AttemptExpired,
     OrderPlacementRefused,
+    checkout_attempt_check,
     checkout_attempt_open,
     order_place,
 )
 from shop.common.parsing import parse_uuid
 from shop.credit.selectors import credit_balance
 from shop.payments.exceptions import PaymentError, PaymentProviderUnavailable
+from shop.payments.services import session_intent_allow
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +107,7 @@ class PaymentDetailsView(views.PaymentDetailsView):
             # Paid in full with store credit: no card, no PaymentIntent.
             ctx["credit_covers_total"] = True
             return ctx
+        session_intent_allow(session=request.session, payment_intent_id=attempt.payment_intent_id)
         ctx.update(
             stripe_client_secret=attempt.client_secret,
             stripe_publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
@@ -172,6 +175,23 @@ def _place(view, request, attempt: CheckoutAttempt):
     view.checkout_session.flush()
     request.session["checkout_order_id"] = order.id
     return redirect(reverse("checkout:thank-you"))
+
+
+class PaymentCheckView(views.OrderPlacementMixin, views.generic.View):
+    """Pay pressed, before the card is charged: can this attempt still be placed?
+    {"ok": true}, or {"ok": false, "message": ...} (the refusal, also kept as a message for
+    the reloaded payment page, which shows the new total on a new attempt)."""
+
+    def post(self, request, *args, **kwargs):
+        attempt = _attempt_posted(request)
+        if attempt is None:
+            raise Http404("No such checkout.")
+        try:
+            checkout_attempt_check(attempt=attempt)
+        except OrderPlacementRefused as exc:
+            messages.error(request, exc.message)
+            return JsonResponse({"ok": False, "message": exc.message})
+        return JsonResponse({"ok": True})
 
 
 class StoreCreditView(views.OrderPlacementMixin, views.generic.View):

@@ -71,6 +71,20 @@ def payment_intent_open(
     return record
 
 
+SESSION_INTENTS = "stripe_payment_intents"
+
+
+def session_intent_allow(*, session: Any, payment_intent_id: str) -> None:
+    """This browser session was shown this PaymentIntent (its payment page): only these may
+    be confirmed through the session (localstripe's adapter)."""
+    shown = [pi for pi in session.get(SESSION_INTENTS, []) if pi != payment_intent_id]
+    session[SESSION_INTENTS] = (shown + [payment_intent_id])[-20:]
+
+
+def session_intent_allowed(*, session: Any, payment_intent_id: str) -> bool:
+    return bool(payment_intent_id) and payment_intent_id in session.get(SESSION_INTENTS, [])
+
+
 def payment_intent_reusable(*, payment_intent_id: str) -> str:
     """The client secret if this PaymentIntent can still be paid from a payment page
     (waiting for a card, none refused yet), else "": a declined or failed card goes on a

@@ -211,3 +211,21 @@ def test_an_expired_attempt_asks_to_start_again_and_charges_nothing(
     assert _intent(attempt.payment_intent_id).status == "canceled"  # cannot be paid later
     fresh = client.get("/checkout/payment-details/").context["attempt"]
     assert fresh.pk != attempt.pk and not Order.objects.exists()
+
+
+@pytest.mark.django_db
+def test_pay_pressed_after_a_change_elsewhere_is_refused_before_any_charge(
+    client, demo_catalogue, localstripe
+):
+    page = to_payment_page(client)
+    attempt = str(page.context["attempt"].token)
+    assert client.post("/checkout/payment-check/", {"attempt": attempt}).json() == {"ok": True}
+    client.post(f"/basket/add/{Product.objects.get(upc='MV-HE-KEY').pk}/", {"quantity": 1})
+    answer = client.post("/checkout/payment-check/", {"attempt": attempt}).json()
+    assert answer["ok"] is False
+    assert answer["message"].startswith("Your basket changed in another window: the new total")
+    assert "nothing was charged" in answer["message"]
+    assert _intent(page.context["payment_intent_id"]).status == "requires_payment_method"
+    assert (
+        client.post("/checkout/payment-check/", {"attempt": str(uuid.uuid4())}).status_code == 404
+    )
