@@ -108,10 +108,10 @@ def manual_statuses(*, order: Any) -> list[str]:
     """Statuses staff may pick for this order in a plain status form, in pipeline order."""
     if not order.pk:
         return []
-    from shop.workshop.models import WorkshopJob
+    from shop.order.holds import open_work
 
     personalized = is_personalized(order=order)
-    open_jobs = WorkshopJob.objects.filter(order=order, status__in=WorkshopJob.ACTIVE).count()
+    open_jobs = open_work(order=order)
     return [
         status
         for status in MANUAL

@@ -5,6 +5,7 @@ workshop tickets, stock) and the scheduled clean-ups. Placement itself is Oscar'
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -22,6 +23,7 @@ from oscar.core.loading import get_model
 
 from shop.common.outbox import outbox_enqueue, outbox_enqueue_many
 from shop.order import pipeline
+from shop.order.holds import open_work
 from shop.order.models import CommunicationEvent, Order, OrderStatusChange
 from shop.order.pipeline import OrderTransitionError
 from shop.payments.exceptions import PaymentProviderUnavailable
@@ -80,8 +82,6 @@ def order_status_change(
 
     `locked`: the caller holds the order's row in its own transaction and `order` is current
     (e.g. created a moment ago): it is not read again, and a refusal rolls back the caller."""
-    from shop.workshop.models import WorkshopJob
-
     actor = actor if getattr(actor, "pk", None) else None
     if source is None:
         source = By.STAFF if actor is not None else By.SYSTEM
@@ -95,11 +95,7 @@ def order_status_change(
             from_status=old,
             to_status=to_status,
             personalized=workshop_move and pipeline.is_personalized(order=order),
-            open_jobs=(
-                WorkshopJob.objects.filter(order=order, status__in=WorkshopJob.ACTIVE).count()
-                if workshop_move
-                else 0
-            ),
+            open_jobs=open_work(order=order) if workshop_move else 0,
             tracking_number=tracking_number,
         )
         if error:
@@ -278,20 +274,21 @@ def orders_unpaid_cancel(*, older_than: timedelta | None = None) -> int:
 # --- emails ---------------------------------------------------------------------------
 
 
+# Filled at ready() by the apps that follow paid orders (workshop): each gives the outbox
+# messages an order becoming Paid sends along with its confirmation (one insert for all).
+PAID_FOLLOWUPS: list[Callable[[Order], list[dict[str, Any]]]] = []
+
+
 def order_placed_followups(*, order: Order) -> None:
     """After an order is paid (and the transaction commits): the confirmation email, and
-    workshop jobs for its personalized lines (idempotent tasks, through the outbox)."""
-    subject = f"order:{order.pk}"
-    outbox_enqueue_many(
-        messages=[
-            {"task": EMAIL_TASK, "args": [order.pk, EMAIL_PLACED], "subject": subject},
-            {
-                "task": "shop.workshop.tasks.create_workshop_jobs",
-                "args": [order.pk],
-                "subject": subject,
-            },
-        ]
-    )
+    what the apps following paid orders registered (the workshop's jobs for personalised
+    lines), as idempotent tasks through the outbox."""
+    messages = [
+        {"task": EMAIL_TASK, "args": [order.pk, EMAIL_PLACED], "subject": f"order:{order.pk}"}
+    ]
+    for followup in PAID_FOLLOWUPS:
+        messages += followup(order)
+    outbox_enqueue_many(messages=messages)
 
 
 def order_email_enqueue(*, order: Order, code: str) -> None:
