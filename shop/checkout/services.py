@@ -28,6 +28,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
+from django.db.models import Case, Q, Value, When
 from oscar.core.loading import get_class, get_model
 
 from shop.checkout.models import CheckoutAttempt
@@ -298,7 +299,16 @@ def order_place(*, attempt: CheckoutAttempt) -> tuple[Order, bool]:
         # Lock order: basket, attempt, payment record, stock records (primary-key order).
         # The basket first: placing one attempt closes the basket's others.
         basket = Basket.objects.select_for_update().filter(pk=attempt.basket_id).first()
-        attempt = CheckoutAttempt.objects.select_for_update().get(pk=attempt.pk)
+        # This attempt and the basket's other open ones, in one statement (placing this one
+        # closes the others).
+        locked = {
+            a.pk: a
+            for a in CheckoutAttempt.objects.select_for_update().filter(
+                Q(pk=attempt.pk) | Q(basket_id=attempt.basket_id, status=Status.OPEN)
+            )
+        }
+        attempt = locked.pop(attempt.pk)
+        attempt.others = list(locked.values())
         if attempt.order_number:
             return Order.objects.get(number=attempt.order_number), False
         record = payment_record_lock(intent=intent) if intent is not None else None
@@ -310,7 +320,7 @@ def order_place(*, attempt: CheckoutAttempt) -> tuple[Order, bool]:
             return placed, True
     if intent is not None and intent.status == "succeeded":
         # Money was taken for an order that cannot be made: give it back, once.
-        number = payment_refund_unplaced(payment_intent_id=intent.id)
+        number = payment_refund_unplaced(payment_intent_id=intent.id, succeeded=True)
         if number:
             return Order.objects.get(number=number), False
         logger.warning("PaymentIntent %s refunded: %s", intent.id, refusal.message)
@@ -396,8 +406,7 @@ def _place_locked(
         payment_record_order_set(record=record, order_number=order.number)
     attempt.order_number = order.number
     attempt.status = Status.PLACED
-    attempt.save(update_fields=["order_number", "status"])
-    _other_attempts_close(attempt=attempt)
+    _attempts_settle(attempt=attempt)
     if paid:
         # Placed as "Pending payment", paid in the same transaction: the timeline shows the
         # payment, and confirmation and tickets follow the commit. A card still "processing"
@@ -449,19 +458,17 @@ def _credit_gone(intent: PaidIntent | None) -> str:
     )
 
 
-def _other_attempts_close(*, attempt: CheckoutAttempt) -> None:
-    """The basket is ordered: its other open attempts can no longer be paid. Their
-    PaymentIntents are cancelled after commit (best effort: one paid meanwhile is refunded
-    when it comes to be placed)."""
-    others = list(
-        CheckoutAttempt.objects.filter(basket_id=attempt.basket_id, status=Status.OPEN)
-        .exclude(pk=attempt.pk)
-        .values_list("pk", "payment_intent_id")
+def _attempts_settle(*, attempt: CheckoutAttempt) -> None:
+    """This attempt is placed; the basket's other open ones (`attempt.others`, locked) can
+    no longer be paid: one UPDATE for all. Their PaymentIntents are cancelled after commit
+    (best effort: one paid meanwhile is refunded when it comes to be placed)."""
+    CheckoutAttempt.objects.filter(pk__in=[attempt.pk, *(a.pk for a in attempt.others)]).update(
+        status=Case(When(pk=attempt.pk, then=Value(Status.PLACED)), default=Value(Status.CLOSED)),
+        order_number=Case(When(pk=attempt.pk, then=Value(attempt.order_number)), default=Value("")),
     )
-    if not others:
+    intents = [a.payment_intent_id for a in attempt.others if a.payment_intent_id]
+    if not intents:
         return
-    CheckoutAttempt.objects.filter(pk__in=[pk for pk, _ in others]).update(status=Status.CLOSED)
-    intents = [pi for _, pi in others if pi]
 
     def cancel() -> None:
         for payment_intent_id in intents:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from shop.common.statemachine import Refusal, StateMachine
+
 PENDING_PAYMENT = "Pending payment"
 PAID = "Paid"
 IN_WORKSHOP = "In workshop"
@@ -42,8 +44,9 @@ PIPELINE: dict[str, tuple[str, ...]] = {
     REFUNDED: (),
 }
 
+MACHINE = StateMachine.of(PIPELINE)
 # An order in one of these has ended (nothing moves it any more; its credit comes back).
-END_STATUSES = (CANCELLED, REFUNDED)
+END_STATUSES = MACHINE.ends()
 # Orders staff still have to get out of the door.
 OPEN_STATUSES = (PAID, IN_WORKSHOP, READY_TO_SHIP)
 # Money taken: these orders were paid.
@@ -71,13 +74,14 @@ def transition_error(
     tracking_number: str = "",
 ) -> str:
     """Why the move is refused, or "" when it is allowed."""
-    if to_status not in PIPELINE:
+    refusal = MACHINE.refusal(from_status, to_status)
+    if refusal is Refusal.UNKNOWN:
         return f"“{to_status}” is not an order status."
-    if from_status == to_status:
+    if refusal is Refusal.SAME:
         return f"The order is already {to_status.lower()}."
-    if to_status not in PIPELINE.get(from_status, ()):
-        if not PIPELINE.get(from_status):
-            return f"A {from_status.lower()} order cannot change any more."
+    if refusal is Refusal.ENDED:
+        return f"A {from_status.lower()} order cannot change any more."
+    if refusal is Refusal.NOT_ALLOWED:
         return f"An order that is {from_status.lower()} cannot be moved to {to_status.lower()}."
     if to_status == IN_WORKSHOP and not personalized:
         return "Only orders with personalized pieces go to the workshop."
@@ -115,7 +119,7 @@ def manual_statuses(*, order: Any) -> list[str]:
     return [
         status
         for status in MANUAL
-        if status in PIPELINE.get(order.status, ())
+        if MACHINE.can_move(order.status, status)
         and not transition_error(
             from_status=order.status,
             to_status=status,

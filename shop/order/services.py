@@ -34,6 +34,7 @@ from shop.payments.services import (
     payment_refund_for_order,
     payment_succeeded_or_cancel,
 )
+from shop.personalization.rules import makes_to_order
 
 logger = logging.getLogger(__name__)
 
@@ -334,7 +335,7 @@ def order_email_send(*, order_id: int, code: str) -> bool:
             "order": order,
             "lines": lines,
             "made_to_order": any(
-                p.kind != "gift_message" for line in lines for p in line.personalizations.all()
+                makes_to_order(p.kind) for line in lines for p in line.personalizations.all()
             ),
             "user": order.user,
             "status_url": True,

@@ -133,10 +133,10 @@ def payment_record_lock(*, intent: PaidIntent) -> PaymentIntentRecord | None:
 def payment_record_order_set(*, record: PaymentIntentRecord, order_number: str) -> None:
     """The (locked) payment became this order: one order per PaymentIntent."""
     record.order_number = order_number
-    record.save(update_fields=["order_number", "updated_at"])
+    record.save(update_fields=["order_number", "status", "updated_at"])
 
 
-def payment_refund_unplaced(*, payment_intent_id: str) -> str:
+def payment_refund_unplaced(*, payment_intent_id: str, succeeded: bool = False) -> str:
     """Refund a paid PaymentIntent that could not become an order, once: under the
     record's lock, so the browser and the webhook refusing together refund it a single
     time, and a placement (which takes the same lock and refuses a refunded payment) never
@@ -148,6 +148,8 @@ def payment_refund_unplaced(*, payment_intent_id: str) -> str:
         )
         if record.order_number:
             return record.order_number
+        if succeeded:  # Stripe said so a moment ago
+            _status_write(record=record, status=Status.SUCCEEDED)
         if record.amount_refunded < record.amount:
             payment_refund_create(
                 record=record, amount=None, idempotency_key=f"mv-unplaceable-{payment_intent_id}"
@@ -505,16 +507,19 @@ def _status_advance(
     )
 
 
-def _status_write(*, record: PaymentIntentRecord, status: str, **fields: Any) -> bool:
+def _status_write(
+    *, record: PaymentIntentRecord, status: str, save: bool = True, **fields: Any
+) -> bool:
     """The only write of PaymentIntentRecord.status: the (locked) record moves to `status`
-    with `fields`, unless it is final already (succeeded and canceled never change).
-    Returns whether it changed."""
+    with `fields`, unless it is final already (succeeded and canceled never change); saved
+    unless the caller saves it with more (`save=False`). Returns whether it changed."""
     if record.status in PaymentIntentRecord.FINAL_STATUSES:
         return False
     record.status = status
     for name, value in fields.items():
         setattr(record, name, value)
-    record.save(update_fields=["status", *fields, "updated_at"])
+    if save:
+        record.save(update_fields=["status", *fields, "updated_at"])
     return True
 
 

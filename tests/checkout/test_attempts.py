@@ -94,6 +94,9 @@ def test_two_tabs_the_card_pays_what_the_pressed_page_showed(
     assert sources == {"Stripe": D("19.50"), "Store credit": D("10.00")}
     assert _charged(first.payment_intent_id) == D("19.50")
     assert credit_balance(user=shopper) == D("0.00")
+    thanks = client.get("/checkout/thank-you/").content.decode()
+    assert "Paid by card: £19.50" in thanks and "Paid with your store credit: £10.00" in thanks
+    assert "Allocation of" not in thanks
     # Tab 2's offer can no longer be paid.
     assert CheckoutAttempt.objects.get(pk=second.pk).status == "closed"
     assert _intent(second.payment_intent_id).status == "canceled"
