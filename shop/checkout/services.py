@@ -28,7 +28,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
-from django.db.models import Case, Q, Value, When
+from django.db.models import Q
 from oscar.core.loading import get_class, get_model
 
 from shop.checkout.models import CheckoutAttempt
@@ -460,12 +460,15 @@ def _credit_gone(intent: PaidIntent | None) -> str:
 
 def _attempts_settle(*, attempt: CheckoutAttempt) -> None:
     """This attempt is placed; the basket's other open ones (`attempt.others`, locked) can
-    no longer be paid: one UPDATE for all. Their PaymentIntents are cancelled after commit
+    no longer be paid. Their PaymentIntents are cancelled after commit
     (best effort: one paid meanwhile is refunded when it comes to be placed)."""
-    CheckoutAttempt.objects.filter(pk__in=[attempt.pk, *(a.pk for a in attempt.others)]).update(
-        status=Case(When(pk=attempt.pk, then=Value(Status.PLACED)), default=Value(Status.CLOSED)),
-        order_number=Case(When(pk=attempt.pk, then=Value(attempt.order_number)), default=Value("")),
+    CheckoutAttempt.objects.filter(pk=attempt.pk).update(
+        status=Status.PLACED, order_number=attempt.order_number
     )
+    if attempt.others:
+        CheckoutAttempt.objects.filter(pk__in=[a.pk for a in attempt.others]).update(
+            status=Status.CLOSED
+        )
     intents = [a.payment_intent_id for a in attempt.others if a.payment_intent_id]
     if not intents:
         return

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db.models import Q
+
 from shop.common.statemachine import Refusal, StateMachine
 
 PENDING_PAYMENT = "Pending payment"
@@ -104,8 +106,13 @@ def transition_error(
     return ""
 
 
+# The personalised-line rule (a line with any personalisation recorded on it): the one place
+# it is written; the dispatch list and the workshop filter lines with it.
+PERSONALIZED_LINE = Q(personalizations__isnull=False)
+
+
 def is_personalized(*, order: Any) -> bool:
-    return order.lines.filter(personalizations__isnull=False).exists()
+    return order.lines.filter(PERSONALIZED_LINE).exists()
 
 
 def manual_statuses(*, order: Any) -> list[str]:

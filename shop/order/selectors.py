@@ -56,7 +56,7 @@ def orders_to_dispatch(
                 output_field=BooleanField(),
             ),
             personalized=Exists(
-                Line.objects.filter(order=OuterRef("pk"), personalizations__isnull=False)
+                Line.objects.filter(pipeline.PERSONALIZED_LINE, order=OuterRef("pk"))
             ),
             open_jobs=open_work_annotation(),
             item_count=Count("lines", distinct=True),
