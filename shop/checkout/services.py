@@ -296,11 +296,12 @@ def order_place(*, attempt: CheckoutAttempt) -> tuple[Order, bool]:
     if attempt.payment_intent_id:
         intent = payment_intent_read(payment_intent_id=attempt.payment_intent_id)
     with transaction.atomic():
-        # Lock order: basket, attempt, payment record, stock records (primary-key order).
-        # The basket first: placing one attempt closes the basket's others.
+        # Lock order: payment record (as the webhook's processing holds it), basket, the
+        # basket's attempts, stock records (primary-key order). The basket before the
+        # attempts: placing one attempt closes the basket's others.
+        record = payment_record_lock(intent=intent) if intent is not None else None
         basket = Basket.objects.select_for_update().filter(pk=attempt.basket_id).first()
-        # This attempt and the basket's other open ones, in one statement (placing this one
-        # closes the others).
+        # This attempt and the basket's other open ones, in one statement.
         locked = {
             a.pk: a
             for a in CheckoutAttempt.objects.select_for_update().filter(
@@ -311,7 +312,6 @@ def order_place(*, attempt: CheckoutAttempt) -> tuple[Order, bool]:
         attempt.others = list(locked.values())
         if attempt.order_number:
             return Order.objects.get(number=attempt.order_number), False
-        record = payment_record_lock(intent=intent) if intent is not None else None
         _payment_check(attempt=attempt, intent=intent, record=record)
         refusal, placed = _place_locked(
             attempt=attempt, basket=basket, intent=intent, record=record
@@ -347,13 +347,6 @@ def _payment_check(*, attempt: CheckoutAttempt, intent: PaidIntent | None, recor
             payment_intent_cancel_quietly(payment_intent_id=intent.id)
             raise AttemptExpired(START_AGAIN)
         raise OrderPlacementRefused("The payment has not gone through; no order was placed.")
-    if record.amount_refunded > 0:
-        # Refunded earlier because it could not be placed then (sold out): stock that came
-        # back since must not turn money already returned into an order.
-        raise OrderPlacementRefused(
-            "This payment has been refunded, so no order was placed. "
-            "Your basket is kept; please pay again to order."
-        )
 
 
 START_AGAIN = (
@@ -386,6 +379,13 @@ def _place_locked(
         return SoldOut(
             "Sorry, an item in your basket has just sold out. "
             + ("Your payment is refunded." if intent else "Nothing was spent.")
+        ), None
+    if record is not None and record.amount_refunded > 0:
+        # Refunded earlier because it could not be placed then (sold out): stock that came
+        # back since must not turn money already returned into an order.
+        return OrderPlacementRefused(
+            "This payment has been refunded, so no order was placed. "
+            "Your basket is kept; please pay again to order."
         ), None
     number = OrderNumberGenerator().order_number(basket)
     if attempt.credit:
