@@ -115,7 +115,7 @@ urlpatterns = [
     path("dashboard/tasks/", include("shop.common.dashboard_urls")),
     path("dashboard/workshop/", include("shop.workshop.urls")),
     path("dashboard/personalization/", include("shop.personalization.dashboard_urls")),
-    path("dashboard/payments/", include("shop.payments.dashboard_urls")),
+    path("dashboard/payments/", include("shop.order.refund_urls")),
     path("dashboard/business-reports/", include("shop.reports.dashboard_urls")),
     path("dashboard/parcel-costs/", include("shop.shipping.dashboard_urls")),
     path("dashboard/take-back/", include("shop.takeback.dashboard_urls")),

@@ -9,6 +9,7 @@ import pytest
 import redis
 from django.conf import settings
 from django.core.management import call_command
+from oscar.core.loading import get_model
 
 from config.celery_app import app as celery_app
 from shop.payments import stripe_api
@@ -209,3 +210,15 @@ def eager_tasks():
 def errors_kept_in_results():
     """Tasks run in process as a worker runs them: errors end in the result, not raised."""
     yield from _celery_conf(task_eager_propagates=False)
+
+
+@pytest.fixture
+def paid_order(client, demo_catalogue, localstripe):
+    """An order paid with 4242 through the real checkout pages."""
+    from tests.factories import pay, to_payment_page
+
+    pi_id = to_payment_page(client).context["payment_intent_id"]
+    pay(pi_id)
+    response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})
+    assert response["Location"] == "/checkout/thank-you/"
+    return get_model("order", "Order").objects.get()

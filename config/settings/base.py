@@ -275,6 +275,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Orders whose payment has not succeeded after this long are cancelled (daily job).
 ORDER_UNPAID_CANCEL_HOURS = env.int("ORDER_UNPAID_CANCEL_HOURS", default=24)
+# How long a payment page's offer (a checkout attempt and its PaymentIntent) can be paid:
+# after that, confirming an unpaid attempt cancels its PaymentIntent and asks to start again.
+CHECKOUT_ATTEMPT_MINUTES = env.int("CHECKOUT_ATTEMPT_MINUTES", default=60)
 
 # --- Oscar ---
 OSCAR_SHOP_NAME = "Marlow & Vale"

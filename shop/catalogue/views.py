@@ -11,10 +11,10 @@ from django.views.generic import ListView
 from oscar.apps.catalogue.views import ProductDetailView as CoreProductDetailView
 
 from shop.catalogue import selectors
+from shop.catalogue.extensions import PRODUCT_PAGE_CONTEXT
 from shop.catalogue.forms import CatalogueFilterForm, ProductSearchForm
 from shop.catalogue.models import Category
 from shop.common.workdays import dispatch_date
-from shop.personalization.selectors import product_personalization_context
 
 MAX_PAGE_PARAM_LENGTH = 6
 
@@ -109,7 +109,7 @@ class ProductSearchView(FilteredProductListView):
 class ProductDetailView(CoreProductDetailView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        personalization = product_personalization_context(product=self.object)
-        ctx["personalization"] = personalization if personalization["offers"] else None
+        for name, value_for in PRODUCT_PAGE_CONTEXT.items():  # personalization's offers
+            ctx[name] = value_for(self.object)
         ctx["dispatch_date"] = dispatch_date()
         return ctx

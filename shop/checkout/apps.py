@@ -8,7 +8,14 @@ class CheckoutConfig(apps.CheckoutConfig):
 
     def ready(self):
         super().ready()
+        from shop.checkout import services
+        from shop.payments import signals
+
+        signals.payment_succeeded.connect(
+            services.payment_succeeded_place, dispatch_uid="checkout-place-paid-attempt"
+        )
         self.payment_confirm_view = get_class("checkout.views", "PaymentConfirmView")
+        self.payment_check_view = get_class("checkout.views", "PaymentCheckView")
         self.store_credit_view = get_class("checkout.views", "StoreCreditView")
         self.store_credit_place_view = get_class("checkout.views", "StoreCreditPlaceView")
 
@@ -18,6 +25,7 @@ class CheckoutConfig(apps.CheckoutConfig):
             path("payment-confirm/", self.payment_confirm_view.as_view(), name="payment-confirm")
         )
         urls += [
+            path("payment-check/", self.payment_check_view.as_view(), name="payment-check"),
             path("store-credit/", self.store_credit_view.as_view(), name="store-credit"),
             path(
                 "store-credit/place/",

@@ -1,8 +1,6 @@
 from oscar.apps.checkout.mixins import OrderPlacementMixin as CoreOrderPlacementMixin
 from oscar.apps.payment.exceptions import UnableToTakePayment
 
-from shop.order.services import order_placed_followups
-
 
 class OrderPlacementMixin(CoreOrderPlacementMixin):
     def handle_payment(self, order_number, total, **kwargs):
@@ -12,7 +10,3 @@ class OrderPlacementMixin(CoreOrderPlacementMixin):
             "Please pay by card on the payment page: no order is placed without payment. "
             "Your basket is kept."
         )
-
-    def send_order_placed_email(self, order):
-        # Email and workshop jobs go out from the worker once the order has committed.
-        order_placed_followups(order=order)

@@ -148,11 +148,6 @@ def outbox_drain(*, limit: int = 500, grace: timedelta = DRAIN_GRACE) -> int:
     return sent
 
 
-def outbox_backlog() -> int:
-    """How many messages wait to be sent."""
-    return OutboxMessage.objects.filter(sent_at__isnull=True).count()
-
-
 def _publish(message: OutboxMessage) -> None:
     from config.celery_app import app
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
@@ -35,6 +36,16 @@ def parse_id(value: object) -> int | None:
         return None
     number = int(value)
     return number if 0 < number <= PG_INT_MAX else None
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def parse_uuid(value: object) -> uuid.UUID | None:
+    """A UUID in its canonical text form (lower-case hex with dashes), or None."""
+    if not isinstance(value, str) or not _UUID.fullmatch(value.lower()):
+        return None
+    return uuid.UUID(value)
 
 
 def parse_ids(values: Iterable[object]) -> list[int] | None:

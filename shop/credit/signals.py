@@ -3,11 +3,11 @@ it spent, once. Partial refunds of card-and-credit orders leave the credit as it
 
 from oscar.apps.order.signals import order_status_changed
 
-ENDED = ("Cancelled", "Refunded")  # shop.order.pipeline.CANCELLED, REFUNDED
+from shop.order.pipeline import END_STATUSES
 
 
 def restore_credit_of_ended_order(sender, order, old_status, new_status, **kwargs):
-    if new_status not in ENDED:
+    if new_status not in END_STATUSES:
         return
     from shop.credit.services import credit_restore
 

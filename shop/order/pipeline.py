@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db.models import Q
+
+from shop.common.statemachine import Refusal, StateMachine
+
 PENDING_PAYMENT = "Pending payment"
 PAID = "Paid"
 IN_WORKSHOP = "In workshop"
@@ -42,6 +46,9 @@ PIPELINE: dict[str, tuple[str, ...]] = {
     REFUNDED: (),
 }
 
+MACHINE = StateMachine.of(PIPELINE)
+# An order in one of these has ended (nothing moves it any more; its credit comes back).
+END_STATUSES = MACHINE.ends()
 # Orders staff still have to get out of the door.
 OPEN_STATUSES = (PAID, IN_WORKSHOP, READY_TO_SHIP)
 # Money taken: these orders were paid.
@@ -69,13 +76,14 @@ def transition_error(
     tracking_number: str = "",
 ) -> str:
     """Why the move is refused, or "" when it is allowed."""
-    if to_status not in PIPELINE:
+    refusal = MACHINE.refusal(from_status, to_status)
+    if refusal is Refusal.UNKNOWN:
         return f"“{to_status}” is not an order status."
-    if from_status == to_status:
+    if refusal is Refusal.SAME:
         return f"The order is already {to_status.lower()}."
-    if to_status not in PIPELINE.get(from_status, ()):
-        if not PIPELINE.get(from_status):
-            return f"A {from_status.lower()} order cannot change any more."
+    if refusal is Refusal.ENDED:
+        return f"A {from_status.lower()} order cannot change any more."
+    if refusal is Refusal.NOT_ALLOWED:
         return f"An order that is {from_status.lower()} cannot be moved to {to_status.lower()}."
     if to_status == IN_WORKSHOP and not personalized:
         return "Only orders with personalized pieces go to the workshop."
@@ -98,22 +106,27 @@ def transition_error(
     return ""
 
 
+# The personalised-line rule (a line with any personalisation recorded on it): the one place
+# it is written; the dispatch list and the workshop filter lines with it.
+PERSONALIZED_LINE = Q(personalizations__isnull=False)
+
+
 def is_personalized(*, order: Any) -> bool:
-    return order.lines.filter(personalizations__isnull=False).exists()
+    return order.lines.filter(PERSONALIZED_LINE).exists()
 
 
 def manual_statuses(*, order: Any) -> list[str]:
     """Statuses staff may pick for this order in a plain status form, in pipeline order."""
     if not order.pk:
         return []
-    from shop.workshop.models import WorkshopJob
+    from shop.order.holds import open_work
 
     personalized = is_personalized(order=order)
-    open_jobs = WorkshopJob.objects.filter(order=order, status__in=WorkshopJob.ACTIVE).count()
+    open_jobs = open_work(order=order)
     return [
         status
         for status in MANUAL
-        if status in PIPELINE.get(order.status, ())
+        if MACHINE.can_move(order.status, status)
         and not transition_error(
             from_status=order.status,
             to_status=status,

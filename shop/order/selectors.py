@@ -11,6 +11,7 @@ from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Que
 from django.utils import timezone
 
 from shop.order import pipeline
+from shop.order.holds import open_work_annotation
 from shop.order.models import Line, Order
 
 # What the customer reads for each status.
@@ -35,8 +36,6 @@ def orders_to_dispatch(
 ) -> QuerySet:
     """Orders staff still have to send, the latest against their promise first (earliest
     promised dispatch date), with `is_late`, `personalized` and `open_jobs` annotated."""
-    from shop.workshop.models import WorkshopJob
-
     today = today or timezone.localdate()
     qs = Order.objects.filter(status__in=statuses)
     if late_only:
@@ -57,13 +56,9 @@ def orders_to_dispatch(
                 output_field=BooleanField(),
             ),
             personalized=Exists(
-                Line.objects.filter(order=OuterRef("pk"), personalizations__isnull=False)
+                Line.objects.filter(pipeline.PERSONALIZED_LINE, order=OuterRef("pk"))
             ),
-            open_jobs=Count(
-                "workshop_jobs",
-                filter=Q(workshop_jobs__status__in=WorkshopJob.ACTIVE),
-                distinct=True,
-            ),
+            open_jobs=open_work_annotation(),
             item_count=Count("lines", distinct=True),
         )
         .order_by("promised_dispatch_date", "date_placed", "pk")

@@ -5,8 +5,10 @@ workshop tickets, stock) and the scheduled clean-ups. Placement itself is Oscar'
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -17,11 +19,22 @@ from django.utils import timezone
 from oscar.apps.communication.models import CommunicationEventType
 from oscar.apps.order.signals import order_status_changed
 from oscar.apps.order.utils import OrderDispatcher
+from oscar.core.loading import get_model
 
 from shop.common.outbox import outbox_enqueue, outbox_enqueue_many
 from shop.order import pipeline
+from shop.order.holds import open_work, refund_deductions
 from shop.order.models import CommunicationEvent, Order, OrderStatusChange
 from shop.order.pipeline import OrderTransitionError
+from shop.payments.exceptions import PaymentProviderUnavailable
+from shop.payments.models import PaymentIntentRecord, PaymentRefund
+from shop.payments.services import (
+    REFUND_NOT_COUNTED,
+    payment_amount_refundable,
+    payment_refund_for_order,
+    payment_succeeded_or_cancel,
+)
+from shop.personalization.rules import makes_to_order
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +59,7 @@ EMAIL_NAMES = {
     EMAIL_SHIPPED: "Your order has shipped",
     EMAIL_CANCELLED: "Your order is cancelled",
 }
-Source = OrderStatusChange.Source
+By = OrderStatusChange.Source
 
 
 # --- the status pipeline --------------------------------------------------------------
@@ -70,11 +83,9 @@ def order_status_change(
 
     `locked`: the caller holds the order's row in its own transaction and `order` is current
     (e.g. created a moment ago): it is not read again, and a refusal rolls back the caller."""
-    from shop.workshop.models import WorkshopJob
-
     actor = actor if getattr(actor, "pk", None) else None
     if source is None:
-        source = Source.STAFF if actor is not None else Source.SYSTEM
+        source = By.STAFF if actor is not None else By.SYSTEM
     with transaction.atomic(savepoint=not locked):
         if not locked:
             order = Order.objects.select_for_update().get(pk=order.pk)
@@ -85,11 +96,7 @@ def order_status_change(
             from_status=old,
             to_status=to_status,
             personalized=workshop_move and pipeline.is_personalized(order=order),
-            open_jobs=(
-                WorkshopJob.objects.filter(order=order, status__in=WorkshopJob.ACTIVE).count()
-                if workshop_move
-                else 0
-            ),
+            open_jobs=open_work(order=order) if workshop_move else 0,
             tracking_number=tracking_number,
         )
         if error:
@@ -108,7 +115,7 @@ def order_status_change(
         elif to_status == pipeline.DELIVERED:
             order.delivered_at = now
             fields.append("delivered_at")
-        elif to_status in (pipeline.CANCELLED, pipeline.REFUNDED) and order.shipped_at is None:
+        elif to_status in pipeline.END_STATUSES and order.shipped_at is None:
             _stock_allocations(order=order, consume=False)
         order.save(update_fields=fields)
         OrderStatusChange.objects.create(
@@ -183,7 +190,7 @@ def _stock_allocations(*, order: Order, consume: bool) -> None:
 def order_mark_paid(*, order: Order, note: str = "", locked: bool = False) -> Order:
     """The payment for a pending order succeeded: Paid, then confirmation and tickets."""
     return order_status_change(
-        order=order, to_status=pipeline.PAID, source=Source.PAYMENT, note=note, locked=locked
+        order=order, to_status=pipeline.PAID, source=By.PAYMENT, note=note, locked=locked
     )
 
 
@@ -191,8 +198,6 @@ def order_cancel(*, order: Order, actor: Any = None, reason: str = "", source: s
     """Cancel an order that has not shipped: its stock is released, and a paid order is
     refunded in full through Stripe first (if Stripe cannot be reached, nothing changes and
     PaymentProviderUnavailable is raised)."""
-    from shop.payments.services import order_amount_refundable, order_refund
-
     order = Order.objects.get(pk=order.pk)
     error = pipeline.transition_error(
         from_status=order.status, to_status=pipeline.CANCELLED, personalized=False
@@ -214,13 +219,18 @@ def order_cancel(*, order: Order, actor: Any = None, reason: str = "", source: s
     )
 
 
+def order_amount_refundable(*, order: Order) -> Decimal:
+    """What is left to refund of the order's card payment (0 when it was not card-paid), less
+    what the refund deductions hold back (`holds.refund_deductions`)."""
+    held, _ = refund_deductions(order=order)
+    return payment_amount_refundable(order_number=order.number, held=held)
+
+
 def order_refund_status_sync(*, order: Order, actor: Any = None) -> Order:
     """After a refund: an order refunded in full becomes Refunded (stock released if it had
     not shipped). Partial refunds leave the status as it is."""
-    from shop.payments.services import order_amount_refundable
-
     order = Order.objects.get(pk=order.pk)
-    if order.status in (pipeline.CANCELLED, pipeline.REFUNDED, pipeline.PENDING_PAYMENT):
+    if order.status in (*pipeline.END_STATUSES, pipeline.PENDING_PAYMENT):
         return order
     if order_amount_refundable(order=order) > 0:
         return order
@@ -228,7 +238,7 @@ def order_refund_status_sync(*, order: Order, actor: Any = None) -> Order:
         order=order,
         to_status=pipeline.REFUNDED,
         actor=actor,
-        source=Source.STAFF if getattr(actor, "pk", None) else Source.PAYMENT,
+        source=By.STAFF if getattr(actor, "pk", None) else By.PAYMENT,
         note="Refunded in full",
     )
 
@@ -237,9 +247,6 @@ def orders_unpaid_cancel(*, older_than: timedelta | None = None) -> int:
     """Cancel orders still waiting for their payment after `older_than` (the payment never
     came) and release their stock. A payment that did succeed meanwhile (its webhook lost)
     is recognised first: that order becomes Paid instead. Returns how many were cancelled."""
-    from shop.payments.exceptions import PaymentProviderUnavailable
-    from shop.payments.services import pending_order_payment_settle
-
     if older_than is None:
         older_than = timedelta(hours=settings.ORDER_UNPAID_CANCEL_HOURS)
     cutoff = timezone.now() - older_than
@@ -248,7 +255,8 @@ def orders_unpaid_cancel(*, older_than: timedelta | None = None) -> int:
         status=pipeline.PENDING_PAYMENT, date_placed__lt=cutoff
     ).order_by("pk"):
         try:
-            if pending_order_payment_settle(order=order):
+            if payment_succeeded_or_cancel(order_number=order.number):
+                order_payment_settle(order=order, reference=_intent_of(order=order))
                 continue
         except PaymentProviderUnavailable:
             logger.warning("Order %s: Stripe unreachable; not cancelled yet", order.number)
@@ -257,7 +265,7 @@ def orders_unpaid_cancel(*, older_than: timedelta | None = None) -> int:
             order_status_change(
                 order=order,
                 to_status=pipeline.CANCELLED,
-                source=Source.SYSTEM,
+                source=By.SYSTEM,
                 note=f"No payment after {older_than}; stock released.",
             )
         except OrderTransitionError:
@@ -269,24 +277,21 @@ def orders_unpaid_cancel(*, older_than: timedelta | None = None) -> int:
 # --- emails ---------------------------------------------------------------------------
 
 
+# Filled at ready() by the apps that follow paid orders (workshop): each gives the outbox
+# messages an order becoming Paid sends along with its confirmation (one insert for all).
+PAID_FOLLOWUPS: list[Callable[[Order], list[dict[str, Any]]]] = []
+
+
 def order_placed_followups(*, order: Order) -> None:
     """After an order is paid (and the transaction commits): the confirmation email, and
-    workshop jobs for its personalized lines (idempotent tasks, through the outbox)."""
-    subject = f"order:{order.pk}"
-    outbox_enqueue_many(
-        messages=[
-            {"task": EMAIL_TASK, "args": [order.pk, EMAIL_PLACED], "subject": subject},
-            {
-                "task": "shop.workshop.tasks.create_workshop_jobs",
-                "args": [order.pk],
-                "subject": subject,
-            },
-        ]
-    )
-
-
-def order_confirmation_enqueue(*, order: Order) -> None:
-    order_email_enqueue(order=order, code=EMAIL_PLACED)
+    what the apps following paid orders registered (the workshop's jobs for personalised
+    lines), as idempotent tasks through the outbox."""
+    messages = [
+        {"task": EMAIL_TASK, "args": [order.pk, EMAIL_PLACED], "subject": f"order:{order.pk}"}
+    ]
+    for followup in PAID_FOLLOWUPS:
+        messages += followup(order)
+    outbox_enqueue_many(messages=messages)
 
 
 def order_email_enqueue(*, order: Order, code: str) -> None:
@@ -308,10 +313,6 @@ def order_status_path(*, order: Order) -> str:
     else:
         path = reverse("customer:order", kwargs={"order_number": order.number})
     return path
-
-
-def order_confirmation_send(*, order_id: int) -> bool:
-    return order_email_send(order_id=order_id, code=EMAIL_PLACED)
 
 
 def order_email_send(*, order_id: int, code: str) -> bool:
@@ -336,7 +337,7 @@ def order_email_send(*, order_id: int, code: str) -> bool:
             "order": order,
             "lines": lines,
             "made_to_order": any(
-                p.kind != "gift_message" for line in lines for p in line.personalizations.all()
+                makes_to_order(p.kind) for line in lines for p in line.personalizations.all()
             ),
             "user": order.user,
             "status_url": True,
@@ -352,3 +353,192 @@ def order_email_send(*, order_id: int, code: str) -> bool:
             # so a redelivery never sends a second email.
             CommunicationEvent.objects.create(order=order, event_type=event_type)
     return True
+
+
+# --- payments: sources, settling, refunds ------------------------------------------------
+
+Source = get_model("payment", "Source")
+SourceType = get_model("payment", "SourceType")
+Transaction = get_model("payment", "Transaction")
+PaymentEvent = get_model("order", "PaymentEvent")
+PaymentEventType = get_model("order", "PaymentEventType")
+
+SETTLED = "Settled"
+REFUNDED_EVENT = "Refunded"
+
+
+def order_source_add(
+    *,
+    order: Order,
+    kind: str,
+    amount: Decimal,
+    reference: str,
+    paid: bool,
+    record_debit: bool = False,
+) -> Any:
+    """A payment source of the order ("Stripe", "Store credit") for `amount`; `paid`: made
+    debited already (its debit transaction is recorded by `order_payment_settle`, or here
+    with `record_debit`)."""
+    source_type, _ = SourceType.objects.get_or_create(name=kind)
+    source = Source.objects.create(
+        order=order,
+        source_type=source_type,
+        currency=order.currency,
+        amount_allocated=amount,
+        amount_debited=amount if paid and not record_debit else Decimal("0.00"),
+        reference=reference,
+    )
+    if record_debit:
+        source.debit(amount, reference=reference)
+    return source
+
+
+def order_payment_settle(
+    *, order: Order, reference: str, placed_source: Any = None, note: str = ""
+) -> Order:
+    """The order's payment succeeded (card `reference` = PaymentIntent id, or store credit
+    alone): debit the Stripe source, record the "Settled" payment event and move the order
+    to Paid (confirmation email and workshop tickets follow the commit). Once per order: a
+    second call finds it settled and does nothing. The only writer of "Settled".
+
+    `placed_source`: the order and this source were created a moment ago in the caller's
+    transaction (so the order is locked and unsettled): nothing is read back, and a failure
+    rolls back the caller's transaction with the order."""
+    just_placed = placed_source is not None
+    with transaction.atomic(savepoint=not just_placed):
+        if not just_placed:
+            order = Order.objects.select_for_update().get(pk=order.pk)
+        event_type, _ = PaymentEventType.objects.get_or_create(name=SETTLED)
+        if not just_placed and (
+            order.status != pipeline.PENDING_PAYMENT
+            or PaymentEvent.objects.filter(order=order, event_type=event_type).exists()
+        ):
+            return order
+        source = placed_source or (
+            Source.objects.select_for_update()
+            .filter(order=order, source_type__name="Stripe", reference=reference)
+            .first()
+        )
+        if source is not None and source is placed_source and source.amount_debited:
+            # Made debited a moment ago: only the debit's transaction is left to record.
+            source.transactions.create(
+                txn_type=Transaction.DEBIT, amount=source.amount_debited, reference=reference
+            )
+        elif source is not None:
+            source.debit(source.amount_allocated - source.amount_debited, reference=reference)
+        event = PaymentEvent.objects.create(
+            order=order, amount=order.total_incl_tax, reference=reference, event_type=event_type
+        )
+        event.line_quantities.bulk_create(
+            event.line_quantities.model(event=event, line=line, quantity=line.quantity)
+            for line in order.lines.all()
+        )
+        return order_mark_paid(order=order, note=note or f"Stripe {reference}", locked=just_placed)
+
+
+def _intent_of(*, order: Order) -> str:
+    record = PaymentIntentRecord.objects.filter(order_number=order.number).first()
+    return record.payment_intent_id if record else ""
+
+
+def order_refund(
+    *,
+    order: Order,
+    amount: Decimal,
+    staff: Any,
+    reason: str = "",
+    refunded_before: Decimal | None = None,
+    sync_status: bool = True,
+) -> PaymentRefund:
+    """Refund `amount` of a card-paid order through Stripe and record it on the order: a
+    PaymentEvent "Refunded", a refund on the order's "Stripe" payment Source and an order
+    note with who and why. Returns the PaymentRefund.
+
+    The refund rules (and the lock that checks refunds of one payment one after the other)
+    are payments' (`payment_refund_for_order`): RefundRefused when refused,
+    PaymentProviderUnavailable when Stripe cannot be reached (nothing recorded)."""
+    held, reasons = refund_deductions(order=order)
+    with transaction.atomic():
+        refund = payment_refund_for_order(
+            order_number=order.number,
+            amount=amount,
+            refunded_before=refunded_before,
+            held=held,
+            held_reasons=reasons,
+        )
+        order_refund_record(order=order, refund=refund)
+        who = (staff.get_full_name() or staff.get_username()) if staff is not None else "staff"
+        order.notes.create(
+            user=staff if staff is not None and staff.pk else None,
+            note_type="Info",
+            message=(
+                f"Refunded {refund.amount} {refund.currency} through Stripe ({refund.refund_id})"
+                f" by {who}." + (f" Reason: {reason.strip()}" if reason.strip() else "")
+            ),
+        )
+        if sync_status:
+            order_refund_status_sync(order=order, actor=staff)
+    return refund
+
+
+def order_refund_record(*, order: Order, refund: PaymentRefund) -> bool:
+    """Record one Stripe refund on the order, once (keyed by the refund id): a PaymentEvent
+    "Refunded" and a refund on the "Stripe" Source. Called by `order_refund` and for each
+    refund payments reports (`payment_refunded`), so a refund made outside the dashboard
+    (or whose reply was lost) is recorded too, and one made here is not recorded twice.
+    Failed or canceled refunds are not recorded. Returns whether anything was recorded."""
+    if refund.status in REFUND_NOT_COUNTED:
+        return False
+    event_type, _ = PaymentEventType.objects.get_or_create(name=REFUNDED_EVENT)
+    if PaymentEvent.objects.filter(
+        order=order, event_type=event_type, reference=refund.refund_id
+    ).exists():
+        return False
+    PaymentEvent.objects.create(
+        order=order, event_type=event_type, amount=refund.amount, reference=refund.refund_id
+    )
+    source = (
+        Source.objects.select_for_update()
+        .filter(order=order, source_type__name="Stripe", reference=refund.record.payment_intent_id)
+        .first()
+    )
+    if source is not None:
+        source.refund(refund.amount, reference=refund.refund_id, status=refund.status)
+    return True
+
+
+# --- what payments announces (connected in OrderConfig.ready) ---------------------------
+
+
+def _order_of(record: PaymentIntentRecord) -> Order | None:
+    if not record.order_number:
+        return None
+    return Order.objects.filter(number=record.order_number).first()
+
+
+def on_payment_succeeded(sender: Any, *, record: PaymentIntentRecord, **kwargs: Any) -> None:
+    """An order placed while the bank was still confirming becomes Paid."""
+    order = _order_of(record)
+    if order is not None and order.status == pipeline.PENDING_PAYMENT:
+        order_payment_settle(order=order, reference=record.payment_intent_id)
+
+
+def on_payment_failed(
+    sender: Any, *, record: PaymentIntentRecord, reason: str, **kwargs: Any
+) -> None:
+    """An order waiting for this payment is cancelled (its stock released)."""
+    order = _order_of(record)
+    if order is not None and order.status == pipeline.PENDING_PAYMENT:
+        order_status_change(
+            order=order, to_status=pipeline.CANCELLED, source=By.PAYMENT, note=reason
+        )
+
+
+def on_payment_refunded(sender: Any, *, record: PaymentIntentRecord, **kwargs: Any) -> None:
+    """Record on the order every refund of its payment not recorded yet (webhook path)."""
+    order = _order_of(record)
+    if order is None:
+        return
+    for refund in PaymentRefund.objects.filter(record=record).order_by("created_at", "pk"):
+        order_refund_record(order=order, refund=refund)
+    order_refund_status_sync(order=order)

@@ -10,12 +10,6 @@ def send_order_email(self, order_id: int, code: str) -> bool:
     return order_email_send(order_id=order_id, code=code)
 
 
-@durable_task(subject_kind="order")
-def send_order_confirmation(self, order_id: int) -> bool:
-    """Kept for messages queued before send_order_email existed."""
-    return order_email_send(order_id=order_id, code="ORDER_PLACED")
-
-
 @shared_task(acks_late=True)
 def cancel_unpaid_orders() -> int:
     """Daily (beat): cancel orders whose payment never came and release their stock."""

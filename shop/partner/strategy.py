@@ -1,6 +1,8 @@
 """Pricing for a UK shop: stock record prices are what the shopper pays, VAT included."""
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from oscar.apps.partner import availability, prices
 from oscar.apps.partner.strategy import (
@@ -37,6 +39,15 @@ class UKVATInclusive:
         return self._price(min(stockrecords, key=lambda sr: sr.price))
 
 
+class LineUnavailable(Exception):
+    """A basket line's extras can no longer be bought as chosen (staff switched one off)."""
+
+
+# What a basket line's extras add to its unit price (VAT included), by who adds it:
+# personalization registers its surcharges in its AppConfig.ready() (partner imports none).
+LINE_SURCHARGES: dict[str, Callable[[Any], Decimal]] = {}
+
+
 class PersonalizationPricing:
     """A basket line's unit price is the product's price plus its personalization surcharges,
     priced from the current offers (the order line keeps what they were at placement)."""
@@ -53,13 +64,10 @@ class PersonalizationPricing:
         return info
 
     def _fetch_for_line(self, line, stockrecord):
-        from shop.personalization.rules import PersonalizationError
-        from shop.personalization.selectors import line_quote
-
         info = self.fetch_for_product(line.product, stockrecord)
         try:
-            surcharge = line_quote(line).surcharge
-        except PersonalizationError:
+            surcharge = sum((extra(line) for extra in LINE_SURCHARGES.values()), PENNY * 0)
+        except LineUnavailable:
             # A choice staff have since switched off: the line cannot be bought as it is, and
             # the basket asks the shopper to change it (its price stays the product's own).
             return PurchaseInfo(

@@ -44,3 +44,12 @@ class WebhookSignatureInvalid(PaymentError):
 
 class WebhookPayloadInvalid(PaymentError):
     """The (correctly signed) body is not a Stripe event we can read."""
+
+
+class RefundRefused(PaymentError):
+    """The refund was refused before anything went to Stripe; `message` is for staff and
+    `field` names the form field it is about (None: the whole form)."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field

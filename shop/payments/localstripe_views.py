@@ -9,7 +9,7 @@ inputs here; we create the PaymentMethod with the secret key, attach it with an 
 and answer the PaymentIntent's status. `requires_action` goes back to the fake 3-D Secure dialog.
 
 The view answers 404 unless STRIPE_API_BASE is set (never with real Stripe, which refuses raw
-card numbers from servers), and only for the PaymentIntent made for this session's basket."""
+card numbers from servers), and only for a PaymentIntent this session's payment pages were shown."""
 
 import logging
 
@@ -19,10 +19,9 @@ from django.views.decorators.http import require_POST
 
 from shop.payments import stripe_api
 from shop.payments.exceptions import CardDeclined, PaymentError, PaymentProviderUnavailable
+from shop.payments.services import session_intent_allowed
 
 logger = logging.getLogger(__name__)
-
-SESSION_KEY = "stripe_payment_intent_id"  # as shop.checkout.views.SESSION_KEY
 
 
 def _error(message: str, status: int) -> JsonResponse:
@@ -34,7 +33,7 @@ def localstripe_confirm(request: HttpRequest) -> JsonResponse:
     if not settings.STRIPE_API_BASE:
         raise Http404("Only with localstripe.")
     intent_id = request.POST.get("payment_intent_id", "")
-    if not intent_id or intent_id != request.session.get(SESSION_KEY):
+    if not session_intent_allowed(session=request.session, payment_intent_id=intent_id):
         return _error("This payment is not valid for your basket. No payment was taken.", 403)
     number = request.POST.get("number", "").replace(" ", "")
     try:

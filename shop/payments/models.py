@@ -65,9 +65,6 @@ class PaymentIntentRecord(models.Model):
         max_length=16, blank=True, choices=[("stripe", "Stripe balance"), ("rate", "Our rate")]
     )
     last_event_at = models.DateTimeField(null=True, blank=True)
-    # What the order is placed from (shipping address, method, guest email, user id), saved
-    # when the PaymentIntent is made for the basket, so the webhook can place it too.
-    checkout = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -21,8 +22,8 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from shop.common.parsing import parse_timestamp
-from shop.payments import stripe_api
-from shop.payments.exceptions import PaymentError
+from shop.payments import signals, stripe_api
+from shop.payments.exceptions import PaymentError, RefundRefused
 from shop.payments.models import PaymentIntentRecord, PaymentRefund, StripeEvent
 from shop.payments.money import exponent, from_minor, to_minor
 
@@ -31,77 +32,129 @@ logger = logging.getLogger(__name__)
 Status = PaymentIntentRecord.Status
 
 
-# --- PaymentIntents for baskets ---
+# --- PaymentIntents for checkout attempts ---
 
 
-def payment_intent_for_basket(
-    *,
-    basket: Any,
-    email: str,
-    amount: Decimal,
-    currency: str = "GBP",
-    checkout: dict[str, Any] | None = None,
+@dataclass(frozen=True)
+class PaidIntent:
+    """A PaymentIntent as Stripe reports it now (amount in currency units)."""
+
+    id: str
+    status: str
+    amount: Decimal
+    currency: str
+    metadata: dict[str, str]
+
+
+def payment_intent_open(
+    *, amount: Decimal, currency: str, metadata: dict[str, str], idempotency_key: str
 ) -> PaymentIntentRecord:
-    """The PaymentIntent of this basket's current attempt, for `amount` (basket total incl.
-    shipping), made once and reused: a changed total updates it, unless it has already
-    succeeded (then a new attempt starts). The returned record carries the intent's
-    `client_secret` (not stored) for the payment page, and `checkout` (what the order is
-    placed from) is saved on it.
-
-    Raises PaymentProviderUnavailable when Stripe cannot be reached."""
+    """A new PaymentIntent for exactly `amount`, and its record. Never updated afterwards:
+    a different amount is a different PaymentIntent. The record carries the intent's
+    `client_secret` (not stored). PaymentProviderUnavailable when Stripe cannot be reached."""
     currency = currency.upper()
-    amount_minor = to_minor(amount, currency)
-    metadata = {"basket_id": str(basket.id), "email": email or ""}
-    with transaction.atomic():
-        # One attempt at a time per basket: two tabs opening the payment page queue here.
-        basket._meta.model.objects.select_for_update().filter(pk=basket.pk).first()
-        attempts = PaymentIntentRecord.objects.filter(basket_id=basket.id)
-        record = (
-            attempts.select_for_update()
-            .filter(order_number="", currency=currency)
-            .exclude(status__in=PaymentIntentRecord.FINAL_STATUSES)
-            .order_by("-pk")
-            .first()
-        )
-        intent = None
-        if record is not None:
-            intent = stripe_api.payment_intent_retrieve(payment_intent_id=record.payment_intent_id)
-            if intent.status in ("succeeded", "canceled", "processing"):
-                intent = None  # paid (or being paid) already: never change it, start anew
-            elif getattr(intent, "last_payment_error", None):
-                # A card was declined or failed authentication on this attempt: the shopper
-                # tries another card on a fresh PaymentIntent (the old one is cancelled).
-                try:
-                    stripe_api.payment_intent_cancel(payment_intent_id=record.payment_intent_id)
-                except PaymentError:
-                    logger.warning("Could not cancel %s", record.payment_intent_id)
-                intent = None
-            elif (
-                int(intent.amount) != amount_minor
-                or (intent.metadata.to_dict() if intent.metadata else {}) != metadata
-            ):
-                intent = stripe_api.payment_intent_update(
-                    payment_intent_id=record.payment_intent_id,
-                    amount_minor=amount_minor,
-                    metadata=metadata,
-                )
-        if intent is None:
-            intent = stripe_api.payment_intent_create(
-                amount_minor=amount_minor,
-                currency=currency,
-                metadata=metadata,
-                idempotency_key=f"mv-basket-{basket.id}-{amount_minor}-{attempts.count()}",
-            )
-            record, _ = PaymentIntentRecord.objects.select_for_update().get_or_create(
-                payment_intent_id=intent.id,
-                defaults={"basket_id": basket.id, "amount": amount, "currency": currency},
-            )
-        record.amount = from_minor(intent.amount, currency)
-        record.basket_id = basket.id
-        record.checkout = dict(checkout or {}, email=email or "")
-        record.save(update_fields=["amount", "basket_id", "checkout", "updated_at"])
+    intent = stripe_api.payment_intent_create(
+        amount_minor=to_minor(amount, currency),
+        currency=currency,
+        metadata=metadata,
+        idempotency_key=idempotency_key,
+    )
+    record, _ = PaymentIntentRecord.objects.get_or_create(
+        payment_intent_id=intent.id,
+        defaults={
+            "amount": from_minor(intent.amount, currency),
+            "currency": currency,
+            **_metadata_fields(metadata),
+        },
+    )
     record.client_secret = intent.client_secret
     return record
+
+
+SESSION_INTENTS = "stripe_payment_intents"
+
+
+def session_intent_allow(*, session: Any, payment_intent_id: str) -> None:
+    """This browser session was shown this PaymentIntent (its payment page): only these may
+    be confirmed through the session (localstripe's adapter)."""
+    shown = [pi for pi in session.get(SESSION_INTENTS, []) if pi != payment_intent_id]
+    session[SESSION_INTENTS] = (shown + [payment_intent_id])[-20:]
+
+
+def session_intent_allowed(*, session: Any, payment_intent_id: str) -> bool:
+    return bool(payment_intent_id) and payment_intent_id in session.get(SESSION_INTENTS, [])
+
+
+def payment_intent_reusable(*, payment_intent_id: str) -> str:
+    """The client secret if this PaymentIntent can still be paid from a payment page
+    (waiting for a card, none refused yet), else "": a declined or failed card goes on a
+    fresh PaymentIntent (this one is cancelled); one paid or being paid is never reused."""
+    intent = stripe_api.payment_intent_retrieve(payment_intent_id=payment_intent_id)
+    if intent.status in ("succeeded", "canceled", "processing"):
+        return ""
+    if getattr(intent, "last_payment_error", None):
+        payment_intent_cancel_quietly(payment_intent_id=payment_intent_id)
+        return ""
+    return intent.client_secret
+
+
+def payment_intent_cancel_quietly(*, payment_intent_id: str) -> None:
+    """Cancel a PaymentIntent nobody should pay any more; a failure (already paid or
+    cancelled, Stripe unreachable) is only logged."""
+    try:
+        stripe_api.payment_intent_cancel(payment_intent_id=payment_intent_id)
+    except PaymentError as exc:
+        logger.info("PaymentIntent %s not cancelled: %s", payment_intent_id, exc.message)
+
+
+def payment_intent_read(*, payment_intent_id: str) -> PaidIntent:
+    """Stripe's word on the PaymentIntent (never the browser's)."""
+    intent = stripe_api.payment_intent_retrieve(payment_intent_id=payment_intent_id)
+    return PaidIntent(
+        id=intent.id,
+        status=intent.status,
+        amount=from_minor(intent.amount, intent.currency),
+        currency=intent.currency.upper(),
+        metadata=intent.metadata.to_dict() if intent.metadata else {},
+    )
+
+
+def payment_record_lock(*, intent: PaidIntent) -> PaymentIntentRecord | None:
+    """The intent's record, locked (in the caller's transaction), its status brought up to
+    what Stripe said; None when we did not make this PaymentIntent."""
+    record = (
+        PaymentIntentRecord.objects.select_for_update().filter(payment_intent_id=intent.id).first()
+    )
+    if record is not None and intent.status == Status.SUCCEEDED:
+        _status_write(record=record, status=Status.SUCCEEDED)
+    return record
+
+
+def payment_record_order_set(*, record: PaymentIntentRecord, order_number: str) -> None:
+    """The (locked) payment became this order: one order per PaymentIntent."""
+    record.order_number = order_number
+    record.save(update_fields=["order_number", "status", "updated_at"])
+
+
+def payment_refund_unplaced(*, payment_intent_id: str, succeeded: bool = False) -> str:
+    """Refund a paid PaymentIntent that could not become an order, once: under the
+    record's lock, so the browser and the webhook refusing together refund it a single
+    time, and a placement (which takes the same lock and refuses a refunded payment) never
+    interleaves. Returns the order number instead if an order was placed for it meanwhile
+    (nothing refunded then), else ""."""
+    with transaction.atomic():
+        record = PaymentIntentRecord.objects.select_for_update().get(
+            payment_intent_id=payment_intent_id
+        )
+        if record.order_number:
+            return record.order_number
+        if succeeded:  # Stripe said so a moment ago
+            _status_write(record=record, status=Status.SUCCEEDED)
+        if record.amount_refunded < record.amount:
+            payment_refund_create(
+                record=record, amount=None, idempotency_key=f"mv-unplaceable-{payment_intent_id}"
+            )
+    return ""
 
 
 # --- Storing events ---
@@ -167,34 +220,12 @@ def stripe_event_process(*, event: StripeEvent) -> StripeEvent:
         raise
 
 
-def payment_succeeded_hook(*, record: PaymentIntentRecord, event: StripeEvent) -> None:
-    """Place the order for a succeeded PaymentIntent (the shopper may have closed the
-    browser): the same idempotent function the confirmation page calls, so replays and the
-    browser together give one order. Refusals are logged (a refund was issued when money
-    was taken for an order that cannot be placed); Stripe being unreachable re-raises so the
-    task retries."""
-    from shop.checkout.services import OrderPlacementRefused, order_place_for_payment_intent
-
-    if record.order_number:
-        _pending_order_settle(record=record)  # placed while the bank was still confirming
-        return
-    if record.basket_id is None or not record.checkout:
-        return  # not made by our checkout: nothing to place from
-    try:
-        order_place_for_payment_intent(payment_intent_id=record.payment_intent_id)
-    except OrderPlacementRefused as exc:
-        logger.warning(
-            "PaymentIntent %s (basket %s): no order placed: %s",
-            record.payment_intent_id,
-            record.basket_id,
-            exc.message,
-        )
-
-
 def _on_payment_intent_succeeded(*, event: StripeEvent) -> None:
     record = _record_for_intent(event=event)
     _status_advance(record=record, status=Status.SUCCEEDED, event=event)
-    payment_succeeded_hook(record=record, event=event)
+    # Checkout places the order of the attempt it paid (the shopper may have closed the
+    # browser); order settles one placed while the bank was still confirming.
+    signals.payment_succeeded.send(sender=PaymentIntentRecord, record=record)
     if record.fee is None:
         pk = record.pk
         transaction.on_commit(lambda: _enqueue_fee(record_pk=pk))
@@ -209,13 +240,17 @@ def _on_payment_intent_payment_failed(*, event: StripeEvent) -> None:
         event=event,
         error=str(error.get("message") or "The payment failed."),
     )
-    _pending_order_cancel(record=record, reason="The payment failed.")
+    signals.payment_failed.send(
+        sender=PaymentIntentRecord, record=record, reason="The payment failed."
+    )
 
 
 def _on_payment_intent_canceled(*, event: StripeEvent) -> None:
     record = _record_for_intent(event=event)
     _status_advance(record=record, status=Status.CANCELED, event=event)
-    _pending_order_cancel(record=record, reason="The payment was cancelled.")
+    signals.payment_failed.send(
+        sender=PaymentIntentRecord, record=record, reason="The payment was cancelled."
+    )
 
 
 def _on_charge_refunded(*, event: StripeEvent) -> None:
@@ -241,7 +276,7 @@ def _on_charge_refunded(*, event: StripeEvent) -> None:
     _refunded_total_update(
         record=record, at_least=from_minor(charge.get("amount_refunded") or 0, currency)
     )
-    order_refunds_sync(record=record)
+    signals.payment_refunded.send(sender=PaymentIntentRecord, record=record)
 
 
 EVENT_HANDLERS: dict[str, Callable[..., None]] = {
@@ -254,22 +289,39 @@ EVENT_HANDLERS: dict[str, Callable[..., None]] = {
 
 # --- Refunds ---
 
+# Refund statuses that never count as money returned.
+REFUND_NOT_COUNTED = ("failed", "canceled")
+
 
 def payment_refund_create(
-    *, record: PaymentIntentRecord, amount: Decimal | None, idempotency_key: str
+    *,
+    record: PaymentIntentRecord,
+    amount: Decimal | None,
+    idempotency_key: str,
+    refunded_before: Decimal | None = None,
+    held: Decimal = Decimal("0.00"),
+    held_reasons: tuple[str, ...] = (),
 ) -> PaymentRefund:
-    """Refund `amount` (None = all that is left) through Stripe and record it once.
+    """Refund `amount` (None = all that is left) through Stripe and record it once. The
+    refund rules live here: a succeeded payment, an amount in the currency's units, more
+    than 0 and at most what is left; `refunded_before` (what a form showed as refunded)
+    must still hold. `held` is what the apps above keep back from refunds (take-back credit
+    already paid for an item of the order), `held_reasons` says why, for staff.
+    RefundRefused (nothing sent to Stripe) otherwise.
 
     The record stays locked during the Stripe call so two refunds of the same payment are
     checked one after the other against what is left (staff action, low volume)."""
     with transaction.atomic():
         record = PaymentIntentRecord.objects.select_for_update().get(pk=record.pk)
-        if record.status != Status.SUCCEEDED:
-            raise PaymentError("Only a payment that succeeded can be refunded.")
-        left = record.amount - record.amount_refunded
+        left = max(record.amount - record.amount_refunded - held, Decimal("0.00"))
         amount = left if amount is None else amount
-        if amount <= 0 or amount > left:
-            raise PaymentError(f"A refund must be more than 0 and at most {left}.")
+        _refund_check(
+            record=record,
+            amount=amount,
+            left=left,
+            refunded_before=refunded_before,
+            held_reasons=held_reasons if held > 0 else (),
+        )
         refund = stripe_api.refund_create(
             payment_intent_id=record.payment_intent_id,
             amount_minor=to_minor(amount, record.currency),
@@ -278,6 +330,78 @@ def payment_refund_create(
         row = _refund_row(record=record, refund=refund.to_dict())
         _refunded_total_update(record=record, at_least=Decimal("0"))
     return row
+
+
+def _refund_check(
+    *,
+    record: PaymentIntentRecord,
+    amount: Any,
+    left: Decimal,
+    refunded_before: Decimal | None,
+    held_reasons: tuple[str, ...] = (),
+) -> None:
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise RefundRefused("Enter an amount.", field="amount")
+    if record.status != Status.SUCCEEDED:
+        raise RefundRefused("Only a payment that succeeded can be refunded.")
+    places = exponent(record.currency)
+    if amount != amount.quantize(Decimal(1).scaleb(-places)):
+        raise RefundRefused(
+            f"Enter the amount in {record.currency} with at most {places} decimal places.",
+            field="amount",
+        )
+    if refunded_before is not None and refunded_before != record.amount_refunded:
+        raise RefundRefused(
+            "This order's refunds changed since the page was shown (was the form sent "
+            "twice?); nothing more was refunded. Check the figures and try again."
+        )
+    if left <= 0:
+        raise RefundRefused(
+            " ".join(["Nothing is left to refund on this order.", *held_reasons])
+            if held_reasons
+            else "This order has been refunded in full already."
+        )
+    if amount <= 0:
+        raise RefundRefused("A refund must be more than 0.", field="amount")
+    if amount > left:
+        raise RefundRefused(
+            " ".join([f"At most {left} {record.currency} can be refunded.", *held_reasons]),
+            field="amount",
+        )
+
+
+def payment_refund_for_order(
+    *,
+    order_number: str,
+    amount: Decimal,
+    refunded_before: Decimal | None = None,
+    held: Decimal = Decimal("0.00"),
+    held_reasons: tuple[str, ...] = (),
+) -> PaymentRefund:
+    """Refund part or all of the card payment of this order (staff, cancellations). The
+    Stripe idempotency key is derived from the locked state, so a retried request after a
+    lost reply gives back the same refund. RefundRefused, PaymentProviderUnavailable."""
+    with transaction.atomic():
+        record = (
+            PaymentIntentRecord.objects.select_for_update()
+            .filter(order_number=order_number)
+            .first()
+        )
+        if record is None:
+            raise RefundRefused("This order was not paid by card through Stripe.")
+        refunded_minor = to_minor(record.amount_refunded, record.currency)
+        finite = isinstance(amount, Decimal) and amount.is_finite()
+        amount_minor = to_minor(amount, record.currency) if finite else 0
+        return payment_refund_create(
+            record=record,
+            amount=amount,
+            idempotency_key=(
+                f"mv-order-refund-{record.payment_intent_id}-{refunded_minor}-{amount_minor}"
+            ),
+            refunded_before=refunded_before,
+            held=held,
+            held_reasons=held_reasons,
+        )
 
 
 def _refund_row(*, record: PaymentIntentRecord, refund: dict[str, Any]) -> PaymentRefund:
@@ -302,7 +426,7 @@ def _refunded_total_update(*, record: PaymentIntentRecord, at_least: Decimal) ->
     """amount_refunded = the larger of Stripe's cumulative figure and our refunds' sum:
     counting the same refund twice, or an older event after a newer one, changes nothing."""
     counted = PaymentRefund.objects.filter(record=record).exclude(
-        status__in=["failed", "canceled"]
+        status__in=REFUND_NOT_COUNTED
     ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
     total = max(record.amount_refunded, counted, at_least)
     if total != record.amount_refunded:
@@ -391,256 +515,69 @@ def _record_for_intent(*, event: StripeEvent) -> PaymentIntentRecord:
 def _status_advance(
     *, record: PaymentIntentRecord, status: str, event: StripeEvent, error: str = ""
 ) -> bool:
-    """Move the (locked) record to `status` unless that would go backwards: a final status
-    (succeeded, canceled) never changes, and an event older than the last one applied does
-    not override it. Returns whether the record changed."""
+    """Move the (locked) record to the event's `status` unless that would go backwards: a
+    final status (succeeded, canceled) never changes, and an event older than the last one
+    applied does not override it. Returns whether the record changed."""
     event_at = event.stripe_created_at or event.received_at
-    if record.status in PaymentIntentRecord.FINAL_STATUSES:
-        return False
     if (
         record.last_event_at
         and event_at < record.last_event_at
-        and status not in (PaymentIntentRecord.FINAL_STATUSES)
+        and status not in PaymentIntentRecord.FINAL_STATUSES
     ):
         return False
     intent = event.data_object
+    return _status_write(
+        record=record,
+        status=status,
+        last_event_at=max(filter(None, [record.last_event_at, event_at])),
+        amount=from_minor(intent["amount"], intent["currency"]),
+        currency=intent["currency"].upper(),
+        last_payment_error=error,
+    )
+
+
+def _status_write(
+    *, record: PaymentIntentRecord, status: str, save: bool = True, **fields: Any
+) -> bool:
+    """The only write of PaymentIntentRecord.status: the (locked) record moves to `status`
+    with `fields`, unless it is final already (succeeded and canceled never change); saved
+    unless the caller saves it with more (`save=False`). Returns whether it changed."""
+    if record.status in PaymentIntentRecord.FINAL_STATUSES:
+        return False
     record.status = status
-    record.last_event_at = max(filter(None, [record.last_event_at, event_at]))
-    record.amount = from_minor(intent["amount"], intent["currency"])
-    record.currency = intent["currency"].upper()
-    record.last_payment_error = error
-    record.save(
-        update_fields=[
-            "status",
-            "last_event_at",
-            "amount",
-            "currency",
-            "last_payment_error",
-            "updated_at",
-        ]
-    )
+    for name, value in fields.items():
+        setattr(record, name, value)
+    if save:
+        record.save(update_fields=["status", *fields, "updated_at"])
     return True
 
 
-# --- Refunds of orders (staff, from the dashboard) ---
+# --- The daily job's question about an unpaid order ---
 
 
-class RefundRefused(PaymentError):
-    """The refund was refused before anything went to Stripe; `message` is for staff and
-    `field` names the form field it is about (None: the whole form)."""
-
-    def __init__(self, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.field = field
-
-
-REFUND_NOT_COUNTED = ("failed", "canceled")
-
-# What an order's refunds must leave unpaid, reported by apps above payments (the take-back
-# scheme: store credit already paid for an item of the order). Each hook takes the order and
-# returns (amount, reason for staff); apps append theirs in AppConfig.ready().
-REFUND_DEDUCTIONS: list[Callable[[Any], tuple[Decimal, str]]] = []
-
-
-def order_refund_deductions(*, order: Any) -> tuple[Decimal, list[str]]:
-    """The total held back from the order's refunds and the reasons, for the refund page."""
-    total, reasons = Decimal("0.00"), []
-    for hook in REFUND_DEDUCTIONS:
-        amount, reason = hook(order)
-        if amount > 0:
-            total += amount
-            reasons.append(reason)
-    return total, reasons
-
-
-def order_refund(
-    *,
-    order: Any,
-    amount: Decimal,
-    staff: Any,
-    reason: str = "",
-    refunded_before: Decimal | None = None,
-    sync_status: bool = True,
-) -> PaymentRefund:
-    """Refund `amount` of a card-paid order through Stripe and record it on the order: an
-    Oscar PaymentEvent "Refunded", a refund on the order's "Stripe" payment Source and an
-    order note with who and why. Returns the PaymentRefund.
-
-    Runs under the lock of the order's PaymentIntentRecord, so refunds of one order are
-    checked one after the other against what is left. `refunded_before` is what the form
-    showed as already refunded: if it changed meanwhile (the form sent twice, another staff
-    member) nothing is refunded. The Stripe idempotency key is derived from the locked state,
-    so a retried request after a lost reply gives back the same refund. Stripe unreachable:
-    PaymentProviderUnavailable, nothing recorded. Refused input: RefundRefused."""
-    if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise RefundRefused("Enter an amount.", field="amount")
-    with transaction.atomic():
-        record = (
-            PaymentIntentRecord.objects.select_for_update()
-            .filter(order_number=order.number)
-            .first()
-        )
-        if record is None:
-            raise RefundRefused("This order was not paid by card through Stripe.")
-        if record.status != Status.SUCCEEDED:
-            raise RefundRefused("Only a payment that succeeded can be refunded.")
-        quantum = Decimal(1).scaleb(-exponent(record.currency))
-        if amount != amount.quantize(quantum):
-            raise RefundRefused(
-                f"Enter the amount in {record.currency} with at most {exponent(record.currency)}"
-                " decimal places.",
-                field="amount",
-            )
-        held, reasons = order_refund_deductions(order=order)
-        left = max(record.amount - record.amount_refunded - held, Decimal("0.00"))
-        if refunded_before is not None and refunded_before != record.amount_refunded:
-            raise RefundRefused(
-                "This order's refunds changed since the page was shown (was the form sent "
-                "twice?); nothing more was refunded. Check the figures and try again."
-            )
-        if left <= 0:
-            raise RefundRefused(
-                " ".join(["Nothing is left to refund on this order.", *reasons])
-                if held
-                else "This order has been refunded in full already."
-            )
-        if amount <= 0:
-            raise RefundRefused("A refund must be more than 0.", field="amount")
-        if amount > left:
-            raise RefundRefused(
-                " ".join([f"At most {left} {record.currency} can be refunded.", *reasons]),
-                field="amount",
-            )
-        refunded_minor = to_minor(record.amount_refunded, record.currency)
-        amount_minor = to_minor(amount, record.currency)
-        refund = payment_refund_create(
-            record=record,
-            amount=amount,
-            idempotency_key=f"mv-order-refund-{record.payment_intent_id}-{refunded_minor}-{amount_minor}",
-        )
-        order_refund_record(order=order, refund=refund)
-        who = (staff.get_full_name() or staff.get_username()) if staff is not None else "staff"
-        order.notes.create(
-            user=staff if staff is not None and staff.pk else None,
-            note_type="Info",
-            message=(
-                f"Refunded {refund.amount} {refund.currency} through Stripe ({refund.refund_id})"
-                f" by {who}." + (f" Reason: {reason.strip()}" if reason.strip() else "")
-            ),
-        )
-        if sync_status:
-            from shop.order.services import order_refund_status_sync
-
-            order_refund_status_sync(order=order, actor=staff)
-    return refund
-
-
-def order_refund_record(*, order: Any, refund: PaymentRefund) -> bool:
-    """Record one Stripe refund on the order, once (keyed by the refund id): a PaymentEvent
-    "Refunded" and a refund on the "Stripe" Source. Called by `order_refund` and for each
-    refund in a `charge.refunded` event, so a refund made outside the dashboard (or whose
-    reply was lost) is recorded too, and one made here is not recorded twice. Failed or
-    canceled refunds are not recorded. Returns whether anything was recorded."""
-    from oscar.core.loading import get_model
-
-    PaymentEvent = get_model("order", "PaymentEvent")
-    PaymentEventType = get_model("order", "PaymentEventType")
-    Source = get_model("payment", "Source")
-
-    if refund.status in REFUND_NOT_COUNTED:
-        return False
-    event_type, _ = PaymentEventType.objects.get_or_create(name="Refunded")
-    if PaymentEvent.objects.filter(
-        order=order, event_type=event_type, reference=refund.refund_id
-    ).exists():
-        return False
-    PaymentEvent.objects.create(
-        order=order, event_type=event_type, amount=refund.amount, reference=refund.refund_id
-    )
-    source = (
-        Source.objects.select_for_update()
-        .filter(order=order, source_type__name="Stripe", reference=refund.record.payment_intent_id)
-        .first()
-    )
-    if source is not None:
-        source.refund(refund.amount, reference=refund.refund_id, status=refund.status)
-    return True
-
-
-def order_refunds_sync(*, record: PaymentIntentRecord) -> None:
-    """Record on the record's order every refund of it not recorded yet (webhook path)."""
-    if not record.order_number:
-        return
-    from oscar.core.loading import get_model
-
-    order = get_model("order", "Order").objects.filter(number=record.order_number).first()
-    if order is None:
-        return
-    for refund in PaymentRefund.objects.filter(record=record).order_by("created_at", "pk"):
-        order_refund_record(order=order, refund=refund)
-    from shop.order.services import order_refund_status_sync
-
-    order_refund_status_sync(order=order)
-
-
-def order_amount_refundable(*, order: Any) -> Decimal:
-    """What is left to refund of the order's card payment (0 when it was not card-paid), less
-    what the refund deductions hold back."""
-    record = PaymentIntentRecord.objects.filter(order_number=order.number).first()
-    if record is None or record.status != Status.SUCCEEDED:
-        return Decimal("0.00")
-    held, _ = order_refund_deductions(order=order)
-    return max(record.amount - record.amount_refunded - held, Decimal("0.00"))
-
-
-def _order_for_record(*, record: PaymentIntentRecord) -> Any:
-    from oscar.core.loading import get_model
-
-    if not record.order_number:
-        return None
-    return get_model("order", "Order").objects.filter(number=record.order_number).first()
-
-
-def _pending_order_settle(*, record: PaymentIntentRecord) -> bool:
-    from shop.order.pipeline import PENDING_PAYMENT
-
-    order = _order_for_record(record=record)
-    if order is None or order.status != PENDING_PAYMENT:
-        return False
-    from shop.checkout.services import order_payment_settle
-
-    order_payment_settle(order=order, payment_intent_id=record.payment_intent_id)
-    return True
-
-
-def _pending_order_cancel(*, record: PaymentIntentRecord, reason: str) -> None:
-    from shop.order.pipeline import CANCELLED, PENDING_PAYMENT
-    from shop.order.services import order_status_change
-
-    order = _order_for_record(record=record)
-    if order is not None and order.status == PENDING_PAYMENT:
-        order_status_change(order=order, to_status=CANCELLED, source="payment", note=reason)
-
-
-def pending_order_payment_settle(*, order: Any) -> bool:
-    """For the daily clean-up of unpaid orders: ask Stripe about the order's payment. If it
-    succeeded (its webhook lost), the order is settled (True). Otherwise the PaymentIntent
-    is cancelled so it can no longer be paid, and False says the order may be cancelled.
-    PaymentProviderUnavailable when Stripe cannot be asked (the order is left alone)."""
-    record = PaymentIntentRecord.objects.filter(order_number=order.number).first()
+def payment_succeeded_or_cancel(*, order_number: str) -> bool:
+    """For the daily clean-up of unpaid orders: ask Stripe about the order's payment. True
+    when it succeeded (its webhook lost; the record says so now). Otherwise the
+    PaymentIntent is cancelled so it can no longer be paid, and False says the order may be
+    cancelled. PaymentProviderUnavailable when Stripe cannot be asked."""
+    record = PaymentIntentRecord.objects.filter(order_number=order_number).first()
     if record is None:
         return False
     intent = stripe_api.payment_intent_retrieve(payment_intent_id=record.payment_intent_id)
-    if intent.status == "succeeded":
+    if intent.status == Status.SUCCEEDED:
         with transaction.atomic():
             locked = PaymentIntentRecord.objects.select_for_update().get(pk=record.pk)
-            if locked.status not in PaymentIntentRecord.FINAL_STATUSES:
-                locked.status = Status.SUCCEEDED
-                locked.save(update_fields=["status", "updated_at"])
-            return _pending_order_settle(record=locked)
-    if intent.status not in ("canceled",):
-        try:
-            stripe_api.payment_intent_cancel(payment_intent_id=record.payment_intent_id)
-        except PaymentError as exc:
-            logger.warning("PaymentIntent %s not cancelled: %s", record.payment_intent_id, exc)
+            _status_write(record=locked, status=Status.SUCCEEDED)
+        return True
+    if intent.status != Status.CANCELED:
+        payment_intent_cancel_quietly(payment_intent_id=record.payment_intent_id)
     return False
+
+
+def payment_amount_refundable(*, order_number: str, held: Decimal = Decimal("0.00")) -> Decimal:
+    """What is left to refund of the order's card payment (0 when it was not card-paid),
+    less `held` (what the apps above keep back)."""
+    record = PaymentIntentRecord.objects.filter(order_number=order_number).first()
+    if record is None or record.status != Status.SUCCEEDED:
+        return Decimal("0.00")
+    return max(record.amount - record.amount_refunded - held, Decimal("0.00"))

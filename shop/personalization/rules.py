@@ -17,6 +17,22 @@ BLOCKED_INITIALS = frozenset(
 )
 
 
+def makes_to_order(kind: str) -> bool:
+    """The made-to-order rule: every personalisation but a gift message means the piece is
+    made for this customer (no change-of-mind return). The one place it is written; the
+    other shapes below (choices, order-line rows) ask it."""
+    return kind != Kind.GIFT_MESSAGE
+
+
+# The choice fields of each kind (Choices below).
+KIND_FIELDS = {
+    Kind.MONOGRAM: ("initials", "style", "position"),
+    Kind.THREAD: ("thread",),
+    Kind.HARDWARE: ("finish",),
+    Kind.GIFT_MESSAGE: ("gift_message",),
+}
+
+
 class PersonalizationError(ValueError):
     """Raised with `errors`: {field name: message} for the shopper."""
 
@@ -57,6 +73,15 @@ class Choices:
 
     def is_empty(self) -> bool:
         return not any(asdict(self).values())
+
+    @property
+    def made_to_order(self) -> bool:
+        return any(
+            getattr(self, name)
+            for kind, names in KIND_FIELDS.items()
+            if makes_to_order(kind)
+            for name in names
+        )
 
     def as_line_value(self) -> dict[str, str]:
         """Canonical form stored on basket/order lines (sorted keys, only what was chosen),
@@ -100,7 +125,7 @@ class Quote:
 
     @property
     def made_to_order(self) -> bool:
-        return any(i.kind != Kind.GIFT_MESSAGE for i in self.items)
+        return any(makes_to_order(i.kind) for i in self.items)
 
 
 def clean_initials(raw: str) -> str:

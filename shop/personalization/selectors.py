@@ -5,8 +5,19 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, Q
 
-from shop.personalization.models import PersonalizationOffer, PersonalizationValue
-from shop.personalization.rules import Choices, OfferView, Quote, ValueView, quote
+from shop.personalization.models import (
+    OrderLinePersonalization,
+    PersonalizationOffer,
+    PersonalizationValue,
+)
+from shop.personalization.rules import (
+    Choices,
+    OfferView,
+    Quote,
+    ValueView,
+    makes_to_order,
+    quote,
+)
 
 LINE_OPTION_CODE = "personalization"
 
@@ -174,3 +185,13 @@ def product_personalization_context(*, product) -> dict:
             str(days): dispatch_date(extra_days=days).isoformat() for days in sorted(lead_times)
         },
     }
+
+
+def order_made_to_order(*, order) -> bool:
+    """Was a line of the order personalised so that it is made to order (one query)?"""
+    kinds = (
+        OrderLinePersonalization.objects.filter(line__order=order)
+        .values_list("kind", flat=True)
+        .distinct()
+    )
+    return any(makes_to_order(kind) for kind in kinds)

@@ -39,7 +39,6 @@ Order = get_model("order", "Order")
 StockRecord = get_model("partner", "StockRecord")
 ProductRecord = get_model("analytics", "ProductRecord")
 Selector = get_class("partner.strategy", "Selector")
-Repository = get_class("shipping.repository", "Repository")
 
 
 def _basket_line_add(*, basket: Any, product: Any, quantity: int, choices: Any) -> None:
@@ -73,42 +72,21 @@ def _basket_line_add(*, basket: Any, product: Any, quantity: int, choices: Any) 
 
 
 def demo_order_place(*, basket: Any, user: Any, guest_email: str, shipping_code: str) -> Any:
-    """THE ONE PLACE the demo creates an order: the checkout's own placement (the order,
-    its lines with prices, cost snapshots and personalization snapshots, the basket
-    submitted) for a basket already filled, without Stripe (the payment is recorded by the
-    caller as history). Re-point this at the order-placement service when it moves."""
-    from oscar.core.loading import get_class as load
-
+    """THE ONE PLACE the demo creates an order: the checkout's own pricing and order creation
+    (the order, its lines with prices, cost snapshots and personalization snapshots, the basket
+    submitted) for a basket already filled, without Stripe and without a saved checkout
+    attempt (the payment is recorded by the caller as history)."""
     from shop.checkout import services as checkout
+    from shop.checkout.models import CheckoutAttempt
 
-    basket.strategy = Selector().strategy(user=user)
-    snapshot = checkout.checkout_snapshot(
-        user=user,
-        guest_email=guest_email,
-        shipping_address=None,
-        shipping_method_code=shipping_code,
+    priced = checkout.checkout_price(
+        basket=basket, user=user, address={}, method_code=shipping_code
     )
-    method = next(
-        m for m in Repository().get_available_shipping_methods(basket) if m.code == shipping_code
-    )
-    shipping_charge = method.calculate(basket)
-    surcharges = load("checkout.applicator", "SurchargeApplicator")(
-        None, {}
-    ).get_applicable_surcharges(basket, shipping_charge=shipping_charge)
-    total = load("checkout.calculators", "OrderTotalCalculator")().calculate(
-        basket, shipping_charge, surcharges=surcharges
-    )
-    order, _ = checkout._order_create(
-        basket=basket,
-        user=user,
-        snapshot=snapshot,
-        method=method,
-        shipping_charge=shipping_charge,
-        surcharges=surcharges,
-        total=total,
-        payment_intent_id=None,
-    )
-    return order
+    if priced is None:
+        raise ValueError(f"The demo basket cannot be priced with {shipping_code!r}.")
+    attempt = CheckoutAttempt(user=user, guest_email=guest_email, content={}, credit=D("0"))
+    number = get_class("order.utils", "OrderNumberGenerator")().order_number(basket)
+    return checkout._order_create(attempt=attempt, basket=basket, priced=priced, number=number)
 
 
 def demo_history_seeded() -> bool:

@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.deconstruct import deconstructible
 
+from shop.common.statemachine import Refusal, StateMachine
+
 
 class TakeBackTransitionError(ValueError):
     """A status change the take-back's state machine does not allow."""
@@ -317,14 +319,15 @@ class TakeBack(models.Model):
         super().save(*args, **kwargs)
 
     def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS.get(self.status, frozenset())
+        return StateMachine.of(self.TRANSITIONS).can_move(self.status, status)
 
     def transition_to(self, status: str) -> str:
         """Move to `status` or raise TakeBackTransitionError; returns the old status."""
-        if status not in self.Status.values:
+        refusal = StateMachine.of(self.TRANSITIONS).refusal(self.status, status)
+        if refusal is Refusal.UNKNOWN:
             raise TakeBackTransitionError(f"“{status}” is not a take-back status.")
         old = self.status
-        if not self.can_move_to(status):
+        if refusal is not None:
             raise TakeBackTransitionError(
                 f"Take-back {self.reference} is {self.Status(old).label.lower()}: it cannot "
                 f"move to {self.Status(status).label.lower()}."

@@ -23,7 +23,6 @@ def refund_deduction(order: Any) -> tuple[Decimal, str]:
 
 
 def refund_deduction_connect() -> None:
-    from shop.payments.services import REFUND_DEDUCTIONS
+    from shop.order.holds import refund_deduction_register
 
-    if refund_deduction not in REFUND_DEDUCTIONS:
-        REFUND_DEDUCTIONS.append(refund_deduction)
+    refund_deduction_register(refund_deduction)

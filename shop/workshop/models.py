@@ -4,6 +4,8 @@ event row for every change of status."""
 from django.conf import settings
 from django.db import models
 
+from shop.common.statemachine import Refusal, StateMachine
+
 
 class WorkshopJobTransitionError(ValueError):
     """A status change the workshop's state machine does not allow."""
@@ -43,28 +45,32 @@ class WorkshopJob(models.Model):
     @property
     def next_statuses(self) -> list[tuple[str, str]]:
         """(value, label) of the statuses this job may move to, in the workflow's order."""
-        allowed = self.TRANSITIONS.get(self.status, frozenset())
+        allowed = MACHINE.allowed(self.status)
         return [(value, label) for value, label in self.Status.choices if value in allowed]
 
     def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS.get(self.status, frozenset())
+        return MACHINE.can_move(self.status, status)
 
     def transition_to(self, status: str) -> str:
         """Move to `status`, or raise WorkshopJobTransitionError. Returns the old status."""
-        if status not in self.Status.values:
+        refusal = MACHINE.refusal(self.status, status)
+        if refusal is Refusal.UNKNOWN:
             raise WorkshopJobTransitionError(f"“{status}” is not a workshop job status.")
         old = self.status
-        if status == old:
+        if refusal is Refusal.SAME:
             raise WorkshopJobTransitionError(
                 f"This job is already {self.Status(old).label.lower()}."
             )
-        if not self.can_move_to(status):
+        if refusal is not None:
             raise WorkshopJobTransitionError(
                 f"A job that is {self.Status(old).label.lower()} cannot be moved to "
                 f"{self.Status(status).label.lower()}."
             )
         self.status = status
         return old
+
+
+MACHINE = StateMachine.of(WorkshopJob.TRANSITIONS)
 
 
 class WorkshopJobEvent(models.Model):

@@ -37,7 +37,7 @@ def workshop_jobs_create(*, order: Order) -> list[WorkshopJob]:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
         lines = (
-            order.lines.filter(personalizations__isnull=False, workshop_job__isnull=True)
+            order.lines.filter(pipeline.PERSONALIZED_LINE, workshop_job__isnull=True)
             .annotate(lead_days=Max("personalizations__lead_days"))
             .order_by("pk")
         )

@@ -7,13 +7,8 @@ paid-but-unplaced PaymentIntent refunded exactly once."""
 
 from __future__ import annotations
 
-import json
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from django.contrib.messages import get_messages
-from django.db import connections
 from django.test import Client
 from oscar.core.loading import get_model
 
@@ -25,7 +20,15 @@ from shop.checkout.services import (
 from shop.payments import stripe_api
 from shop.payments.models import PaymentIntentRecord, PaymentRefund, StripeEvent
 from shop.payments.services import stripe_event_process, stripe_event_store
-from tests.checkout.test_placement import OK, _pay, _to_payment_page
+from tests.factories import (
+    THREE_D_SECURE,
+    buyer_paid,
+    in_threads,
+    pay,
+    stock_set,
+    succeeded_event,
+    to_payment_page,
+)
 from tests.payments.helpers import make_event, post_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,33 +40,6 @@ Source = get_model("payment", "Source")
 PaymentEvent = get_model("order", "PaymentEvent")
 
 UPC = "MV-HE-KEY"
-THREE_D_SECURE = "4000002500003155"
-
-
-def _stock(num_in_stock: int) -> StockRecord:
-    record = StockRecord.objects.get(product__upc=UPC)
-    StockRecord.objects.filter(pk=record.pk).update(num_in_stock=num_in_stock, num_allocated=0)
-    record.refresh_from_db()
-    return record
-
-
-def _in_threads(fn, args: list, *, barrier: bool = True) -> list:
-    """Run fn(arg) for every arg, each in its own thread (and DB connection), released
-    together by a Barrier. Returns the results (or the exceptions) in order."""
-    gate = threading.Barrier(len(args)) if barrier else None
-
-    def run(arg):
-        try:
-            if gate is not None:
-                gate.wait(timeout=60)
-            return fn(arg)
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread got
-            return exc
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(args)) as pool:
-        return list(pool.map(run, args))
 
 
 def _messages(response) -> list[str]:
@@ -105,17 +81,10 @@ def _assert_invariants(*, paid_intents: list[str]) -> None:
             assert intent.status == "succeeded"
 
 
-def _buyer_paid(_i: int) -> tuple[Client, str]:
-    client = Client()
-    pi_id = _to_payment_page(client).context["payment_intent_id"]
-    assert _pay(pi_id, OK).status == "succeeded"
-    return client, pi_id
-
-
 def test_twenty_buyers_for_the_last_three_units(demo_catalogue, localstripe):
-    stockrecord = _stock(3)
+    stockrecord = stock_set(3)
     # Stage 1: twenty shoppers each reach the payment page and pay (their own baskets).
-    buyers = [_buyer_paid(i) for i in range(20)]
+    buyers = [buyer_paid(i) for i in range(20)]
     pi_ids = [pi for _, pi in buyers]
     assert len(set(pi_ids)) == 20
 
@@ -125,7 +94,7 @@ def test_twenty_buyers_for_the_last_three_units(demo_catalogue, localstripe):
         response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})
         return response["Location"], _messages(response)
 
-    results = _in_threads(confirm, buyers)
+    results = in_threads(confirm, buyers)
     errors = [r for r in results if isinstance(r, Exception)]
     assert errors == []
     won = [r for r in results if r[0] == "/checkout/thank-you/"]
@@ -142,32 +111,25 @@ def test_twenty_buyers_for_the_last_three_units(demo_catalogue, localstripe):
     _assert_invariants(paid_intents=pi_ids)
 
 
-def _succeeded_event(pi_id: str, **kwargs) -> dict:
-    intent = stripe_api.payment_intent_retrieve(payment_intent_id=pi_id)
-    obj = json.loads(json.dumps(intent.to_dict(), default=str))
-    obj["amount"] = int(obj["amount"])
-    return make_event("payment_intent.succeeded", obj, **kwargs)
-
-
 def _webhook_process(pi_id: str, event: dict) -> None:
     stored, _ = stripe_event_store(event=event)
     stripe_event_process(event=stored)
 
 
 def test_browser_and_webhook_together_place_one_order(demo_catalogue, localstripe):
-    _stock(100)
+    stock_set(100)
     paid = []
     for _round in range(10):
-        client, pi_id = _buyer_paid(_round)
+        client, pi_id = buyer_paid(_round)
         paid.append(pi_id)
-        event = _succeeded_event(pi_id)
+        event = succeeded_event(pi_id)
 
         def side(which, client=client, pi_id=pi_id, event=event):
             if which == "browser":
                 return client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})
             return _webhook_process(pi_id, event)
 
-        browser, webhook = _in_threads(side, ["browser", "webhook"])
+        browser, webhook = in_threads(side, ["browser", "webhook"])
         assert not isinstance(browser, Exception) and webhook is None, (browser, webhook)
         assert browser["Location"] == "/checkout/thank-you/"
         record = PaymentIntentRecord.objects.get(payment_intent_id=pi_id)
@@ -183,18 +145,18 @@ def test_browser_and_webhook_together_when_sold_out_refund_once(demo_catalogue, 
     the browser gets "sold out" (not an error page) and the webhook's processing succeeds."""
     paid = []
     for _round in range(5):
-        _stock(1)
-        client, pi_id = _buyer_paid(_round)
-        _stock(0)  # someone else took the last unit meanwhile
+        stock_set(1)
+        client, pi_id = buyer_paid(_round)
+        stock_set(0)  # someone else took the last unit meanwhile
         paid.append(pi_id)
-        event = _succeeded_event(pi_id)
+        event = succeeded_event(pi_id)
 
         def side(which, client=client, pi_id=pi_id, event=event):
             if which == "browser":
                 return client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})
             return _webhook_process(pi_id, event)
 
-        browser, webhook = _in_threads(side, ["browser", "webhook"])
+        browser, webhook = in_threads(side, ["browser", "webhook"])
         assert not isinstance(browser, Exception) and webhook is None, (browser, webhook)
         assert browser["Location"] == "/checkout/payment-details/"
         assert any("sold out" in m for m in _messages(browser)), _messages(browser)
@@ -210,12 +172,12 @@ def test_browser_and_webhook_together_when_sold_out_refund_once(demo_catalogue, 
 def test_a_refunded_payment_never_becomes_an_order(demo_catalogue, localstripe):
     """Sold out → refunded; stock comes back (a cancelled order) and the webhook is
     replayed: still no order, since the money has gone back."""
-    _stock(1)
-    client, pi_id = _buyer_paid(0)
-    _stock(0)
+    stock_set(1)
+    client, pi_id = buyer_paid(0)
+    stock_set(0)
     with pytest.raises(SoldOut):
         order_place_for_payment_intent(payment_intent_id=pi_id)
-    _stock(5)
+    stock_set(5)
     with pytest.raises(OrderPlacementRefused) as refused:
         order_place_for_payment_intent(payment_intent_id=pi_id)
     assert "refunded" in refused.value.message
@@ -228,9 +190,9 @@ def test_a_refunded_payment_never_becomes_an_order(demo_catalogue, localstripe):
 def test_webhook_storm_and_a_late_payment_failed_make_one_order(
     demo_catalogue, localstripe, eager_tasks
 ):
-    _stock(10)
-    _client, pi_id = _buyer_paid(0)
-    succeeded = _succeeded_event(pi_id)
+    stock_set(10)
+    _client, pi_id = buyer_paid(0)
+    succeeded = succeeded_event(pi_id)
     # A payment_failed from before the success (first card declined), delivered last.
     failed_obj = dict(succeeded["data"]["object"], status="requires_payment_method")
     failed_obj["last_payment_error"] = {"message": "Your card was declined."}
@@ -240,11 +202,11 @@ def test_webhook_storm_and_a_late_payment_failed_make_one_order(
 
     for _ in range(5):
         assert post_event(Client(), succeeded).status_code == 200
-    statuses = _in_threads(lambda _i: post_event(Client(), succeeded).status_code, range(15))
+    statuses = in_threads(lambda _i: post_event(Client(), succeeded).status_code, range(15))
     assert statuses == [200] * 15
     # Stripe may also send distinct events for one intent; they race for placement too.
-    others = [_succeeded_event(pi_id) for _ in range(4)]
-    statuses = _in_threads(lambda e: post_event(Client(), e).status_code, others)
+    others = [succeeded_event(pi_id) for _ in range(4)]
+    statuses = in_threads(lambda e: post_event(Client(), e).status_code, others)
     assert statuses == [200] * 4
     assert post_event(Client(), failed).status_code == 200
 
@@ -261,10 +223,10 @@ def test_webhook_storm_and_a_late_payment_failed_make_one_order(
 
 
 def test_three_d_secure_not_done_places_nothing(demo_catalogue, localstripe):
-    stockrecord = _stock(3)
+    stockrecord = stock_set(3)
     client = Client()
-    pi_id = _to_payment_page(client).context["payment_intent_id"]
-    intent = _pay(pi_id, THREE_D_SECURE)
+    pi_id = to_payment_page(client).context["payment_intent_id"]
+    intent = pay(pi_id, THREE_D_SECURE)
     assert intent.status == "requires_action"
 
     with pytest.raises(OrderPlacementRefused) as refused:

@@ -11,7 +11,7 @@ from shop.partner.models import StockRecord
 from shop.payments import stripe_api
 from shop.payments.models import PaymentIntentRecord
 from shop.payments.services import stripe_event_process, stripe_event_store
-from tests.checkout.test_placement import _pay, _to_payment_page
+from tests.factories import pay, to_payment_page
 from tests.payments.helpers import intent_obj, make_event
 
 pytestmark = pytest.mark.django_db
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def pending_order(client, demo_catalogue, localstripe, monkeypatch):
-    pi_id = _to_payment_page(client).context["payment_intent_id"]
-    _pay(pi_id)
+    pi_id = to_payment_page(client).context["payment_intent_id"]
+    pay(pi_id)
     real = stripe_api.payment_intent_retrieve
 
     def still_processing(**kwargs):

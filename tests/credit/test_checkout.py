@@ -13,8 +13,9 @@ from oscar.core.loading import get_model
 
 from shop.checkout.services import (
     OrderPlacementRefused,
+    checkout_attempt_open,
+    order_place,
     order_place_for_payment_intent,
-    order_place_with_credit,
 )
 from shop.credit.models import CreditEntry
 from shop.credit.selectors import credit_balance, credit_ledger_sum
@@ -22,8 +23,7 @@ from shop.credit.services import credit_issue, credit_spend
 from shop.order.services import order_cancel
 from shop.payments.models import PaymentIntentRecord
 from shop.storefront.services import shipping_countries_ensure
-from tests.checkout.test_placement import _pay
-from tests.storefront.test_checkout_steps import ADDRESS
+from tests.factories import ADDRESS, pay
 
 Order = get_model("order", "Order")
 Basket = get_model("basket", "Basket")
@@ -75,8 +75,8 @@ def test_part_credit_part_card(client, demo_catalogue, localstripe, shopper):
     assert "Pay £19.50 and place order" in page.content.decode()
     pi_id = page.context["payment_intent_id"]
     record = PaymentIntentRecord.objects.get(payment_intent_id=pi_id)
-    assert record.amount == D("19.50") and record.checkout["credit"] == "10.00"
-    _pay(pi_id)
+    assert record.amount == D("19.50") and page.context["attempt"].credit == D("10.00")
+    pay(pi_id)
     response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})
     assert response["Location"] == "/checkout/thank-you/"
     order = Order.objects.get()
@@ -98,11 +98,13 @@ def test_credit_can_be_left_unused(client, demo_catalogue, localstripe, shopper)
     assert "You have <strong>£10.00</strong> of store credit" in page.content.decode()
     assert PaymentIntentRecord.objects.get().amount == D("29.50")
     client.post("/checkout/store-credit/", {"use": "1"})
-    client.get("/checkout/payment-details/")
-    assert PaymentIntentRecord.objects.get().amount == D("19.50")  # the same intent, updated
+    credited = client.get("/checkout/payment-details/").context["payment_intent_id"]
+    # A page that shows another amount has its own PaymentIntent; the first is untouched.
+    assert PaymentIntentRecord.objects.get(payment_intent_id=credited).amount == D("19.50")
     client.post("/checkout/store-credit/", {"use": "0"})
-    client.get("/checkout/payment-details/")
-    assert PaymentIntentRecord.objects.get().amount == D("29.50")
+    again = client.get("/checkout/payment-details/").context["payment_intent_id"]
+    assert PaymentIntentRecord.objects.get(payment_intent_id=again).amount == D("29.50")
+    assert PaymentIntentRecord.objects.count() == 2  # the first page's offer, reused
 
 
 @pytest.mark.django_db
@@ -111,7 +113,7 @@ def test_credit_used_elsewhere_before_the_card_payment_refunds_and_keeps_credit(
 ):
     credit_issue(user=shopper, amount=D("10.00"))
     pi_id = _to_payment_page(client, shopper, use_credit=True).context["payment_intent_id"]
-    _pay(pi_id)
+    pay(pi_id)
     credit_spend(user=shopper, amount=D("8.00"), order_number="ELSEWHERE")  # another tab
     response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id}, follow=True)
     assert "credit was used elsewhere" in response.content.decode()
@@ -131,7 +133,8 @@ def test_fully_paid_with_credit_without_stripe(client, demo_catalogue, shopper, 
         "payment_intent_id" not in page.context and 'id="card-element"' not in page.content.decode()
     )
     assert not PaymentIntentRecord.objects.exists()
-    response = client.post("/checkout/store-credit/place/")
+    attempt = str(page.context["attempt"].token)
+    response = client.post("/checkout/store-credit/place/", {"attempt": attempt})
     assert response["Location"] == "/checkout/thank-you/"
     order = Order.objects.get()
     assert order.status == "Paid" and order.user == shopper
@@ -149,52 +152,66 @@ def test_pay_with_credit_needs_the_choice_and_enough_credit(
     client, demo_catalogue, localstripe, shopper
 ):
     credit_issue(user=shopper, amount=D("100.00"))
-    _to_payment_page(client, shopper, use_credit=False)
-    response = client.post("/checkout/store-credit/place/", follow=True)
+    by_card = _to_payment_page(client, shopper, use_credit=False)
+    response = client.post(
+        "/checkout/store-credit/place/", {"attempt": str(by_card.context["attempt"].token)}
+    )
+    response = client.get(response["Location"])
     assert "choose to use your store credit" in response.content.decode()
     client.post("/checkout/store-credit/", {"use": "1"})
-    credit_spend(user=shopper, amount=D("80.00"), order_number="OTHER")
-    response = client.post("/checkout/store-credit/place/", follow=True)
+    page = client.get("/checkout/payment-details/")
+    credit_spend(user=shopper, amount=D("80.00"), order_number="OTHER")  # another window
+    response = client.post(
+        "/checkout/store-credit/place/", {"attempt": str(page.context["attempt"].token)}
+    )
+    response = client.get(response["Location"])
     assert "no longer covers this order" in response.content.decode()
     assert not Order.objects.exists() and credit_balance(user=shopper) == D("20.00")
 
 
 def _basket_for(user):
+    from shop.partner.strategy import UKStrategy
+
     basket = Basket.objects.create(owner=user)
-    basket.strategy = (
-        get_model("partner", "StockRecord")
-        and __import__("shop.partner.strategy", fromlist=["UKStrategy"]).UKStrategy()
-    )
+    basket.strategy = UKStrategy()
     basket.add_product(Product.objects.get(upc=KEY_FOB), quantity=1)
     return basket
+
+
+def _attempt(basket, user, *, use_credit: bool = True):
+    ShippingAddress = get_model("order", "ShippingAddress")
+    fields = {k: v for k, v in ADDRESS.items() if k != "country"} | {"country_id": "GB"}
+    return checkout_attempt_open(
+        basket=basket,
+        user=user,
+        guest_email="",
+        shipping_address=ShippingAddress(**fields),
+        method_code="royal-mail-tracked-48",
+        use_credit=use_credit,
+    )
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_checkouts_spending_the_same_credit_at_once_one_succeeds(demo_catalogue, shopper):
     shipping_countries_ensure()
     credit_issue(user=shopper, amount=D("40.00"))  # enough for one £29.50 order, not two
-    snapshot = {
-        "user_id": shopper.pk,
-        "shipping_address": {k: v for k, v in ADDRESS.items() if k != "country"}
-        | {"country_id": "GB"},
-        "shipping_method_code": "royal-mail-tracked-48",
-    }
-    baskets = [_basket_for(shopper), _basket_for(shopper)]
+    attempts = [_attempt(_basket_for(shopper), shopper) for _ in range(2)]
+    assert [a.amount_due for a in attempts] == [D("0.00"), D("0.00")]
     stock_before = StockRecord.objects.get(product__upc=KEY_FOB).num_allocated or 0
-    gate = threading.Barrier(len(baskets))
+    gate = threading.Barrier(len(attempts))
     outcomes = []
 
-    def place(basket):
+    def place(attempt):
         try:
             gate.wait(timeout=30)
-            order_place_with_credit(basket=basket, user=shopper, snapshot=snapshot)
+            order_place(attempt=attempt)
             outcomes.append("placed")
         except OrderPlacementRefused as exc:
             outcomes.append(exc.message)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=place, args=(b,)) for b in baskets]
+    threads = [threading.Thread(target=place, args=(a,)) for a in attempts]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -206,7 +223,9 @@ def test_two_checkouts_spending_the_same_credit_at_once_one_succeeds(demo_catalo
     assert CreditEntry.objects.filter(kind="spent").count() == 1
     assert StockRecord.objects.get(product__upc=KEY_FOB).num_allocated == stock_before + 1
     statuses = sorted(
-        Basket.objects.filter(pk__in=[b.pk for b in baskets]).values_list("status", flat=True)
+        Basket.objects.filter(pk__in=[a.basket_id for a in attempts]).values_list(
+            "status", flat=True
+        )
     )
     assert statuses == ["Open", "Submitted"]
     invariants(shopper)
@@ -214,27 +233,17 @@ def test_two_checkouts_spending_the_same_credit_at_once_one_succeeds(demo_catalo
 
 @pytest.mark.django_db(transaction=True)
 def test_two_card_checkouts_with_the_same_credit_one_keeps_it(demo_catalogue, localstripe, shopper):
-    """Two baskets, each paying £19.50 by card after £10 of credit, with £15 of credit in all:
+    """Two baskets, each paying £14.50 by card after £15 of credit, with £15 of credit in all:
     placed at the same moment, one order takes the credit, the other payment is refunded and
     no order is made for it; the credit is spent once."""
-    from shop.payments.services import payment_intent_for_basket
-
     shipping_countries_ensure()
     credit_issue(user=shopper, amount=D("15.00"))
-    snapshot = {
-        "user_id": shopper.pk,
-        "shipping_address": {k: v for k, v in ADDRESS.items() if k != "country"}
-        | {"country_id": "GB"},
-        "shipping_method_code": "royal-mail-tracked-48",
-        "credit": "10.00",
-    }
     intents = []
     for basket in (_basket_for(shopper), _basket_for(shopper)):
-        record = payment_intent_for_basket(
-            basket=basket, email=shopper.email, amount=D("19.50"), checkout=snapshot
-        )
-        _pay(record.payment_intent_id)
-        intents.append(record.payment_intent_id)
+        attempt = _attempt(basket, shopper)
+        assert attempt.amount_due == D("14.50")
+        pay(attempt.payment_intent_id)
+        intents.append(attempt.payment_intent_id)
     gate = threading.Barrier(len(intents))
     outcomes = []
 
@@ -256,10 +265,10 @@ def test_two_card_checkouts_with_the_same_credit_one_keeps_it(demo_catalogue, lo
     assert outcomes.count("placed") == 1, outcomes
     assert any("credit was used elsewhere" in o for o in outcomes if o != "placed")
     assert Order.objects.count() == 1
-    assert credit_balance(user=shopper) == D("5.00")
+    assert credit_balance(user=shopper) == D("0.00")
     records = {r.payment_intent_id: r for r in PaymentIntentRecord.objects.all()}
     placed = [r for r in records.values() if r.order_number]
     refunded = [r for r in records.values() if not r.order_number]
     assert len(placed) == 1 and len(refunded) == 1
-    assert refunded[0].amount_refunded == refunded[0].amount == D("19.50")
+    assert refunded[0].amount_refunded == refunded[0].amount == D("14.50")
     invariants(shopper)

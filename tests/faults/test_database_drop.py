@@ -9,7 +9,7 @@ from shop.checkout import services
 from shop.order.models import Order
 from shop.partner.models import StockRecord
 from shop.payments.models import PaymentIntentRecord
-from tests.checkout.test_placement import _pay, _to_payment_page
+from tests.factories import pay, to_payment_page
 from tests.faults.invariants import assert_invariants
 
 
@@ -17,23 +17,24 @@ from tests.faults.invariants import assert_invariants
 def test_connection_dropped_during_placement_leaves_no_half_order(
     client, demo_catalogue, localstripe, monkeypatch
 ):
-    pi_id = _to_payment_page(client).context["payment_intent_id"]
-    _pay(pi_id)
+    page = to_payment_page(client)
+    pi_id, attempt = page.context["payment_intent_id"], str(page.context["attempt"].token)
+    pay(pi_id)
     stock = {sr.pk: (sr.num_in_stock, sr.num_allocated) for sr in StockRecord.objects.all()}
     real_create = services._order_create
     dropped = []
 
     def create_then_drop(**kwargs):
-        order, source = real_create(**kwargs)  # lines, allocations, payment source written...
+        order = real_create(**kwargs)  # lines, allocations, credit source written...
         dropped.append(order.number)
         with connection.cursor() as cursor:  # ...then the server ends our connection
             cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-        return order, source
+        return order
 
     monkeypatch.setattr(services, "_order_create", create_then_drop)
     response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})
     assert dropped and response.status_code == 503
-    assert f'value="{pi_id}"' in response.content.decode()  # "Finish my order" asks again
+    assert f'value="{attempt}"' in response.content.decode()  # "Finish my order" asks again
     assert "problem on our side" in response.content.decode()
     assert "will not be charged twice" in response.content.decode()
     assert not Order.objects.exists()

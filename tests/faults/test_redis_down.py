@@ -11,8 +11,8 @@ from shop.common import outbox
 from shop.common.models import OutboxMessage
 from shop.common.outbox import outbox_drain
 from shop.order.models import CommunicationEvent, Order
-from tests.checkout.test_placement import _pay, _to_payment_page
 from tests.conftest import sent_emails, start_worker, stop_worker, wait_for
+from tests.factories import pay, to_payment_page
 from tests.faults.invariants import assert_invariants
 
 
@@ -36,8 +36,8 @@ def test_checkout_with_redis_down_places_the_order_and_emails_later(
         mail_dir=mail_dir, log_path=mail_dir.parent / "worker.log", broker_url=broker.url
     )
     try:
-        pi_id = _to_payment_page(client).context["payment_intent_id"]
-        _pay(pi_id)
+        pi_id = to_payment_page(client).context["payment_intent_id"]
+        pay(pi_id)
         broker.stop()  # Redis goes down just as the shopper confirms
 
         started = time.monotonic()

@@ -6,15 +6,15 @@ from django.contrib.messages import get_messages
 
 from shop.order.models import Order
 from shop.payments.localstripe import free_port
-from tests.checkout.test_placement import _pay, _to_payment_page
+from tests.factories import pay, to_payment_page
 from tests.faults.invariants import assert_invariants
 
 pytestmark = pytest.mark.django_db
 
 
 def test_stripe_down_at_confirmation_then_back(client, demo_catalogue, localstripe, settings):
-    pi_id = _to_payment_page(client).context["payment_intent_id"]
-    _pay(pi_id)
+    pi_id = to_payment_page(client).context["payment_intent_id"]
+    pay(pi_id)
     working = settings.STRIPE_API_BASE
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})

@@ -11,7 +11,7 @@ from django.test import Client
 from shop.common.models import OutboxMessage
 from shop.order.models import Order
 from shop.payments.models import PaymentIntentRecord, PaymentRefund, StripeEvent
-from tests.checkout.test_concurrency import _buyer_paid, _in_threads, _stock, _succeeded_event
+from tests.factories import buyer_paid, in_threads, stock_set, succeeded_event
 from tests.faults.invariants import assert_invariants
 from tests.payments.helpers import charge_obj, intent_obj, make_event, post_event
 
@@ -21,15 +21,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_two_hundred_events_duplicated_and_out_of_order(
     demo_catalogue, localstripe, eager_tasks, published_tasks
 ):
-    _stock(100)
-    buyers = [_buyer_paid(i) for i in range(8)]
+    stock_set(100)
+    buyers = [buyer_paid(i) for i in range(8)]
     pi_ids = [pi for _, pi in buyers]
     rng = random.Random(20261125)
     events: list[dict] = []
     for pi_id in pi_ids:
-        succeeded = _succeeded_event(pi_id)
+        succeeded = succeeded_event(pi_id)
         events += [succeeded] * 12  # the same event id, again and again
-        events += [_succeeded_event(pi_id) for _ in range(4)]  # distinct ids, same intent
+        events += [succeeded_event(pi_id) for _ in range(4)]  # distinct ids, same intent
         failed_obj = dict(succeeded["data"]["object"], status="requires_payment_method")
         failed_obj["last_payment_error"] = {"message": "Your card was declined."}
         events += [  # a decline from before the success, arriving after it
@@ -51,7 +51,7 @@ def test_two_hundred_events_duplicated_and_out_of_order(
         client = Client()
         return [post_event(client, event).status_code for event in batch]
 
-    results = _in_threads(deliver, [events[i::8] for i in range(8)])
+    results = in_threads(deliver, [events[i::8] for i in range(8)])
     assert all(codes == [200] * 25 for codes in results), results
 
     distinct = {event["id"] for event in events}

@@ -13,7 +13,7 @@ from oscar.test.factories import create_order
 
 from shop.common.models import TaskFailure
 from shop.order.models import CommunicationEvent
-from shop.order.services import order_confirmation_enqueue
+from shop.order.services import EMAIL_PLACED, order_email_enqueue
 from tests.conftest import sent_emails, wait_for
 from tests.faults.invariants import assert_invariants
 
@@ -48,7 +48,7 @@ def test_sigkill_mid_task_runs_it_again_with_one_email(celery_worker, mail_dir):
     blocker.execute("SELECT id FROM order_order WHERE id = %s FOR UPDATE", [order.pk])
     try:
         with transaction.atomic():
-            order_confirmation_enqueue(order=order)
+            order_email_enqueue(order=order, code=EMAIL_PLACED)
         log = celery_worker.log_path
         wait_for(lambda: _received(log) == 1)
         # The pool child is now waiting for the lock: kill it like the OOM killer would.

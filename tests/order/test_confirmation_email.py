@@ -4,10 +4,9 @@ import pytest
 from django.db import transaction
 from oscar.test.factories import create_order
 
-from shop.checkout.mixins import OrderPlacementMixin
 from shop.common.models import OutboxMessage
 from shop.order.models import CommunicationEvent
-from shop.order.services import order_confirmation_enqueue
+from shop.order.services import EMAIL_PLACED, order_email_enqueue, order_placed_followups
 from tests.conftest import sent_emails, wait_for
 
 
@@ -19,8 +18,8 @@ def _emails(mail_dir):
 def test_confirmation_is_sent_by_the_worker_after_commit_once(celery_worker, mail_dir):
     with transaction.atomic():
         order = create_order(guest_email="ada@example.com")
-        # As the checkout does when an order is placed: nothing is queued before commit.
-        OrderPlacementMixin().send_order_placed_email(order)
+        # As an order becoming Paid does: nothing is queued before commit.
+        order_placed_followups(order=order)
 
     body = wait_for(lambda: _emails(mail_dir))[0]
     assert "To: ada@example.com" in body
@@ -29,7 +28,7 @@ def test_confirmation_is_sent_by_the_worker_after_commit_once(celery_worker, mai
 
     # A second delivery of the same job (retry, redelivery) sends nothing more.
     with transaction.atomic():
-        order_confirmation_enqueue(order=order)
+        order_email_enqueue(order=order, code=EMAIL_PLACED)
 
     # The worker logs each task's return value: False means "already sent, nothing done".
     def confirmation_results() -> list[str]:
@@ -58,13 +57,13 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(published_tasks):
 
     with pytest.raises(Boom), transaction.atomic():
         order = create_order(guest_email="ada@example.com")
-        order_confirmation_enqueue(order=order)
+        order_email_enqueue(order=order, code=EMAIL_PLACED)
         raise Boom
     assert published_tasks == [] and not OutboxMessage.objects.exists()
 
     with transaction.atomic():
         order = create_order(guest_email="ada@example.com")
-        order_confirmation_enqueue(order=order)
+        order_email_enqueue(order=order, code=EMAIL_PLACED)
         assert published_tasks == []
     assert published_tasks == [("send_order_email", [order.pk, "ORDER_PLACED"])]
     assert OutboxMessage.objects.get().sent_at is not None

@@ -28,7 +28,6 @@ from shop.workshop.services import (
     workshop_jobs_create,
     workshop_jobs_overdue_flag,
 )
-from tests.payments.test_dashboard_refund import paid_order  # noqa: F401 (fixture)
 from tests.workshop.helpers import place_order, place_personalized_order, plain_product
 
 pytestmark = pytest.mark.django_db
@@ -161,7 +160,7 @@ def test_cancelling_a_paid_order_refunds_it_in_full(paid_order, staff):  # noqa:
 
 
 def test_a_full_refund_makes_the_order_refunded(paid_order, staff):  # noqa: F811
-    from shop.payments.services import order_refund
+    from shop.order.services import order_refund
 
     order = paid_order
     order_refund(order=order, amount=order.total_incl_tax - 1, staff=staff)
@@ -190,7 +189,7 @@ def test_the_daily_job_cancels_unpaid_orders_and_settles_paid_ones(
     demo_catalogue, localstripe, published_tasks
 ):
     from shop.payments import stripe_api
-    from tests.checkout.test_placement import _pay
+    from tests.factories import pay as pay_card
 
     def pending(amount_minor: int, pay: bool) -> Order:
         order = place_order(lines=[(plain_product(), Choices(), 1)])
@@ -201,7 +200,7 @@ def test_the_daily_job_cancels_unpaid_orders_and_settles_paid_ones(
             idempotency_key=f"pending-{order.number}",
         )
         if pay:
-            _pay(intent.id)
+            pay_card(intent.id)
         PaymentIntentRecord.objects.create(
             payment_intent_id=intent.id,
             amount=order.total_incl_tax,

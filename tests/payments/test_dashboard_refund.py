@@ -8,24 +8,13 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from oscar.test.factories import UserFactory
 
-from shop.order.models import Order
+from shop.order.services import order_refund
+from shop.payments.exceptions import RefundRefused
 from shop.payments.localstripe import free_port
 from shop.payments.models import PaymentIntentRecord, PaymentRefund
-from shop.payments.services import RefundRefused, order_refund
-from tests.checkout.test_placement import _pay, _to_payment_page
 from tests.payments.helpers import charge_obj, make_event, post_event
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def paid_order(client, demo_catalogue, localstripe):
-    """An order paid with 4242 through the real checkout pages."""
-    pi_id = _to_payment_page(client).context["payment_intent_id"]
-    _pay(pi_id)
-    response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})
-    assert response["Location"] == "/checkout/thank-you/"
-    return Order.objects.get()
 
 
 @pytest.fixture

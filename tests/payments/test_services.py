@@ -29,9 +29,24 @@ def record(pi_id="pi_test1") -> PaymentIntentRecord:
     return PaymentIntentRecord.objects.get(payment_intent_id=pi_id)
 
 
-def test_processing_twice_does_the_work_once(monkeypatch):
+@pytest.fixture
+def on_success():
+    """Connect a receiver to payments' payment_succeeded for one test."""
+    from shop.payments import signals
+
+    connected = []
+
+    def connect(receiver):
+        signals.payment_succeeded.connect(receiver, weak=False, dispatch_uid="test-receiver")
+        connected.append(receiver)
+
+    yield connect
+    signals.payment_succeeded.disconnect(dispatch_uid="test-receiver")
+
+
+def test_processing_twice_does_the_work_once(on_success):
     calls = []
-    monkeypatch.setattr(services, "payment_succeeded_hook", lambda **kw: calls.append(kw))
+    on_success(lambda sender, **kw: calls.append(kw))
     stored, created = services.stripe_event_store(
         event=make_event("payment_intent.succeeded", intent_obj())
     )
@@ -143,10 +158,12 @@ def test_unknown_event_types_are_marked_processed_and_change_nothing():
 
 
 def test_a_failing_handler_keeps_nothing_and_records_the_attempt(monkeypatch):
-    def boom(**kwargs):
+    from shop.payments import signals
+
+    def boom(sender, **kwargs):
         raise RuntimeError("order placement failed")
 
-    monkeypatch.setattr(services, "payment_succeeded_hook", boom)
+    signals.payment_succeeded.connect(boom, weak=False, dispatch_uid="test-boom")
     stored, _ = services.stripe_event_store(
         event=make_event("payment_intent.succeeded", intent_obj())
     )
@@ -156,7 +173,7 @@ def test_a_failing_handler_keeps_nothing_and_records_the_attempt(monkeypatch):
     assert (stored.processed_at, stored.attempts) == (None, 1)
     assert "order placement failed" in stored.processing_error
     assert not PaymentIntentRecord.objects.exists()  # rolled back with the handler
-    monkeypatch.undo()
+    signals.payment_succeeded.disconnect(dispatch_uid="test-boom")
     services.stripe_event_process(event=stored)
     stored.refresh_from_db()
     assert stored.processed_at is not None and stored.attempts == 2
@@ -177,7 +194,7 @@ def test_sweeper_requeues_only_stale_unprocessed_events(monkeypatch):
     assert queued == [old.pk]
 
 
-def test_payment_succeeded_hook_places_nothing_yet():
+def test_a_payment_no_checkout_made_places_nothing():
     from oscar.core.loading import get_model
 
     deliver(make_event("payment_intent.succeeded", intent_obj()))

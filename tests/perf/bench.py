@@ -1457,7 +1457,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="no demo size, Lighthouse, orders or checkout: the cached category and search,"
         " the cold rows and the basket page at --products (and --products-xl)",
     )
+    parser.add_argument(
+        "--checkout-only",
+        action="store_true",
+        help="only the checkout's steps at the demo size (about a minute)",
+    )
     return parser.parse_args(argv)
+
+
+def checkout_only(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """The checkout's in-process figures alone (step 3's last part), at the demo size."""
+    manage(("migrate", "--noinput"), ("collectstatic", "--noinput"), env=env)
+    manage(("load_catalogue",), env=env)
+    manage(("load_personalization",), env=env)
+    setup_django(env)
+    analyze_database()
+    results = measure_checkout()
+    print(f"{'checkout step':<16}{'p50 ms':>9}{'Stripe ms':>11}{'queries':>9}")
+    for step, r in results.items():
+        print(
+            f"{step:<16}{r['p50_ms']:>9.1f}{r['stripe_ms']:>11.1f}{r['queries']:>9}  {r['problem']}"
+        )
+    return 1 if any(r["problem"] for r in results.values()) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1485,6 +1506,8 @@ def main(argv: list[str] | None = None) -> int:
         flush_cache(args.redis_url)
         recreate_database(args.database_url)
         created = True
+        if args.checkout_only:
+            return checkout_only(args, env)
         print(f"  {stamp()} migrate, collectstatic")
         manage(("migrate", "--noinput"), ("collectstatic", "--noinput"), env=env)  # in parallel
         print(f"  {stamp()} manage.py load_catalogue, generate_product_images (demo catalogue)")

@@ -6,7 +6,7 @@ from oscar.test.factories import create_order
 
 from shop.basket.models import Basket
 from shop.catalogue.models import Product
-from shop.order.services import order_confirmation_send
+from shop.order.services import EMAIL_PLACED, order_email_send
 from shop.partner.strategy import UKStrategy
 from shop.personalization.rules import Choices
 from shop.personalization.services import basket_add_personalized
@@ -34,7 +34,7 @@ def _order(user=None, email="ellen@example.com"):
 
 def test_confirmation_email_lists_every_choice_and_the_made_to_order_rule(demo_personalization):
     order = _order()
-    assert order_confirmation_send(order_id=order.pk) is True
+    assert order_email_send(order_id=order.pk, code=EMAIL_PLACED) is True
     [message] = mail.outbox
     assert message.to == ["ellen@example.com"]
     html = message.alternatives[0][0]
@@ -49,7 +49,7 @@ def test_confirmation_email_lists_every_choice_and_the_made_to_order_rule(demo_p
     ):
         assert text in message.body, text
         assert text in html, text
-    assert order_confirmation_send(order_id=order.pk) is False
+    assert order_email_send(order_id=order.pk, code=EMAIL_PLACED) is False
     assert len(mail.outbox) == 1
 
 

@@ -2,37 +2,14 @@
 
 import pytest
 
-from shop.catalogue.models import Product
 from shop.order.models import Order
-from shop.storefront.services import shipping_countries_ensure
+from tests.factories import checkout_to_shipping_method
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = {
-    "first_name": "Ada",
-    "last_name": "Lovelace",
-    "line1": "12 Lower Rushall Street",
-    "line4": "Walsall",
-    "postcode": "WS1 2AA",
-    "country": "GB",
-    "phone_number": "",
-}
-
-
-def _checkout_to_shipping_method(client, upc: str, quantity: int = 1):
-    shipping_countries_ensure()
-    product = Product.objects.get(upc=upc)
-    client.post(f"/basket/add/{product.pk}/", {"quantity": quantity})
-    response = client.post("/checkout/", {"username": "ada@example.com", "options": "anonymous"})
-    assert response.status_code == 302
-    response = client.post("/checkout/shipping-address/", ADDRESS)
-    assert response.status_code == 302, response.content.decode()[:2000]
-    assert response["Location"] == "/checkout/shipping-method/"
-    return client.get("/checkout/shipping-method/")
-
 
 def test_small_basket_pays_for_tracked_delivery(client, demo_catalogue):
-    response = _checkout_to_shipping_method(client, "MV-HE-KEY")  # £25 key fob
+    response = checkout_to_shipping_method(client, "MV-HE-KEY")  # £25 key fob
     assert response.status_code == 200
     methods = {m.code: m for m in response.context["methods"]}
     assert set(methods) == {"royal-mail-tracked-48", "dpd-next-day"}
@@ -44,13 +21,13 @@ def test_small_basket_pays_for_tracked_delivery(client, demo_catalogue):
 
 
 def test_tracked_delivery_is_free_over_100_pounds(client, demo_catalogue):
-    response = _checkout_to_shipping_method(client, "MV-EG-SLV")  # £145 laptop sleeve
+    response = checkout_to_shipping_method(client, "MV-EG-SLV")  # £145 laptop sleeve
     methods = {m.code: m for m in response.context["methods"]}
     assert methods["royal-mail-tracked-48"].calculate(response.context["basket"]).incl_tax == 0
 
 
 def test_placing_an_order_without_card_payment_is_refused(client, demo_catalogue, localstripe):
-    _checkout_to_shipping_method(client, "MV-HE-KEY")
+    checkout_to_shipping_method(client, "MV-HE-KEY")
     client.post("/checkout/shipping-method/", {"method_code": "royal-mail-tracked-48"})
     payment = client.get("/checkout/payment-details/").content.decode()
     assert 'id="card-element"' in payment and "needs implementing" not in payment
@@ -58,7 +35,7 @@ def test_placing_an_order_without_card_payment_is_refused(client, demo_catalogue
     assert response.status_code == 200
     assert "no order is placed without payment" in response.content.decode()
     # Nor on the browser's word: an unpaid PaymentIntent is refused at confirmation.
-    pi_id = client.session["stripe_payment_intent_id"]
+    pi_id = client.get("/checkout/payment-details/").context["payment_intent_id"]
     response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id}, follow=True)
     assert "has not gone through" in response.content.decode()
     assert Order.objects.count() == 0

@@ -6,7 +6,7 @@ from django.db import transaction
 from oscar.test.factories import create_order
 
 from config.celery_app import app
-from shop.order.services import order_confirmation_enqueue
+from shop.order.services import EMAIL_PLACED, order_email_enqueue
 from shop.storefront.management.commands.run_store import redis_answers, tasks_in_process
 
 
@@ -22,7 +22,7 @@ def test_without_redis_the_confirmation_is_sent_in_process(settings, monkeypatch
     try:
         with transaction.atomic():
             order = create_order(guest_email="sam@example.com")
-            order_confirmation_enqueue(order=order)
+            order_email_enqueue(order=order, code=EMAIL_PLACED)
         assert [m.to for m in mail.outbox] == [["sam@example.com"]]
     finally:
         app.conf.task_always_eager = False

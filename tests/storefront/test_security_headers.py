@@ -12,7 +12,7 @@ from oscar.test.factories import UserFactory
 
 from shop.catalogue.models import Product
 from shop.storefront import page_cache
-from tests.storefront.test_checkout_steps import _checkout_to_shipping_method
+from tests.factories import checkout_to_shipping_method
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,7 @@ def test_home_and_product_pages_have_a_nonce_and_no_inline_script_without_it(
 
 
 def test_basket_and_checkout_pages_run_under_the_strict_policy(client, demo_catalogue, localstripe):
-    shipping_method = _checkout_to_shipping_method(client, "MV-HE-KEY")
+    shipping_method = checkout_to_shipping_method(client, "MV-HE-KEY")
     assert_runs_under_the_strict_policy(shipping_method)
     assert_runs_under_the_strict_policy(client.get("/basket/"))
     assert_runs_under_the_strict_policy(client.get("/checkout/shipping-address/"))

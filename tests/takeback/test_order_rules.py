@@ -13,9 +13,9 @@ from oscar.test.factories import UserFactory
 
 from shop.order import pipeline
 from shop.order.models import Order
-from shop.order.services import order_status_change
+from shop.order.services import order_amount_refundable, order_refund, order_status_change
+from shop.payments.exceptions import RefundRefused
 from shop.payments.models import PaymentIntentRecord
-from shop.payments.services import RefundRefused, order_amount_refundable, order_refund
 from shop.takeback.models import TakeBack
 from shop.takeback.selectors import customer_returnable_lines
 from shop.takeback.services import (

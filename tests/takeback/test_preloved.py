@@ -276,36 +276,40 @@ def test_staff_publish_from_the_takeback_page(jo, staff):
 
 def test_two_shoppers_race_for_the_piece_one_order_the_other_a_clear_message(jo, staff):
     from shop.basket.models import Basket
-    from shop.checkout.services import SoldOut, order_place_with_credit
+    from shop.checkout.services import SoldOut, checkout_attempt_open, order_place
     from shop.credit.services import credit_issue
+    from shop.order.models import ShippingAddress
     from shop.partner.strategy import UKStrategy
     from shop.storefront.services import shipping_countries_ensure
-    from tests.storefront.test_checkout_steps import ADDRESS
+    from tests.factories import ADDRESS
 
     shipping_countries_ensure()
     piece = preloved_publish(takeback=credited(jo, staff=staff), staff=staff)
     shoppers = [customer("amy@example.com"), customer("ben@example.com")]
-    baskets = []
+    attempts = []
     for shopper in shoppers:
         credit_issue(user=shopper, amount=Decimal("100.00"))
         basket = Basket.objects.create(owner=shopper)
         basket.strategy = UKStrategy()
         basket.add_product(piece.product, quantity=1)
-        baskets.append(basket)
+        address = ShippingAddress(
+            **{k: v for k, v in ADDRESS.items() if k != "country"}, country_id="GB"
+        )
+        attempts.append(
+            checkout_attempt_open(
+                basket=basket,
+                user=shopper,
+                guest_email="",
+                shipping_address=address,
+                method_code="royal-mail-tracked-48",
+                use_credit=True,
+            )
+        )
+    assert all(not attempt.payment_intent_id for attempt in attempts)  # credit covers it
 
-    def snapshot(user):
-        return {
-            "user_id": user.pk,
-            "shipping_address": {k: v for k, v in ADDRESS.items() if k != "country"}
-            | {"country_id": "GB"},
-            "shipping_method_code": "royal-mail-tracked-48",
-        }
-
-    order = order_place_with_credit(
-        basket=baskets[0], user=shoppers[0], snapshot=snapshot(shoppers[0])
-    )
+    order, _ = order_place(attempt=attempts[0])
     with pytest.raises(SoldOut, match="has just sold out. Nothing was spent."):
-        order_place_with_credit(basket=baskets[1], user=shoppers[1], snapshot=snapshot(shoppers[1]))
+        order_place(attempt=attempts[1])
     piece.refresh_from_db()
     assert piece.sold_line.order == order
     assert order.lines.get().title.endswith(", pre-loved, grade A")

@@ -4,6 +4,9 @@ ones the page already makes (offers are cached per product object)."""
 
 from django import template
 
+from shop.personalization.models import Kind
+from shop.personalization.rules import makes_to_order
+
 register = template.Library()
 
 # Leather colours of the catalogue (fixtures/catalogue.json), for the preview's panel. A colour
@@ -48,12 +51,6 @@ def line_lead_days(line) -> int:
         return 0
 
 
-def _is_made_to_order(kind: str) -> bool:
-    from shop.personalization.models import Kind
-
-    return kind != Kind.GIFT_MESSAGE
-
-
 @register.filter
 def made_to_order(choices) -> bool:
     """True when any of these choices makes the piece made to order (anything but a gift
@@ -62,7 +59,7 @@ def made_to_order(choices) -> bool:
     for choice in choices or ():
         kind = choice.get("kind") if isinstance(choice, dict) else getattr(choice, "kind", "")
         label = choice.get("label", "") if isinstance(choice, dict) else ""
-        if kind and _is_made_to_order(kind) or not kind and label != "Gift message":
+        if kind and makes_to_order(kind) or not kind and label != Kind.GIFT_MESSAGE.label:
             return True
     return False
 
@@ -73,21 +70,13 @@ def basket_made_to_order(basket) -> bool:
     lines' prefetched attributes)."""
     from shop.personalization.selectors import line_choices
 
-    for line in basket.all_lines():
-        choices = line_choices(line)
-        if any((choices.initials, choices.thread, choices.finish)):
-            return True
-    return False
+    return any(line_choices(line).made_to_order for line in basket.all_lines())
 
 
 @register.simple_tag
 def order_made_to_order(order) -> bool:
     """True when a line of the order was personalised with more than a gift message (one
     query)."""
-    from shop.personalization.models import Kind, OrderLinePersonalization
+    from shop.personalization.selectors import order_made_to_order as made_to_order
 
-    return (
-        OrderLinePersonalization.objects.filter(line__order=order)
-        .exclude(kind=Kind.GIFT_MESSAGE)
-        .exists()
-    )
+    return made_to_order(order=order)

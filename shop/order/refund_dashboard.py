@@ -14,19 +14,13 @@ from django import forms
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from oscar.core.loading import get_model
 from oscar.views.decorators import permissions_required
 
-from shop.payments.exceptions import PaymentError, PaymentProviderUnavailable
+from shop.order.holds import refund_deductions
+from shop.order.models import Order
+from shop.order.services import order_amount_refundable, order_refund
+from shop.payments.exceptions import PaymentError, PaymentProviderUnavailable, RefundRefused
 from shop.payments.models import PaymentIntentRecord
-from shop.payments.services import (
-    RefundRefused,
-    order_amount_refundable,
-    order_refund,
-    order_refund_deductions,
-)
-
-Order = get_model("order", "Order")
 
 refund_permission_required = permissions_required(
     ["is_staff", "order.view_order", "order.change_order"],
@@ -113,7 +107,7 @@ def order_refund_view(request, order_number: str):
             "record": record,
             "form": form,
             "refundable": order_amount_refundable(order=order) if record else Decimal("0"),
-            "deductions": order_refund_deductions(order=order),
+            "deductions": refund_deductions(order=order),
             "refunds": record.refunds.order_by("created_at", "pk") if record else [],
         },
         status=status,
