@@ -459,6 +459,8 @@ def demo_takebacks_seed(*, today: date | None = None, count: int = TAKEBACKS) ->
         takeback_register,
     )
 
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("demo_takebacks_seed runs inside a transaction (see its docstring).")
     if demo_takebacks_seeded():
         return {"skipped": True}
     rng = random.Random(SEED + 18)
