@@ -3,7 +3,8 @@ card has something true to show on first open: online orders from a few hundred 
 placed through the order code (baskets, personalization, prices and cost snapshots as the
 checkout makes them), boutique, wholesale and event sales through the offline import, cost
 changes including the −15 % programme on the Evergreen line, refunds before and after
-dispatch, the 30 % online-share target and monthly Evergreen projections.
+dispatch, the 30 % online-share target and monthly Evergreen projections, and a year of the
+take-back scheme (graded take-backs, credit, pre-loved pieces listed and resold).
 
 Demo only: `run_store` (`make run`) calls it; `bootstrap_store` (production set-up) does not.
 Idempotent: a finished seed leaves a marker import ("demo-history.csv") and is not run again.
@@ -36,6 +37,7 @@ D = Decimal
 
 Basket = get_model("basket", "Basket")
 Order = get_model("order", "Order")
+Product = get_model("catalogue", "Product")
 StockRecord = get_model("partner", "StockRecord")
 ProductRecord = get_model("analytics", "ProductRecord")
 Selector = get_class("partner.strategy", "Selector")
@@ -312,6 +314,7 @@ def demo_history_seed(*, today: date | None = None, customers: int = CUSTOMERS) 
                 month=row["bucket"],
                 defaults={"revenue": _money(row["sustainable_revenue"] / D("1.1"))},
             )
+        takebacks = demo_takebacks_seed(today=today)
         SalesImport.objects.create(
             file_name=MARKER,
             sha256="demo",
@@ -325,4 +328,287 @@ def demo_history_seed(*, today: date | None = None, customers: int = CUSTOMERS) 
         "orders": orders,
         "personalised_orders": personalised,
         "offline_sales": outcome.imported,
+        "takebacks": takebacks.get("takebacks", 0),
+        "preloved_listed": takebacks.get("preloved_listed", 0),
+        "preloved_sold": takebacks.get("preloved_sold", 0),
     }
+
+
+# --- Take-backs and pre-loved pieces -----------------------------------------------------------
+
+TAKEBACKS = 30
+# Grades over the year (A–D) and where each goes: every A and two Bs are resold as
+# pre-loved (10 pieces), the other Bs repaired and returned, Cs repaired or recycled, Ds
+# recycled. The condition the customer described matches the grade, so each credit is
+# approved at the rule's top without a lower offer.
+GRADES = ["A"] * 8 + ["B"] * 9 + ["C"] * 7 + ["D"] * 6
+CONDITIONS = {"A": ["like_new"], "B": ["like_new", "good"], "C": ["good", "worn"], "D": ["worn"]}
+WEEK, HALF_YEAR = timedelta(days=7), timedelta(days=183)
+PRELOVED_ON_SALE = 0.3  # the last listed ~30 % are still on sale (3 of 10), the rest sold
+
+
+def demo_takebacks_seeded() -> bool:
+    from shop.takeback.models import TakeBack
+
+    return TakeBack.objects.filter(customer__username__startswith="demo-customer-").exists()
+
+
+def demo_takebacks_add(*, today: date | None = None) -> dict:
+    """The take-back year alone, for a demo seeded before it existed (once, like the rest)."""
+    from shop.reports.services import report_facts_refresh
+
+    with transaction.atomic():
+        made = demo_takebacks_seed(today=today)
+    if not made.get("skipped"):
+        report_facts_refresh()  # the resales are sales of their buyers
+    return made
+
+
+def _history_outbox_drop(*, after_pk: int) -> int:
+    """The take-backs seeded here happened months ago: their labels were posted and their
+    emails read long since. The tasks their services queued (label, credit, emails) are
+    left out: the seed has done the label and credit work itself, and a first start must
+    not mail the demo's customers about last spring. Their rows are deleted and taken out
+    of this transaction's commit batches (the outbox publishes those at commit)."""
+    from shop.common.models import OutboxMessage
+
+    queued = OutboxMessage.objects.filter(pk__gt=after_pk, subject__startswith="takeback:")
+    ids = set(queued.values_list("pk", flat=True))
+    for _sids, callback, _robust in transaction.get_connection().run_on_commit:
+        if isinstance(callback, list):
+            callback[:] = [m for m in callback if getattr(m, "pk", None) not in ids]
+    OutboxMessage.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
+def _takeback_backdate(takeback: Any, times: dict[str, datetime]) -> None:
+    """The take-back's own moments and its audit log's, as they happened."""
+    from django.db.models import Case, F, Value, When
+
+    from shop.credit.models import CreditEntry
+    from shop.takeback.models import TakeBack, TakeBackEvent
+
+    at = {
+        "created_at": times["registered"],
+        "terms_accepted_at": times["registered"],
+        "label_issued_at": times["label_issued"],
+        "received_at": times["received"],
+        "graded_at": times["graded"],
+        "credit_issued_at": times["credit_issued"],
+        "updated_at": max(times.values()),
+    }
+    if "closed" in times:
+        at["closed_at"] = times["closed"]
+    TakeBack.objects.filter(pk=takeback.pk).update(**at)
+    TakeBackEvent.objects.filter(takeback=takeback).update(
+        created_at=Case(
+            *(When(kind=kind, then=Value(moment)) for kind, moment in times.items()),
+            default=F("created_at"),
+        )
+    )
+    CreditEntry.objects.filter(takeback=takeback).update(created_at=times["credit_issued"])
+
+
+def demo_takebacks_seed(*, today: date | None = None, count: int = TAKEBACKS) -> dict:
+    """A modest year of the take-back scheme over the demo's delivered orders, through the
+    scheme's own services: registered (label issued), received, graded A–D and routed,
+    credit approved and issued to the customer; graded A/B pieces routed to resale
+    published as pre-loved listings (no photos: the service allows none, so no private
+    originals are made up), most of them bought by other demo customers through
+    `demo_order_place` and marked sold as a payment marks them, the last few still on sale.
+    Moments are set afterwards, as the rest of the history does. Once: skipped when a demo
+    customer already has a take-back. Call inside a transaction (the command does)."""
+    from shop.common.models import OutboxMessage
+    from shop.order import pipeline
+    from shop.payments.models import PaymentIntentRecord
+    from shop.takeback.models import PreLovedPiece, Route
+    from shop.takeback.services import (
+        RegistrationItem,
+        credit_rules_default_ensure,
+        preloved_publish,
+        preloved_sold_for_order,
+        resale_rules_default_ensure,
+        takeback_approve,
+        takeback_close,
+        takeback_credit_issue,
+        takeback_grade,
+        takeback_label_issue,
+        takeback_receive,
+        takeback_register,
+    )
+
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("demo_takebacks_seed runs inside a transaction (see its docstring).")
+    if demo_takebacks_seeded():
+        return {"skipped": True}
+    rng = random.Random(SEED + 18)
+    today = today or timezone.localdate()
+    credit_rules_default_ensure()  # seeded by migration; restored if removed
+    resale_rules_default_ensure()
+    outbox_mark = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    staff = get_user_model().objects.filter(is_staff=True).order_by("pk").first()
+    Line = get_model("order", "Line")
+    # Pieces delivered at least 40 days ago, one per order, pre-loved pieces excluded.
+    candidates = list(
+        Line.objects.filter(
+            order__status=pipeline.DELIVERED,
+            order__user__username__startswith="demo-customer-",
+            order__delivered_at__lt=_at(today - timedelta(days=40), 0),
+            product__isnull=False,
+            product__preloved_piece__isnull=True,
+        )
+        .select_related("order", "order__user")
+        .order_by("order_id", "pk")
+        .distinct("order_id")
+    )
+    if not candidates:
+        return {"skipped": True, "reason": "no delivered orders"}
+    # Take-backs spread evenly over the time there is, each of a piece delivered at least a
+    # week before (most within the last half year), one per order.
+    first = min(timezone.localdate(c.order.delivered_at) for c in candidates) + timedelta(days=14)
+    span = max(1, (today - timedelta(days=25) - first).days)
+    count = min(count, len(candidates))
+    plans = []
+    for i in range(count):
+        day = first + timedelta(days=int(span * (i + rng.random()) / count))
+        held = [c for c in candidates if timezone.localdate(c.order.delivered_at) <= day - WEEK]
+        recent = [c for c in held if timezone.localdate(c.order.delivered_at) > day - HALF_YEAR]
+        if held:
+            line = rng.choice(recent or held)
+        else:  # early in the year: the first piece delivered, sent back a little later
+            line = min(candidates, key=lambda c: c.order.delivered_at)
+            day = timezone.localdate(line.order.delivered_at) + timedelta(days=rng.randint(7, 30))
+        candidates.remove(line)
+        plans.append((min(day, today - timedelta(days=25)), line))
+    plans.sort(key=lambda plan: (plan[0], plan[1].pk))
+    # GRADES' mix for any number of take-backs, in a random order.
+    grades = [GRADES[i * len(GRADES) // len(plans)] for i in range(len(plans))]
+    rng.shuffle(grades)
+    resale_bs = 2
+    made = []
+    for (registered_day, line), grade in zip(plans, grades, strict=True):
+        registered = _at(registered_day, rng.randint(8, 21))
+        received = registered + timedelta(days=rng.randint(3, 8), hours=2)
+        graded = received + timedelta(days=rng.randint(1, 4), hours=1)
+        credited = graded + timedelta(hours=rng.randint(2, 20))
+        if grade == "A" or (grade == "B" and resale_bs):
+            resale_bs -= grade == "B"
+            route = Route.RESELL
+        elif grade == "B":
+            route = Route.REPAIR_RETURN
+        elif grade == "C":
+            route = rng.choice([Route.REPAIR_RETURN, Route.RECYCLE])
+        else:
+            route = Route.RECYCLE
+        (takeback,) = takeback_register(
+            customer=line.order.user,
+            items=[RegistrationItem(condition=rng.choice(CONDITIONS[grade]), line=line)],
+            terms_accepted=True,
+        )
+        takeback = takeback_label_issue(takeback=takeback)
+        takeback = takeback_receive(tracking_number=takeback.tracking_number, staff=staff)
+        takeback = takeback_grade(takeback=takeback, grade=grade, route=route, staff=staff)
+        takeback = takeback_approve(takeback=takeback, staff=staff)
+        takeback = takeback_credit_issue(takeback=takeback)
+        times = {
+            "registered": registered,
+            "label_issued": registered + timedelta(minutes=1),
+            "received": received,
+            "graded": graded,
+            "approved": credited,
+            "credit_issued": credited + timedelta(minutes=1),
+        }
+        made.append((takeback, times))
+
+    # Pre-loved: listed a few days after grading (cleaned, edges painted), in listing order.
+    resale = sorted(
+        ((tb, times) for tb, times in made if tb.route == Route.RESELL),
+        key=lambda item: item[1]["graded"],
+    )
+    users = list(get_user_model().objects.filter(username__startswith="demo-customer-"))
+    to_sell = len(resale) - max(1, round(len(resale) * PRELOVED_ON_SALE))
+    pieces = []
+    for index, (takeback, times) in enumerate(resale):
+        times["published"] = times["graded"] + timedelta(days=rng.randint(2, 9), hours=3)
+        piece = preloved_publish(
+            takeback=takeback,
+            staff=staff,
+            price=rng.choice(_prices(takeback)),
+            repair_note=rng.choice(["", "Edges repainted in our workshop.", "Re-stitched."]),
+        )
+        PreLovedPiece.objects.filter(pk=piece.pk).update(listed_at=times["published"])
+        Product.objects.filter(pk=piece.product_id).update(date_created=times["published"])
+        pieces.append((piece, takeback, times, index < to_sell))
+
+    sold = 0
+    for piece, takeback, times, selling in pieces:
+        # Days to sell: a few days to six weeks, within the time it has been listed.
+        days = min(rng.randint(4, 40), (today - times["published"].date()).days - 2)
+        if not selling or days < 1:
+            continue
+        sold_at = times["published"] + timedelta(days=days, hours=rng.randint(1, 9))
+        buyer = rng.choice([u for u in users if u.pk != takeback.customer_id])
+        order = _preloved_order(piece=piece, buyer=buyer, paid_at=sold_at, today=today, rng=rng)
+        PaymentIntentRecord.objects.create(
+            payment_intent_id=f"pi_demo_{order.number}",
+            order_number=order.number,
+            amount=order.total_incl_tax,
+            currency="GBP",
+            status="succeeded",
+            fee=_money(order.total_incl_tax * D("0.015") + D("0.20")),
+        )
+        preloved_sold_for_order(order=order, new_status=pipeline.PAID)  # as a payment does
+        # Dispatched and delivered: the one unit has left the shelf.
+        StockRecord.objects.filter(product_id=piece.product_id).update(
+            num_in_stock=0, num_allocated=0
+        )
+        takeback_close(takeback=takeback, staff=staff, note=f"Resold (order {order.number}).")
+        times["closed"] = sold_at + timedelta(hours=1)
+        sold += 1
+    # Repaired and returned, or recycled with the partner: closed once done.
+    for takeback, times in made:
+        done = times["graded"] + timedelta(days=rng.randint(5, 20))
+        if takeback.route != Route.RESELL and done.date() < today:
+            takeback_close(takeback=takeback, staff=staff)
+            times["closed"] = done
+        _takeback_backdate(takeback, times)
+    _history_outbox_drop(after_pk=outbox_mark)
+    return {"takebacks": len(made), "preloved_listed": len(pieces), "preloved_sold": sold}
+
+
+def _prices(takeback: Any) -> list[Decimal]:
+    """Prices staff would choose: the rule's top for the grade, or a round pound below it
+    (when the rule allows it)."""
+    from shop.takeback.selectors import preloved_price_limits
+
+    low, high, _new = preloved_price_limits(product=takeback.product, grade=takeback.grade)
+    rounded = (high - 1).to_integral_value() + D("0.00")
+    return [high, rounded] if low <= rounded <= high else [high]
+
+
+def _preloved_order(*, piece: Any, buyer: Any, paid_at: datetime, today: date, rng: Any) -> Any:
+    """A second customer buys the piece online, through the demo's one order adapter;
+    paid, dispatched and delivered as history."""
+    basket = Basket.objects.create(owner=buyer)
+    basket.strategy = Selector().strategy(user=buyer)
+    _basket_line_add(basket=basket, product=piece.product, quantity=1, choices=None)
+    basket._lines = None
+    order = demo_order_place(
+        basket=basket, user=buyer, guest_email="", shipping_code="royal-mail-tracked-48"
+    )
+    day = timezone.localdate(paid_at)
+    shipped = _working_days_after(day, rng.randint(0, 2))
+    delivered = _working_days_after(shipped, 2)
+    fields: dict[str, Any] = {
+        "date_placed": paid_at,
+        "paid_at": paid_at,
+        "promised_dispatch_date": _working_days_after(day, 2),
+        "shipped_at": _at(shipped, 16),
+        "tracking_number": f"MV{order.pk:08d}GB",
+        "status": "Shipped",
+    }
+    if delivered < today:
+        fields.update(status="Delivered", delivered_at=_at(delivered, 12))
+    Order.objects.filter(pk=order.pk).update(**fields)
+    order.refresh_from_db()
+    return order

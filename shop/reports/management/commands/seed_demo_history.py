@@ -6,7 +6,13 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from shop.reports.demo_history import CUSTOMERS, demo_history_seed, demo_history_seeded
+from shop.reports.demo_history import (
+    CUSTOMERS,
+    demo_history_seed,
+    demo_history_seeded,
+    demo_takebacks_add,
+    demo_takebacks_seeded,
+)
 
 
 class Command(BaseCommand):
@@ -16,10 +22,19 @@ class Command(BaseCommand):
         parser.add_argument("--customers", type=int, default=CUSTOMERS)
 
     def handle(self, *args, customers: int, **options):
-        if demo_history_seeded():
-            self.stdout.write("Demo history: already there.")
-            return
         started = time.monotonic()
+        if demo_history_seeded():
+            if demo_takebacks_seeded():
+                self.stdout.write("Demo history: already there.")
+                return
+            made = demo_takebacks_add()  # a demo seeded before the take-back year
+            if not made.get("skipped"):
+                self.stdout.write(
+                    f"Demo history: {made['takebacks']} take-backs, {made['preloved_listed']} "
+                    f"pre-loved pieces ({made['preloved_sold']} sold) added, in "
+                    f"{time.monotonic() - started:.1f} s."
+                )
+            return
         made = demo_history_seed(customers=customers)
         if made.get("skipped"):
             self.stdout.write(f"Demo history: skipped ({made.get('reason', 'already there')}).")
@@ -27,5 +42,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo history: {made['orders']} online orders ({made['personalised_orders']} "
             f"personalised) from {made['customers']} customers and {made['offline_sales']} "
-            f"offline sales over 12 months, in {time.monotonic() - started:.1f} s."
+            f"offline sales, {made['takebacks']} take-backs and {made['preloved_listed']} "
+            f"pre-loved pieces ({made['preloved_sold']} sold) over 12 months, in "
+            f"{time.monotonic() - started:.1f} s."
         )
