@@ -364,23 +364,6 @@ def demo_takebacks_add(*, today: date | None = None) -> dict:
     return made
 
 
-def _history_outbox_drop(*, after_pk: int) -> int:
-    """The take-backs seeded here happened months ago: their labels were posted and their
-    emails read long since. The tasks their services queued (label, credit, emails) are
-    left out: the seed has done the label and credit work itself, and a first start must
-    not mail the demo's customers about last spring. Their rows are deleted and taken out
-    of this transaction's commit batches (the outbox publishes those at commit)."""
-    from shop.common.models import OutboxMessage
-
-    queued = OutboxMessage.objects.filter(pk__gt=after_pk, subject__startswith="takeback:")
-    ids = set(queued.values_list("pk", flat=True))
-    for _sids, callback, _robust in transaction.get_connection().run_on_commit:
-        if isinstance(callback, list):
-            callback[:] = [m for m in callback if getattr(m, "pk", None) not in ids]
-    OutboxMessage.objects.filter(pk__in=ids).delete()
-    return len(ids)
-
-
 def _takeback_backdate(takeback: Any, times: dict[str, datetime]) -> None:
     """The take-back's own moments and its audit log's, as they happened."""
     from django.db.models import Case, F, Value, When
@@ -410,6 +393,15 @@ def _takeback_backdate(takeback: Any, times: dict[str, datetime]) -> None:
 
 
 def demo_takebacks_seed(*, today: date | None = None, count: int = TAKEBACKS) -> dict:
+    """The take-back year (see `_takebacks_seed`), with the outbox muted: the tasks its
+    services queue (labels, credit, emails) are past events, done by the seed itself."""
+    from shop.common.outbox import outbox_muted
+
+    with outbox_muted():
+        return _takebacks_seed(today=today, count=count)
+
+
+def _takebacks_seed(*, today: date | None, count: int) -> dict:
     """A modest year of the take-back scheme over the demo's delivered orders, through the
     scheme's own services: registered (label issued), received, graded A–D and routed,
     credit approved and issued to the customer; graded A/B pieces routed to resale
@@ -418,7 +410,6 @@ def demo_takebacks_seed(*, today: date | None = None, count: int = TAKEBACKS) ->
     `demo_order_place` and marked sold as a payment marks them, the last few still on sale.
     Moments are set afterwards, as the rest of the history does. Once: skipped when a demo
     customer already has a take-back. Call inside a transaction (the command does)."""
-    from shop.common.models import OutboxMessage
     from shop.order import pipeline
     from shop.payments.models import PaymentIntentRecord
     from shop.takeback.models import PreLovedPiece, Route
@@ -445,7 +436,6 @@ def demo_takebacks_seed(*, today: date | None = None, count: int = TAKEBACKS) ->
     today = today or timezone.localdate()
     credit_rules_default_ensure()  # seeded by migration; restored if removed
     resale_rules_default_ensure()
-    outbox_mark = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     staff = get_user_model().objects.filter(is_staff=True).order_by("pk").first()
     Line = get_model("order", "Line")
     # Pieces delivered at least 40 days ago, one per order, pre-loved pieces excluded.
@@ -572,7 +562,6 @@ def demo_takebacks_seed(*, today: date | None = None, count: int = TAKEBACKS) ->
             takeback_close(takeback=takeback, staff=staff)
             times["closed"] = done
         _takeback_backdate(takeback, times)
-    _history_outbox_drop(after_pk=outbox_mark)
     return {"takebacks": len(made), "preloved_listed": len(pieces), "preloved_sold": sold}
 
 
