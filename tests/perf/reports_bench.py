@@ -59,6 +59,7 @@ def timed(fn, runs: int) -> tuple[float, object]:
 
 
 def main() -> int:
+    global DB_NAME
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--orders", type=int, default=100_000)
@@ -73,7 +74,6 @@ def main() -> int:
         "--only", default="", help="time only the rows whose label contains this (iterating)"
     )
     args = parser.parse_args()
-    global DB_NAME
     DB_NAME = args.db_name
 
     sys.path.insert(0, str(BASE_DIR))
