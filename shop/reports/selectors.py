@@ -1186,56 +1186,40 @@ OPTIONS_CTE = """options (option, option_label, kind, field, display_order) AS (
            ('gift_message', 'Gift message', 'gift_message', NULL, 5)
 )"""
 
-# Built once per report into temporary tables (dropped at the end of the report's
-# transaction), which the report's few aggregations then read.
-PERSONALIZATION_TABLES = (
-    (
-        "pers_sold",
-        f"""
-        WITH {ORDER_FACTS.format(order_filter="", offline_filter="")},
-        {RFM_SCORED},
-        rfm AS (SELECT customer_key, {RFM_SEGMENTS} AS rfm_segment FROM scored),
-        firsts AS (
-            SELECT customer_key, MIN(sold_at) AS first_sold_at FROM order_facts GROUP BY 1
-        )
-        -- Every line sold in the range (paid online orders), its class and customer segment.
-        SELECT l.id AS line_id, l.order_id, l.product_id, l.quantity,
-               COALESCE(pc.name, 'No class') AS product_class,
-               CASE WHEN f.sold_at = fi.first_sold_at THEN 'New' ELSE 'Returning' END
-                   AS customer,
-               COALESCE(r.rfm_segment, 'Needs attention') AS rfm_segment
-          FROM order_facts f
-          JOIN order_line l ON l.order_id = f.order_id
-          JOIN catalogue_product p ON p.id = l.product_id
-          LEFT JOIN catalogue_product base ON base.id = p.parent_id
-          LEFT JOIN catalogue_productclass pc
-                 ON pc.id = COALESCE(base.product_class_id, p.product_class_id)
-          JOIN firsts fi ON fi.customer_key = f.customer_key
-          LEFT JOIN rfm r ON r.customer_key = f.customer_key
-         WHERE f.in_range""",
-    ),
-    (
-        "pers_offered",
-        f"""
-        -- Which product offers which kind now (a few hundred rows): a sold line could have
-        -- taken an option when its product offers the option's kind.
-        WITH {OFFERED_KINDS} SELECT product_id, kind FROM offered""",
-    ),
-    (
-        "pers_chosen",
-        f"""
-        -- The recorded choices (snapshots at placement) as (option, value) per line.
-        WITH {OPTIONS_CTE}
-        SELECT op.line_id, o.option,
-               CASE WHEN o.field IS NULL THEN 'with message' ELSE op.data ->> o.field END
-                   AS value,
-               op.surcharge, op.cost, op.lead_days
-          FROM personalization_orderlinepersonalization op
-          JOIN options o ON o.kind = op.kind
-         WHERE (o.field IS NULL OR op.data ->> o.field <> '')
-           AND op.line_id IN (SELECT line_id FROM pers_sold)""",
-    ),
+# The sources of the line fact tables (rebuilt with the order facts by
+# services.report_facts_refresh, after them: they read reports_orderfact, so they hold the
+# same paid orders). One row per line sold, with its product's class (the parent's for a
+# variant) and whether its order was the customer's first paid order; one row per recorded
+# choice on such a line as (option, value).
+LINE_FACTS_SOURCE = """
+WITH firsts AS (
+    SELECT customer_key, MIN(sold_at) AS first_sold_at FROM reports_orderfact GROUP BY 1
 )
+SELECT l.id AS line_id, f.order_id, f.customer_key, f.sold_at, l.product_id,
+       COALESCE(pc.name, 'No class') AS product_class, l.quantity,
+       f.sold_at = fi.first_sold_at AS first_order
+  FROM reports_orderfact f
+  JOIN order_line l ON l.order_id = f.order_id
+  JOIN catalogue_product p ON p.id = l.product_id
+  LEFT JOIN catalogue_product base ON base.id = p.parent_id
+  LEFT JOIN catalogue_productclass pc
+         ON pc.id = COALESCE(base.product_class_id, p.product_class_id)
+  JOIN firsts fi ON fi.customer_key = f.customer_key
+"""
+
+LINE_CHOICE_FACTS_SOURCE = f"""
+WITH {OPTIONS_CTE}
+SELECT op.line_id, lf.sold_at, o.option,
+       LEFT(CASE WHEN o.field IS NULL THEN 'with message' ELSE op.data ->> o.field END, 100)
+           AS value,
+       lf.quantity, op.surcharge, op.cost, op.lead_days
+  FROM personalization_orderlinepersonalization op
+  JOIN options o ON o.kind = op.kind
+  JOIN reports_linefact lf ON lf.line_id = op.line_id
+ WHERE (o.field IS NULL OR op.data ->> o.field <> '')
+"""
+
+IN_RANGE = "sold_at >= %(start_at)s AND sold_at < %(end_at)s"
 
 
 @dataclass
@@ -1247,36 +1231,33 @@ class PersonalizationReport:
     on_time: list[dict]  # personalised vs plain orders: dispatched by the promised date
 
 
-def personalization_economics(*, start: date, end: date) -> PersonalizationReport:
+def personalization_economics(
+    *, start: date, end: date, detail: bool = True
+) -> PersonalizationReport:
     """The economics of each personalization option and value over the range (paid online
-    orders, sold in the range; see PERSONALIZATION_FORMULAS)."""
+    orders, sold in the range; see PERSONALIZATION_FORMULAS), read from the line fact tables.
+    `detail=False` leaves out the splits, conversion and on-time figures (the CSV export)."""
     params = {**_customer_params(start, end), "vat": VAT_DIVISOR}
-    with transaction.atomic():
-        return _personalization_economics(start=start, end=end, params=params)
-
-
-def _personalization_economics(*, start: date, end: date, params: dict) -> PersonalizationReport:
-    with report_cursor() as cursor:
-        for table, query in PERSONALIZATION_TABLES:
-            # Gone at the end of the transaction; an outer one (a test's) may still hold them.
-            cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{table}")
-            cursor.execute(f"CREATE TEMP TABLE {table} ON COMMIT DROP AS {query}", params)
-            cursor.execute(f"ANALYZE {table}")
     sql = f"""
     WITH {OPTIONS_CTE},
+    {OFFERED_KINDS},
     per_value AS (
         SELECT o.option, o.option_label, o.display_order, c.value,
-               COUNT(*) AS lines, SUM(s.quantity) AS units,
-               ROUND(SUM(c.surcharge * s.quantity / %(vat)s), 2) AS surcharge_revenue,
-               SUM(c.cost * s.quantity) AS workshop_cost,
+               COUNT(*) AS lines, SUM(c.quantity) AS units,
+               ROUND(SUM(c.surcharge * c.quantity / %(vat)s), 2) AS surcharge_revenue,
+               SUM(c.cost * c.quantity) AS workshop_cost,
                ROUND(AVG(c.lead_days), 1) AS lead_days
-          FROM pers_chosen c JOIN pers_sold s ON s.line_id = c.line_id
-          JOIN options o ON o.option = c.option
+          FROM reports_linechoicefact c JOIN options o ON o.option = c.option
+         WHERE c.{IN_RANGE}
          GROUP BY 1, 2, 3, 4
     ),
+    per_product AS (
+        SELECT product_id, COUNT(*) AS lines FROM reports_linefact
+         WHERE {IN_RANGE} GROUP BY product_id
+    ),
     per_option AS (
-        SELECT o.option, COUNT(*) AS eligible_lines
-          FROM pers_sold s JOIN pers_offered ofr ON ofr.product_id = s.product_id
+        SELECT o.option, SUM(p.lines) AS eligible_lines
+          FROM per_product p JOIN offered ofr ON ofr.product_id = p.product_id
           JOIN options o ON o.kind = ofr.kind
          GROUP BY o.option
     )
@@ -1298,31 +1279,60 @@ def _personalization_economics(*, start: date, end: date, params: dict) -> Perso
         if row["uptake_percent"] is not None and row["uptake_percent"] < NEGLIGIBLE_UPTAKE_PERCENT:
             flags.append("negligible uptake")
         row["flags"] = flags
+    if not detail:
+        return PersonalizationReport(
+            rows=rows, by_class=[], by_segment=[], conversion=[], on_time=[]
+        )
+    # Uptake within each product class, new/returning and RFM segment: the lines sold in the
+    # range with their groups, grouped three ways at once.
     share_sql = f"""
     WITH {OPTIONS_CTE},
+    {OFFERED_KINDS},
+    {ORDER_FACTS.format(order_filter="", offline_filter="")},
+    {RFM_SCORED},
+    rfm AS (SELECT customer_key, {RFM_SEGMENTS} AS rfm_segment FROM scored),
+    sold AS (
+        SELECT l.line_id, l.product_id, l.product_class,
+               CASE WHEN l.first_order THEN 'New' ELSE 'Returning' END AS customer,
+               COALESCE(r.rfm_segment, 'Needs attention') AS rfm_segment
+          FROM reports_linefact l LEFT JOIN rfm r ON r.customer_key = l.customer_key
+         WHERE l.{IN_RANGE}
+    ),
     taken AS (
-        SELECT c.option, c.value, s.{{dim}} AS grp, COUNT(*) AS lines
-          FROM pers_chosen c JOIN pers_sold s ON s.line_id = c.line_id
-         GROUP BY 1, 2, 3
+        SELECT c.option, c.value,
+               CASE WHEN GROUPING(s.product_class) = 0 THEN 'class'
+                    WHEN GROUPING(s.customer) = 0 THEN 'customer' ELSE 'rfm' END AS kind,
+               COALESCE(s.product_class, s.customer, s.rfm_segment) AS grp, COUNT(*) AS lines
+          FROM reports_linechoicefact c JOIN sold s ON s.line_id = c.line_id
+         WHERE c.{IN_RANGE}
+         GROUP BY GROUPING SETS ((c.option, c.value, s.product_class),
+                                 (c.option, c.value, s.customer),
+                                 (c.option, c.value, s.rfm_segment))
+    ),
+    per_product AS (
+        SELECT s.product_id,
+               CASE WHEN GROUPING(s.product_class) = 0 THEN 'class'
+                    WHEN GROUPING(s.customer) = 0 THEN 'customer' ELSE 'rfm' END AS kind,
+               COALESCE(s.product_class, s.customer, s.rfm_segment) AS grp, COUNT(*) AS lines
+          FROM sold s
+         GROUP BY GROUPING SETS ((s.product_id, s.product_class), (s.product_id, s.customer),
+                                 (s.product_id, s.rfm_segment))
     ),
     could AS (
-        SELECT o.option, s.{{dim}} AS grp, COUNT(*) AS eligible_lines
-          FROM pers_sold s JOIN pers_offered ofr ON ofr.product_id = s.product_id
+        SELECT o.option, p.kind, p.grp, SUM(p.lines) AS eligible_lines
+          FROM per_product p JOIN offered ofr ON ofr.product_id = p.product_id
           JOIN options o ON o.kind = ofr.kind
-         GROUP BY 1, 2
+         GROUP BY 1, 2, 3
     )
-    SELECT t.option, t.value, t.grp, t.lines, b.eligible_lines,
+    SELECT t.kind, t.option, t.value, t.grp, t.lines, b.eligible_lines,
            ROUND(100.0 * t.lines / NULLIF(b.eligible_lines, 0), 1) AS uptake_percent
-      FROM taken t JOIN could b ON b.option = t.option AND b.grp = t.grp
-     ORDER BY t.option, t.value, t.grp
+      FROM taken t JOIN could b ON b.option = t.option AND b.kind = t.kind AND b.grp = t.grp
+     ORDER BY t.kind, t.option, t.value, t.grp
     """
-    by_class = _fetch(share_sql.format(dim="product_class"), params)
-    by_customer = _fetch(share_sql.format(dim="customer"), params)
-    by_rfm = _fetch(share_sql.format(dim="rfm_segment"), params)
-    for row in by_customer:
-        row["kind"] = "customer"
-    for row in by_rfm:
-        row["kind"] = "rfm"
+    shares = _fetch(share_sql, params)
+    by_class = [r for r in shares if r["kind"] == "class"]
+    by_customer = [r for r in shares if r["kind"] == "customer"]
+    by_rfm = [r for r in shares if r["kind"] == "rfm"]
     conversion_sql = f"""
     WITH {OFFERED_KINDS},
     options (option, option_label, kind, display_order) AS (
