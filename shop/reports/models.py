@@ -203,6 +203,11 @@ class OrderFact(models.Model):
     fees = models.DecimalField(**MONEY)
     refunds = models.DecimalField(**MONEY)
     margin = models.DecimalField(**MONEY)
+    # Dispatch, for on-time figures read from the facts (the personalization report).
+    paid_at = models.DateTimeField(null=True)
+    personalized = models.BooleanField(default=False)
+    promised_dispatch_date = models.DateField(null=True)
+    shipped_at = models.DateTimeField(null=True)
 
     class Meta:
         indexes = [

@@ -332,6 +332,20 @@ CUSTOMER_KEY = (
     "CASE WHEN o.user_id IS NOT NULL THEN 'u:' || o.user_id ELSE 'e:' || lower(o.guest_email) END"
 )
 
+# Dispatch definitions shared by the Lead time page (live orders) and the personalization
+# report (the order facts): both read rows with personalized, shipped, promised,
+# shipped_day and status.
+PERSONALIZED_ORDER = """EXISTS (SELECT 1 FROM order_line l
+                  JOIN personalization_orderlinepersonalization p ON p.line_id = l.id
+                 WHERE l.order_id = o.id)"""
+# Orders refunded before dispatch never went out: left out of every lead-time figure.
+LEAD_TIME_EXCLUDED = "(status = %(refunded)s AND shipped_at IS NULL)"
+ON_TIME = "promised IS NOT NULL AND shipped AND shipped_day <= promised"
+DUE = (
+    "promised IS NOT NULL AND (shipped"
+    " OR (status = ANY(%(open_statuses)s) AND promised < %(today)s))"
+)
+
 # The sources of the fact tables (rebuilt by services.report_facts_refresh): one row per paid
 # order, all time, with its figures and contribution margin (see FORMULAS), and one per
 # offline sale with a customer email.
@@ -374,7 +388,8 @@ SELECT o.id AS order_id, o.number, {CUSTOMER_KEY} AS customer_key, o.user_id,
          - CASE WHEN rt.order_id IS NULL THEN lf.cogs + COALESCE(sr.cost, 0) ELSE 0 END
          - COALESCE(pi.fee, 0)
          - COALESCE(ROUND(pi.amount_refunded * o.total_excl_tax
-                          / NULLIF(o.total_incl_tax, 0), 2), 0) AS margin
+                          / NULLIF(o.total_incl_tax, 0), 2), 0) AS margin,
+       o.paid_at, {PERSONALIZED_ORDER} AS personalized, o.promised_dispatch_date, o.shipped_at
   FROM order_order o
   JOIN line_facts lf ON lf.order_id = o.id
   LEFT JOIN returned rt ON rt.order_id = o.id
@@ -919,12 +934,10 @@ def lead_time_by_month(*, start: date, end: date) -> list[dict]:
         "open_statuses": list(OPEN_STATUSES),
         "today": timezone.localdate(),
     }
-    sql = """
+    sql = f"""
     WITH facts AS (
         SELECT date_trunc('month', o.paid_at AT TIME ZONE %(tz)s)::date AS month,
-               EXISTS (SELECT 1 FROM order_line l
-                         JOIN personalization_orderlinepersonalization p ON p.line_id = l.id
-                        WHERE l.order_id = o.id) AS personalized,
+               {PERSONALIZED_ORDER} AS personalized,
                EXTRACT(EPOCH FROM (o.shipped_at - o.paid_at)) / 86400.0 AS days,
                o.shipped_at IS NOT NULL AS shipped,
                o.promised_dispatch_date AS promised,
@@ -933,7 +946,7 @@ def lead_time_by_month(*, start: date, end: date) -> list[dict]:
           FROM order_order o
          WHERE o.paid_at >= %(start_at)s AND o.paid_at < %(end_at)s
            AND o.status = ANY(%(paid_statuses)s)
-           AND NOT (o.status = %(refunded)s AND o.shipped_at IS NULL)
+           AND NOT {LEAD_TIME_EXCLUDED}
     )
     SELECT month,
            CASE WHEN GROUPING(personalized) = 1 THEN 'all'
@@ -941,11 +954,8 @@ def lead_time_by_month(*, start: date, end: date) -> list[dict]:
            COUNT(*) AS orders, COUNT(*) FILTER (WHERE shipped) AS shipped,
            ROUND((percentile_cont(0.5) WITHIN GROUP (ORDER BY days))::numeric, 2) AS median_days,
            ROUND((percentile_cont(0.9) WITHIN GROUP (ORDER BY days))::numeric, 2) AS p90_days,
-           COUNT(*) FILTER (WHERE promised IS NOT NULL AND shipped
-                                  AND shipped_day <= promised) AS on_time,
-           COUNT(*) FILTER (WHERE promised IS NOT NULL AND (shipped OR (
-                               status = ANY(%(open_statuses)s) AND promised < %(today)s)))
-               AS due
+           COUNT(*) FILTER (WHERE {ON_TIME}) AS on_time,
+           COUNT(*) FILTER (WHERE {DUE}) AS due
       FROM facts
      GROUP BY GROUPING SETS ((month, personalized), (month))
      ORDER BY month, kind
@@ -1356,21 +1366,39 @@ def personalization_economics(
      ORDER BY o.display_order, 3 DESC
     """
     conversion = _fetch(conversion_sql, params)
+    # On time, personalised against plain, as the Lead time page counts it, from the facts.
+    on_time_sql = f"""
+    WITH facts AS (
+        SELECT personalized, shipped_at IS NOT NULL AS shipped,
+               promised_dispatch_date AS promised,
+               (shipped_at AT TIME ZONE %(tz)s)::date AS shipped_day, status
+          FROM reports_orderfact
+         WHERE {IN_RANGE} AND paid_at IS NOT NULL AND NOT {LEAD_TIME_EXCLUDED}
+    )
+    SELECT CASE WHEN personalized THEN 'personalized' ELSE 'not personalized' END AS kind,
+           COUNT(*) AS orders, COUNT(*) FILTER (WHERE shipped) AS shipped,
+           COUNT(*) FILTER (WHERE {ON_TIME}) AS on_time,
+           COUNT(*) FILTER (WHERE {DUE}) AS due
+      FROM facts GROUP BY personalized
+    """
+    counted = {
+        r["kind"]: r
+        for r in _fetch(
+            on_time_sql,
+            {**params, "open_statuses": list(OPEN_STATUSES), "today": timezone.localdate()},
+        )
+    }
     on_time = []
-    lead = lead_time_by_month(start=start, end=end)
     for kind in ("personalized", "not personalized"):
-        months = [r for r in lead if r["kind"] == kind]
-        shipped = sum(r["shipped"] for r in months)
-        on_time_count = sum(r["on_time"] for r in months)
-        due = sum(r["due"] for r in months)
+        row = counted.get(kind, {"orders": 0, "shipped": 0, "on_time": 0, "due": 0})
         on_time.append(
             {
                 "kind": kind,
-                "orders": sum(r["orders"] for r in months),
-                "shipped": shipped,
-                "on_time": on_time_count,
-                "due": due,
-                "on_time_share": _percent(on_time_count, due),
+                "orders": row["orders"],
+                "shipped": row["shipped"],
+                "on_time": row["on_time"],
+                "due": row["due"],
+                "on_time_share": _percent(row["on_time"], row["due"]),
             }
         )
     return PersonalizationReport(

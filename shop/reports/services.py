@@ -125,6 +125,11 @@ def report_facts_refresh() -> FactsRefresh:
                 f"SELECT {', '.join(names)} FROM ({source}) AS source",
                 params,
             )
+        # Fresh statistics for the planner (the tables were just refilled from scratch).
+        cursor.execute(
+            "ANALYZE reports_orderfact, reports_offlinefact, reports_linefact,"
+            " reports_linechoicefact"
+        )
         refresh = FactsRefresh.objects.create(
             refreshed_at=timezone.now(),
             seconds=Decimal(f"{time.monotonic() - started:.2f}"),
