@@ -408,8 +408,37 @@ SELECT o.id AS order_id, o.number, {CUSTOMER_KEY} AS customer_key, o.user_id,
  WHERE o.status = ANY(%(paid_statuses)s)
 """
 
-OFFLINE_FACTS_SOURCE = """
-WITH users_by_email AS (
+# The cost price of a stock record in effect before a moment is the newest cost-history row
+# before it (the latest id among rows of one moment), or the first row ever for a moment
+# before the history starts (the catalogue's first cost). As periods: each row holds from its
+# moment (exclusive; the first row from -infinity) to the next row's (inclusive), so a sale
+# finds its cost by a hash join on the stock record and a range check.
+COST_PERIODS = """
+cost_periods AS (
+    SELECT stockrecord_id, cost_price,
+           CASE WHEN LAG(changed_at) OVER w IS NULL THEN '-infinity'::timestamptz
+                ELSE changed_at END AS valid_from,
+           COALESCE(LEAD(changed_at) OVER w, 'infinity'::timestamptz) AS valid_to
+      FROM (SELECT DISTINCT ON (stockrecord_id, changed_at) stockrecord_id, changed_at,
+                   cost_price
+              FROM reports_costpricerecord
+             ORDER BY stockrecord_id, changed_at, id DESC) h
+    WINDOW w AS (PARTITION BY stockrecord_id ORDER BY changed_at)
+)"""
+
+# Join condition: cost period `h` of stock record `s` in effect before `moment`.
+COST_PERIOD_OF = (
+    "h.stockrecord_id = {stockrecord} AND h.valid_from < {moment} AND {moment} <= h.valid_to"
+)
+
+# An offline sale's unit cost: the cost in effect at the end of its day.
+SALE_DAY_COST = COST_PERIOD_OF.format(
+    stockrecord="s.stockrecord_id", moment="(s.day + 1)::timestamp AT TIME ZONE %(tz)s"
+)
+
+OFFLINE_FACTS_SOURCE = f"""
+WITH {COST_PERIODS},
+users_by_email AS (
     SELECT lower(email) AS email, MIN(id) AS id FROM auth_user WHERE email <> '' GROUP BY 1
 )
 SELECT s.id AS sale_id,
@@ -418,13 +447,7 @@ SELECT s.id AS sale_id,
        s.quantity * COALESCE(h.cost_price, 0) AS cogs
   FROM reports_offlinesale s
   LEFT JOIN users_by_email u ON u.email = lower(s.customer_email)
-  LEFT JOIN LATERAL (
-        SELECT cost_price FROM reports_costpricerecord
-         WHERE stockrecord_id = s.stockrecord_id
-         ORDER BY changed_at < (s.day + 1)::timestamp AT TIME ZONE %(tz)s DESC,
-                  CASE WHEN changed_at < (s.day + 1)::timestamp AT TIME ZONE %(tz)s
-                       THEN changed_at END DESC NULLS LAST,
-                  changed_at, id DESC LIMIT 1) h ON true
+  LEFT JOIN cost_periods h ON {SALE_DAY_COST}
  WHERE s.customer_email <> ''
 """
 
@@ -991,18 +1014,24 @@ def production_cost_default_baseline(*, start: date, end: date) -> date:
     the range with a sale (online or offline), else the latest month before it with one, else
     the range's first month (nothing sold yet: nothing to compare)."""
     params = _bounds(start, end)
+    first_day = start.replace(day=1)
+    params["month_start_at"] = _bounds(first_day, first_day)["start_at"]
+    # The first sale from the start's month on, else the latest sale: MIN / MAX over one scan
+    # (no time zone arithmetic per row); only the answer is turned into its local month.
     sql = f"""
-    WITH months AS (
-        SELECT DISTINCT date_trunc('month', {SOLD_AT} AT TIME ZONE %(tz)s)::date AS month
-          FROM order_order o
+    WITH sales AS (
+        SELECT {SOLD_AT} AS sold_at FROM order_order o
          WHERE o.status = ANY(%(paid_statuses)s) AND {SOLD_AT} < %(end_at)s
-        UNION
-        SELECT DISTINCT date_trunc('month', s.day)::date FROM reports_offlinesale s
+        UNION ALL
+        SELECT s.day::timestamp AT TIME ZONE %(tz)s FROM reports_offlinesale s
          WHERE s.day <= %(end)s
+    ),
+    found AS (
+        SELECT COALESCE(MIN(sold_at) FILTER (WHERE sold_at >= %(month_start_at)s),
+                        MAX(sold_at)) AS sold_at
+          FROM sales
     )
-    SELECT COALESCE(
-        (SELECT MIN(month) FROM months WHERE month >= date_trunc('month', %(start)s::date)),
-        (SELECT MAX(month) FROM months)) AS month
+    SELECT date_trunc('month', sold_at AT TIME ZONE %(tz)s)::date AS month FROM found
     """
     month = _fetch(sql, params)[0]["month"]
     return month or start.replace(day=1)
@@ -1036,6 +1065,7 @@ def production_cost_by_month(*, start: date, end: date, baseline: date) -> list[
     month_end = "LEAST((m.month + interval '1 month')::timestamp AT TIME ZONE %(tz)s, %(now)s)"
     sql = f"""
     WITH {PRODUCT_DIM},
+    {COST_PERIODS},
     units AS (
         SELECT date_trunc('month', {SOLD_AT} AT TIME ZONE %(tz)s)::date AS month,
                l.product_id, l.quantity AS qty, l.unit_cost_price AS cost
@@ -1045,13 +1075,7 @@ def production_cost_by_month(*, start: date, end: date, baseline: date) -> list[
         UNION ALL
         SELECT date_trunc('month', s.day)::date, s.product_id, s.quantity, h.cost_price
           FROM reports_offlinesale s
-          LEFT JOIN LATERAL (
-                SELECT cost_price FROM reports_costpricerecord
-                 WHERE stockrecord_id = s.stockrecord_id
-                 ORDER BY changed_at < (s.day + 1)::timestamp AT TIME ZONE %(tz)s DESC,
-                          CASE WHEN changed_at < (s.day + 1)::timestamp AT TIME ZONE %(tz)s
-                               THEN changed_at END DESC NULLS LAST,
-                          changed_at, id DESC LIMIT 1) h ON true
+          LEFT JOIN cost_periods h ON {SALE_DAY_COST}
          WHERE s.day BETWEEN %(start)s AND %(end)s
     ),
     months AS (
