@@ -1438,7 +1438,8 @@ PERSONALIZATION_FORMULAS = [
     (
         "Sales counted",
         "Lines of paid online orders sold in the period (the day paid, shop's time zone), with "
-        "the choices recorded on the line at placement (never today's prices).",
+        "the choices recorded on the line at placement (never today's prices), as of the fact "
+        "tables' last rebuild (shown above; every few minutes) and the product's class then.",
     ),
     (
         "Uptake",
@@ -1479,6 +1480,7 @@ PERSONALIZATION_FORMULAS = [
     (
         "On time",
         "Orders dispatched by the date promised at checkout ÷ orders due, personalised (at least"
-        " one personalised line) against plain, as on the Lead time page.",
+        " one personalised line) against plain, as on the Lead time page (from the facts: an "
+        "order dispatched since their last rebuild counts from the next one).",
     ),
 ]
