@@ -2,7 +2,12 @@
 """`make bench` (second part): the business reports at scale.
 
     .venv/bin/python tests/perf/reports_bench.py [--customers 20000] [--orders 100000]
-        [--offline-sales 50000] [--runs 3] [--keep-db]
+        [--offline-sales 50000] [--runs 3] [--keep-db] [--db-name NAME]
+        [--reuse-db] [--only TEXT]
+
+``--keep-db`` keeps the database; ``--reuse-db`` then measures it again (migrated, the facts
+rebuilt, no new data, no import) and ``--only`` times only the rows whose label holds TEXT:
+for iterating on one report. A full run (fresh database) is the figure to quote.
 
 1. (Re)creates the PostgreSQL database ``marlowvale_reports_bench`` on 127.0.0.1:5432 (user
    postgres), migrates it and loads the demo catalogue.
