@@ -203,6 +203,11 @@ class OrderFact(models.Model):
     fees = models.DecimalField(**MONEY)
     refunds = models.DecimalField(**MONEY)
     margin = models.DecimalField(**MONEY)
+    # Dispatch, for on-time figures read from the facts (the personalization report).
+    paid_at = models.DateTimeField(null=True)
+    personalized = models.BooleanField(default=False)
+    promised_dispatch_date = models.DateField(null=True)
+    shipped_at = models.DateTimeField(null=True)
 
     class Meta:
         indexes = [
@@ -238,3 +243,41 @@ class FactsRefresh(models.Model):
     class Meta:
         ordering = ("-refreshed_at",)
         get_latest_by = "refreshed_at"
+
+
+class LineFact(models.Model):
+    """One line of a paid online order, with what the personalization report groups it by:
+    its product's class and whether the order was the customer's first paid order. Rebuilt
+    with `OrderFact` (same transaction), so it holds the same orders."""
+
+    line_id = models.IntegerField(unique=True)
+    order_id = models.IntegerField()
+    customer_key = models.CharField(max_length=300)
+    sold_at = models.DateTimeField()
+    product_id = models.IntegerField()
+    product_class = models.CharField(max_length=128)
+    quantity = models.IntegerField()
+    first_order = models.BooleanField()
+
+    class Meta:
+        indexes = [models.Index(fields=("sold_at",), name="line_fact_sold_at")]
+
+
+class LineChoiceFact(models.Model):
+    """One personalization choice recorded on a `LineFact` line, as an option and its value
+    (a monogram gives two rows: its style and its position), with the unit surcharge (incl.
+    VAT), unit workshop cost and working days added recorded at placement. Rebuilt with
+    `LineFact`; `sold_at` and `quantity` repeat the line's so that the per-value figures of a
+    period are read without a join."""
+
+    line_id = models.IntegerField()
+    sold_at = models.DateTimeField()
+    option = models.CharField(max_length=30)
+    value = models.CharField(max_length=100)
+    quantity = models.IntegerField()
+    surcharge = models.DecimalField(**MONEY)
+    cost = models.DecimalField(**MONEY)
+    lead_days = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=("sold_at",), name="line_choice_fact_sold_at")]

@@ -26,6 +26,8 @@ from shop.reports.models import (
     Channel,
     CostPriceRecord,
     FactsRefresh,
+    LineChoiceFact,
+    LineFact,
     OfflineFact,
     OfflineSale,
     OnlineShareTarget,
@@ -83,7 +85,8 @@ def reports_reference_data_ensure(*, using: str = "default") -> None:
 
 
 def report_facts_refresh() -> FactsRefresh:
-    """Rebuild the customer fact tables from orders, payments and offline sales, in one
+    """Rebuild the fact tables (orders, offline sales, and the order lines with their
+    personalization choices) from orders, payments and offline sales, in one
     transaction (readers keep seeing the previous figures until it commits), serialised by
     an advisory lock so two refreshes never interleave."""
     from shop.reports import selectors
@@ -109,6 +112,24 @@ def report_facts_refresh() -> FactsRefresh:
             params,
         )
         offline = cursor.rowcount
+        # The personalization report's line facts, from the order facts just written.
+        for model, source in (
+            (LineFact, selectors.LINE_FACTS_SOURCE),
+            (LineChoiceFact, selectors.LINE_CHOICE_FACTS_SOURCE),
+        ):
+            table = model._meta.db_table
+            names = [f.column for f in model._meta.concrete_fields if f.column != "id"]
+            cursor.execute(f"DELETE FROM {table}")
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(names)}) "
+                f"SELECT {', '.join(names)} FROM ({source}) AS source",
+                params,
+            )
+        # Fresh statistics for the planner (the tables were just refilled from scratch).
+        cursor.execute(
+            "ANALYZE reports_orderfact, reports_offlinefact, reports_linefact,"
+            " reports_linechoicefact"
+        )
         refresh = FactsRefresh.objects.create(
             refreshed_at=timezone.now(),
             seconds=Decimal(f"{time.monotonic() - started:.2f}"),

@@ -409,8 +409,9 @@ def personalization(request: HttpRequest) -> HttpResponse:
     refreshed = services.report_facts_ensure()
     form = RangeForm(request.GET or None)
     start, end = form.range()
-    report = selectors.personalization_economics(start=start, end=end)
-    if _wants_csv(request):
+    wants_csv = _wants_csv(request)
+    report = selectors.personalization_economics(start=start, end=end, detail=not wants_csv)
+    if wants_csv:
         fields = ["option_label", "value", "value_label", "lines", "units", "eligible_lines"]
         fields += ["uptake_percent", "surcharge_revenue", "workshop_cost", "lead_days"]
         fields += ["margin_per_unit"]

@@ -2,7 +2,12 @@
 """`make bench` (second part): the business reports at scale.
 
     .venv/bin/python tests/perf/reports_bench.py [--customers 20000] [--orders 100000]
-        [--offline-sales 50000] [--runs 3] [--keep-db]
+        [--offline-sales 50000] [--runs 3] [--keep-db] [--db-name NAME]
+        [--reuse-db] [--only TEXT]
+
+``--keep-db`` keeps the database; ``--reuse-db`` then measures it again (migrated, the facts
+rebuilt, no new data, no import) and ``--only`` times only the rows whose label holds TEXT:
+for iterating on one report. A full run (fresh database) is the figure to quote.
 
 1. (Re)creates the PostgreSQL database ``marlowvale_reports_bench`` on 127.0.0.1:5432 (user
    postgres), migrates it and loads the demo catalogue.
@@ -59,13 +64,22 @@ def timed(fn, runs: int) -> tuple[float, object]:
 
 
 def main() -> int:
+    global DB_NAME
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--offline-sales", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--db-name", default=DB_NAME, help="(two benches side by side)")
+    parser.add_argument(
+        "--reuse-db", action="store_true", help="measure a database kept by --keep-db"
+    )
+    parser.add_argument(
+        "--only", default="", help="time only the rows whose label contains this (iterating)"
+    )
     args = parser.parse_args()
+    DB_NAME = args.db_name
 
     sys.path.insert(0, str(BASE_DIR))
     os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
@@ -73,7 +87,8 @@ def main() -> int:
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
     os.environ["ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
     print(f"Reports bench: database {DB_NAME}")
-    recreate_database()
+    if not args.reuse_db:
+        recreate_database()
     import django
 
     django.setup()
@@ -93,18 +108,21 @@ def main() -> int:
     try:
         started = time.monotonic()
         call_command("migrate", verbosity=0)
-        call_command("load_catalogue", str(BASE_DIR / "fixtures" / "catalogue.json"), verbosity=0)
-        call_command("load_personalization", verbosity=0)
-        print(f"Migrated and loaded the catalogue in {time.monotonic() - started:.1f} s")
-        print(
-            f"Generating {args.customers} customers, {args.orders} orders, "
-            f"{args.offline_sales} offline sales:"
-        )
-        started = time.monotonic()
-        generate_reports_data(
-            customers=args.customers, orders=args.orders, offline_sales=args.offline_sales
-        )
-        print(f"Generated in {time.monotonic() - started:.1f} s")
+        if not args.reuse_db:
+            call_command(
+                "load_catalogue", str(BASE_DIR / "fixtures" / "catalogue.json"), verbosity=0
+            )
+            call_command("load_personalization", verbosity=0)
+            print(f"Migrated and loaded the catalogue in {time.monotonic() - started:.1f} s")
+            print(
+                f"Generating {args.customers} customers, {args.orders} orders, "
+                f"{args.offline_sales} offline sales:"
+            )
+            started = time.monotonic()
+            generate_reports_data(
+                customers=args.customers, orders=args.orders, offline_sales=args.offline_sales
+            )
+            print(f"Generated in {time.monotonic() - started:.1f} s")
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT (SELECT count(*) FROM order_order), (SELECT count(*) FROM order_line),"
@@ -120,9 +138,11 @@ def main() -> int:
         refresh_seconds = time.monotonic() - started
         print(f"Customer fact tables rebuilt in {refresh_seconds:.1f} s")
 
-        admin = get_user_model().objects.create_superuser(
-            username="bench-admin", email="bench-admin@example.com", password="x"
-        )
+        admin = get_user_model().objects.filter(username="bench-admin").first()
+        if admin is None:
+            admin = get_user_model().objects.create_superuser(
+                username="bench-admin", email="bench-admin@example.com", password="x"
+            )
         client = Client()
         client.force_login(admin)
         today = timezone.localdate()
@@ -147,6 +167,8 @@ def main() -> int:
         ]
         rows = []
         for label, name, query in pages:
+            if args.only.lower() not in label.lower():
+                continue
             url = (
                 reverse(f"business-reports:{name}")
                 if name
@@ -170,6 +192,8 @@ def main() -> int:
             ("CSV export, personalization", "personalization", year),
         ]
         for label, name, query in exports:
+            if args.only.lower() not in label.lower():
+                continue
 
             def export(name=name, query=query):
                 response = client.get(
@@ -200,6 +224,8 @@ def main() -> int:
             )
         content = ("\n".join(csv_lines) + "\n").encode()
         for label in ("Import 20,000-row CSV", "  the same file again"):
+            if args.only or args.reuse_db:
+                break  # the import adds sales: only on a fresh database, in a full run
             started = time.monotonic()
             outcome = offline_sales_import(content=content)
             seconds = time.monotonic() - started

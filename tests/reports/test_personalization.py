@@ -141,3 +141,24 @@ def test_page_and_csv(client, personalised_sales, reporter):  # noqa: F811
     response = client.get(url, {**query, "export": "csv"})
     text = b"".join(response.streaming_content).decode()
     assert "Gift message,with message,With message,1,1,5,20.0,0.00,0.30,0.0,-0.30" in text
+
+
+def test_the_report_reads_the_facts_as_of_their_last_refresh(personalised_sales):
+    """The figures come from the fact tables: an order placed or shipped since the last
+    refresh counts from the next one (beat, every few minutes; the page says when)."""
+    carol = "carol@example.com"
+    make_order(
+        "O5", email=carol, paid="2026-03-20", lines=[("EG-BIF-CHE", 1, "75.00", "75.00")],
+        choices=(("monogram", {"initials": "C", "style": "foil"}, "15.00", "5.00", 3),),
+        shipped=at("2026-03-30"), promised="2026-03-25",
+    )  # fmt: skip
+
+    def figures():
+        report = selectors.personalization_economics(**MARCH)
+        foil = next(r for r in report.rows if r["value"] == "foil")
+        late = {t["kind"]: (t["on_time"], t["due"]) for t in report.on_time}
+        return foil["lines"], foil["eligible_lines"], late["personalized"]
+
+    assert figures() == (1, 5, (2, 3))
+    report_facts_refresh()
+    assert figures() == (2, 6, (2, 4))  # O5 sold and dispatched late
