@@ -61,5 +61,18 @@ class CheckoutAttempt(models.Model):
     def expires_at(self):
         return self.created_at + timedelta(minutes=settings.CHECKOUT_ATTEMPT_MINUTES)
 
+    def summary_lines(self) -> list[dict]:
+        """The frozen lines as the payment page shows them, each with its frozen
+        personalisation ("options": [{kind, label, text, surcharge}])."""
+        options = self.content.get("options") or {}
+        return [
+            dict(line, options=options.get(str(line.get("line_id")), []))
+            for line in self.content.get("lines", [])
+        ]
+
+    @property
+    def shipping(self) -> dict:
+        return self.content.get("shipping") or {}
+
     def is_expired(self, now=None) -> bool:
         return (now or timezone.now()) >= self.expires_at

@@ -47,6 +47,7 @@ from shop.payments.services import (
     payment_record_order_set,
     payment_refund_unplaced,
 )
+from shop.personalization.selectors import line_personalisation
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +161,20 @@ def checkout_price(*, basket: Any, user: Any, address: dict[str, Any], method_co
     return Priced(method, shipping_charge, surcharges, total, frozen)
 
 
+def _line_options(basket: Any) -> dict[str, list[dict[str, Any]]]:
+    """Each personalised line's choices as the basket shows them, frozen with the attempt so
+    the payment page's summary shows them: {line id: [{kind, label, text, surcharge}]}."""
+    options = {}
+    for line in basket.all_lines():
+        rows = line_personalisation(line)
+        if rows:
+            options[str(line.pk)] = [
+                dict(row, surcharge=_money(row["surcharge"]) if row["surcharge"] else None)
+                for row in rows
+            ]
+    return options
+
+
 def address_fields(shipping_address: Any) -> dict[str, Any]:
     """The shipping address's fields as JSON (what an attempt stores and an order is made
     from)."""
@@ -202,6 +217,7 @@ def checkout_attempt_open(
         credit = min(credit_balance(user=user), total)
     content = dict(priced.frozen, address=address, email=guest_email or "")
     content["credit"] = _money(credit)
+    content["options"] = _line_options(basket)
     fingerprint = hashlib.sha256(
         json.dumps([basket.pk, user.pk if user else None, content], sort_keys=True).encode()
     ).hexdigest()

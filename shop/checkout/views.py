@@ -67,10 +67,22 @@ def _attempt_posted(request) -> CheckoutAttempt | None:
 
 
 class PaymentDetailsView(views.PaymentDetailsView):
+    """The payment page: the attempt's frozen summary beside the card form. Oscar's preview
+    step is never used (the payment page is the last look before paying): its URL, kept by
+    Oscar's URL conf, sends the shopper back to the payment page."""
+
+    def get(self, request, *args, **kwargs):
+        if self.preview:
+            return redirect("checkout:payment-details")
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if self.preview:
+            return redirect("checkout:payment-details")
+        return super().post(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        if self.preview:
-            return ctx
         request = self.request
         user = request.user
         if user.is_authenticated:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,6 +11,7 @@ from typing import Any
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from shop.common.workdays import dispatch_date
 from shop.order import pipeline
 from shop.order.holds import open_work_annotation
 from shop.order.models import Line, Order
@@ -173,3 +175,12 @@ def order_is_late(*, order: Order, today: date | None = None) -> bool:
         and order.promised_dispatch_date
         and order.promised_dispatch_date < today
     )
+
+
+def promised_dispatch_date(*, placed: datetime, lead_days: Iterable[int | None]) -> date:
+    """The dispatch date promised for pieces ordered at `placed` whose personalisation adds
+    `lead_days` working days each (None or none: stock pieces): the longest lead counts, in
+    working days from placement (shop.common.workdays). The one rule behind the order's
+    promised dispatch date and each workshop job's due date."""
+    longest = max((days or 0 for days in lead_days), default=0)
+    return dispatch_date(extra_days=longest, now=placed)

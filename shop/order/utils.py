@@ -5,7 +5,7 @@ from oscar.apps.order.utils import OrderCreator as CoreOrderCreator
 from oscar.apps.order.utils import OrderNumberGenerator  # noqa: F401
 from oscar.core.loading import get_model
 
-from shop.common.workdays import dispatch_date
+from shop.order.selectors import promised_dispatch_date
 from shop.personalization.services import order_lines_personalization_snapshot
 
 Line = get_model("order", "Line")
@@ -30,9 +30,10 @@ class OrderCreator(CoreOrderCreator):
         from shop.personalization.selectors import line_quote
 
         placed = kwargs.get("date_placed") or timezone.now()
-        lead = max((line_quote(line).lead_days for line in basket.all_lines()), default=0)
         kwargs["date_placed"] = placed
-        kwargs["promised_dispatch_date"] = dispatch_date(extra_days=lead, now=placed)
+        kwargs["promised_dispatch_date"] = promised_dispatch_date(
+            placed=placed, lead_days=(line_quote(line).lead_days for line in basket.all_lines())
+        )
         self._unsaved_lines = []
         order = super().place_order(basket, *args, **kwargs)
         if self._unsaved_lines:  # pragma: no cover - Oscar allocates after every line

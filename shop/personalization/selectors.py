@@ -13,6 +13,7 @@ from shop.personalization.models import (
 from shop.personalization.rules import (
     Choices,
     OfferView,
+    PersonalizationError,
     Quote,
     ValueView,
     makes_to_order,
@@ -195,3 +196,63 @@ def order_made_to_order(*, order) -> bool:
         .distinct()
     )
     return any(makes_to_order(kind) for kind in kinds)
+
+
+PERSONALISATION_LABELS = {
+    "monogram": "Monogram",
+    "thread": "Thread",
+    "hardware": "Hardware",
+    "gift_message": "Gift message",
+}
+
+
+def line_personalisation(line) -> list[dict]:
+    """The personalisation on a basket line for display: [{kind, label, text, surcharge}].
+
+    Reads the line's choices (prefetched attributes) and the product's offers (cached per
+    product object); a choice that is no longer offered is shown without a price."""
+    choices = line_choices(line)
+    if choices.is_empty():
+        return []
+    offers = offers_for_product(product=line.product)
+
+    def label(kind, group, code):
+        offer = offers.get(kind)
+        value = offer.values.get(group, {}).get(code) if offer else None
+        return value.label if value else code
+
+    try:
+        items = line_quote(line, offers=offers).items
+    except PersonalizationError:
+        items = ()
+    rows = []
+    for item in items:
+        if item.kind == "monogram":
+            parts = [item.data.get("initials", "")]
+            if item.data.get("style"):
+                parts.append(label("monogram", "style", item.data["style"]))
+            if item.data.get("position"):
+                parts.append(label("monogram", "position", item.data["position"]))
+            text = " · ".join(p for p in parts if p)
+        elif item.kind == "gift_message":
+            text = f"“{item.description}”"
+        else:
+            text = item.description
+        rows.append(
+            {
+                "kind": item.kind,
+                "label": PERSONALISATION_LABELS.get(item.kind, item.kind),
+                "text": text,
+                "surcharge": item.surcharge,
+            }
+        )
+    if not rows:  # choices no longer priced: still show what was asked for
+        for name, value in (
+            ("Monogram", choices.initials),
+            ("Thread", choices.thread),
+            ("Hardware", choices.finish),
+            ("Gift message", choices.gift_message),
+        ):
+            if value:
+                rows.append({"kind": "", "label": name, "text": value, "surcharge": None})
+    return rows

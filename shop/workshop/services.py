@@ -10,9 +10,9 @@ from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from shop.common.workdays import dispatch_date
 from shop.order import pipeline
 from shop.order.models import Order, OrderStatusChange
+from shop.order.selectors import promised_dispatch_date
 from shop.order.services import order_status_change
 from shop.workshop.models import WorkshopJob, WorkshopJobEvent, WorkshopJobTransitionError
 
@@ -31,8 +31,8 @@ def workshop_jobs_create(*, order: Order) -> list[WorkshopJob]:
 
     Idempotent: the order row is locked while we look for jobs already made, and each line
     can hold one job (unique), so a retried or redelivered task creates nothing new. The due
-    date is the dispatch date promised at placement: the longest extra lead time among the
-    line's recorded choices, counted in working days from when the order was placed.
+    date is the line's own dispatch promise (order.selectors.promised_dispatch_date over the
+    lead times its recorded choices add).
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
@@ -46,7 +46,9 @@ def workshop_jobs_create(*, order: Order) -> list[WorkshopJob]:
             job = WorkshopJob.objects.create(
                 line=line,
                 order=order,
-                due_date=dispatch_date(extra_days=line.lead_days, now=order.date_placed),
+                due_date=promised_dispatch_date(
+                    placed=order.date_placed, lead_days=[line.lead_days]
+                ),
             )
             created.append(job)
         WorkshopJobEvent.objects.bulk_create(

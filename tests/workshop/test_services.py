@@ -69,6 +69,9 @@ def test_due_date_counts_working_days_from_placement(demo_personalization, workd
     (job,) = workshop_jobs_create(order=order)
     assert job.due_date == date(2026, 3, 12)
     assert job.due_date == dispatch_date(extra_days=3, now=friday)
+    # One rule: the job's due date is the order's promise (one line, the same lead times).
+    order.refresh_from_db()
+    assert order.promised_dispatch_date == job.due_date
 
     # Placed after the cut-off on Friday: work starts on Monday, so one day later.
     late = place_personalized_order(date_placed=datetime(2026, 3, 6, 15, 30, tzinfo=LONDON))

@@ -212,68 +212,13 @@ def ordered_gallery(images, variants=None):
     )
 
 
-PERSONALISATION_LABELS = {
-    "monogram": "Monogram",
-    "thread": "Thread",
-    "hardware": "Hardware",
-    "gift_message": "Gift message",
-}
-
-
 @register.simple_tag
 def line_personalisation(line):
-    """The personalisation on a basket line for display: [{kind, label, text, surcharge}].
+    """The personalisation on a basket line for display: [{kind, label, text, surcharge}]
+    (shop.personalization.selectors.line_personalisation)."""
+    from shop.personalization.selectors import line_personalisation as rows
 
-    Reads the line's choices (prefetched attributes) and the product's offers (cached per
-    product object); a choice that is no longer offered is shown without a price."""
-    from shop.personalization.rules import PersonalizationError
-    from shop.personalization.selectors import line_choices, line_quote, offers_for_product
-
-    choices = line_choices(line)
-    if choices.is_empty():
-        return []
-    offers = offers_for_product(product=line.product)
-
-    def label(kind, group, code):
-        offer = offers.get(kind)
-        value = offer.values.get(group, {}).get(code) if offer else None
-        return value.label if value else code
-
-    try:
-        items = line_quote(line, offers=offers).items
-    except PersonalizationError:
-        items = ()
-    rows = []
-    for item in items:
-        if item.kind == "monogram":
-            parts = [item.data.get("initials", "")]
-            if item.data.get("style"):
-                parts.append(label("monogram", "style", item.data["style"]))
-            if item.data.get("position"):
-                parts.append(label("monogram", "position", item.data["position"]))
-            text = " · ".join(p for p in parts if p)
-        elif item.kind == "gift_message":
-            text = f"“{item.description}”"
-        else:
-            text = item.description
-        rows.append(
-            {
-                "kind": item.kind,
-                "label": PERSONALISATION_LABELS.get(item.kind, item.kind),
-                "text": text,
-                "surcharge": item.surcharge,
-            }
-        )
-    if not rows:  # choices no longer priced: still show what was asked for
-        for name, value in (
-            ("Monogram", choices.initials),
-            ("Thread", choices.thread),
-            ("Hardware", choices.finish),
-            ("Gift message", choices.gift_message),
-        ):
-            if value:
-                rows.append({"kind": "", "label": name, "text": value, "surcharge": None})
-    return rows
+    return rows(line)
 
 
 @register.filter

@@ -28,6 +28,13 @@ def test_new_customer_registers_buys_a_personalised_wallet_and_follows_the_order
     steps.personalised_wallet_to_basket(page, search="long walet")
     steps.checkout_to_payment(page, ada)
     expect(page.get_by_role("button", name="Pay £135.00 and place order")).to_be_visible()
+    # The order summary (what Pay charges) stands beside the card form.
+    summary = page.locator("[data-order-summary]")
+    expect(summary).to_contain_text("Evergreen long wallet")
+    expect(summary).to_contain_text("AJ · Blind deboss")
+    expect(summary.locator("[data-summary-due]")).to_have_text("£135.00")
+    card, aside = page.locator("#card-element").bounding_box(), summary.bounding_box()
+    assert aside["x"] >= card["x"] + card["width"] and aside["y"] < card["y"] + card["height"]
     steps.pay_by_card(page)
     number = steps.order_number_on_thank_you(page)
     main = page.locator("main")
