@@ -280,6 +280,15 @@ def checkout_attempt_check(*, attempt: CheckoutAttempt) -> None:
         )
     if attempt.is_expired():
         raise AttemptExpired(START_AGAIN)
+    priced, same = _repriced(attempt=attempt, basket=basket)
+    if not same:
+        new_total = priced.total.incl_tax if priced is not None else None
+        raise _basket_changed(None, new_total, attempt.currency, charged=False)
+
+
+def _repriced(*, attempt: CheckoutAttempt, basket: Any) -> tuple[Priced | None, bool]:
+    """The basket priced again as the attempt's page priced it, and whether it still prices
+    to what that page froze."""
     content = attempt.content
     priced = checkout_price(
         basket=basket,
@@ -287,9 +296,7 @@ def checkout_attempt_check(*, attempt: CheckoutAttempt) -> None:
         address=content.get("address") or {},
         method_code=(content.get("shipping") or {}).get("code", ""),
     )
-    if not _matches(priced, content):
-        new_total = priced.total.incl_tax if priced is not None else None
-        raise _basket_changed(None, new_total, attempt.currency, charged=False)
+    return priced, _matches(priced, content)
 
 
 def _matches(priced: Priced | None, content: dict[str, Any]) -> bool:
@@ -377,14 +384,8 @@ def _place_locked(
     """Under the basket's and the attempt's locks: (refusal, None) or (None, the order)."""
     if basket is None or basket.status == Basket.SUBMITTED:
         return AlreadyOrdered(_already_ordered(intent)), None
-    content = attempt.content
-    priced = checkout_price(
-        basket=basket,
-        user=attempt.user,
-        address=content.get("address") or {},
-        method_code=(content.get("shipping") or {}).get("code", ""),
-    )
-    if not _matches(priced, content):
+    priced, same = _repriced(attempt=attempt, basket=basket)
+    if not same:
         new_total = priced.total.incl_tax if priced is not None else None
         return _basket_changed(intent, new_total, attempt.currency), None
     if intent is not None and (

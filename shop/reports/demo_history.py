@@ -91,6 +91,21 @@ def demo_order_place(*, basket: Any, user: Any, guest_email: str, shipping_code:
     return checkout._order_create(attempt=attempt, basket=basket, priced=priced, number=number)
 
 
+def _demo_card_payment(*, order: Any, refunded: Decimal = Decimal("0.00")) -> None:
+    """The order's card payment as history: succeeded, with Stripe's UK card fee."""
+    from shop.payments.models import PaymentIntentRecord
+
+    PaymentIntentRecord.objects.create(
+        payment_intent_id=f"pi_demo_{order.number}",
+        order_number=order.number,
+        amount=order.total_incl_tax,
+        currency="GBP",
+        status="succeeded",
+        fee=_money(order.total_incl_tax * D("0.015") + D("0.20")),
+        amount_refunded=refunded,
+    )
+
+
 def demo_history_seeded() -> bool:
     return SalesImport.objects.filter(file_name=MARKER).exists()
 
@@ -113,7 +128,6 @@ def _money(value: Decimal) -> Decimal:
 
 def demo_history_seed(*, today: date | None = None, customers: int = CUSTOMERS) -> dict:
     """Seed the history once (see the module's docstring); returns what was made."""
-    from shop.payments.models import PaymentIntentRecord
     from shop.personalization.rules import PersonalizationError
     from shop.personalization.services import personalization_validate
     from shop.reports import selectors
@@ -256,15 +270,7 @@ def demo_history_seed(*, today: date | None = None, customers: int = CUSTOMERS) 
                 else:
                     fields["status"] = "Shipped"
             Order.objects.filter(pk=order.pk).update(**fields)
-            PaymentIntentRecord.objects.create(
-                payment_intent_id=f"pi_demo_{order.number}",
-                order_number=order.number,
-                amount=order.total_incl_tax,
-                currency="GBP",
-                status="succeeded",
-                fee=_money(order.total_incl_tax * D("0.015") + D("0.20")),
-                amount_refunded=refund,
-            )
+            _demo_card_payment(order=order, refunded=refund)
         # History does not move today's stock.
         for record in records:
             StockRecord.objects.filter(pk=record.pk).update(
@@ -411,7 +417,6 @@ def _takebacks_seed(*, today: date | None, count: int) -> dict:
     Moments are set afterwards, as the rest of the history does. Once: skipped when a demo
     customer already has a take-back. Call inside a transaction (the command does)."""
     from shop.order import pipeline
-    from shop.payments.models import PaymentIntentRecord
     from shop.takeback.models import PreLovedPiece, Route
     from shop.takeback.services import (
         RegistrationItem,
@@ -539,14 +544,7 @@ def _takebacks_seed(*, today: date | None, count: int) -> dict:
         sold_at = times["published"] + timedelta(days=days, hours=rng.randint(1, 9))
         buyer = rng.choice([u for u in users if u.pk != takeback.customer_id])
         order = _preloved_order(piece=piece, buyer=buyer, paid_at=sold_at, today=today, rng=rng)
-        PaymentIntentRecord.objects.create(
-            payment_intent_id=f"pi_demo_{order.number}",
-            order_number=order.number,
-            amount=order.total_incl_tax,
-            currency="GBP",
-            status="succeeded",
-            fee=_money(order.total_incl_tax * D("0.015") + D("0.20")),
-        )
+        _demo_card_payment(order=order)
         preloved_sold_for_order(order=order, new_status=pipeline.PAID)  # as a payment does
         # Dispatched and delivered: the one unit has left the shelf.
         StockRecord.objects.filter(product_id=piece.product_id).update(
