@@ -176,7 +176,7 @@ def _detail_context(request, takeback: TakeBack, **forms) -> dict:
     context = {
         "publish": publish,
         "publish_form": PublishForm(
-            takeback=takeback, initial={"price": publish["high"] if publish else None}
+            takeback=takeback, initial={"price": (publish or {}).get("high")}
         ),
         "piece": selectors.preloved_piece_for(takeback=takeback),
         "provenance": selectors.piece_provenance(takeback=takeback),

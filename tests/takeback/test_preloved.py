@@ -389,3 +389,15 @@ def test_the_report_and_customer_profitability_count_the_resale(jo, staff):
     html = client.get("/dashboard/take-back/report/").content.decode()
     for text in ("data-sold>1<", "data-resale-revenue>£55.42<", "data-resale-margin>£25.42<"):
         assert text in html
+
+
+def test_the_page_says_why_a_piece_cannot_be_priced_instead_of_failing(jo, staff):
+    """No resale rule for the grade (staff removed it, or a flushed database): the staff
+    page opens and says why, as publishing would."""
+    takeback = credited(jo, staff=staff)
+    ResaleRule.objects.all().delete()
+    client = Client()
+    client.force_login(staff)
+    response = client.get(f"/dashboard/take-back/{takeback.pk}/")
+    assert response.status_code == 200
+    assert 'class="text-danger"' in response.content.decode()
