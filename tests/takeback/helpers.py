@@ -97,10 +97,11 @@ def small_catalogue():
     from oscar.test.factories import create_product
 
     from shop.catalogue.models import ProductClass
-    from shop.takeback.services import credit_rules_default_ensure
+    from shop.takeback.services import credit_rules_default_ensure, resale_rules_default_ensure
 
-    # Migration 0002 seeds these; a transactional test's flush removes them for later tests.
+    # Migrations seed these; a transactional test's flush removes them for later tests.
     credit_rules_default_ensure()
+    resale_rules_default_ensure()
 
     leather, _ = ProductClass.objects.get_or_create(
         name="Leather goods", defaults={"slug": "leather-goods", "track_stock": True}
