@@ -48,7 +48,7 @@ def test_wallet_taken_back_for_credit_that_pays_for_the_next(store, new_store_pa
     # Staff sign in through the dashboard login, finish the workshop job, ship the order
     # and mark it delivered: the customer has the wallet in hand before sending it back.
     steps.staff_sign_in(staff, store.staff_email, store.staff_password)
-    steps.dashboard_menu(staff, "Workshop", "Open jobs")
+    steps.dashboard_menu(staff, "Fulfilment", "Workshop jobs")
     steps.reload_until(staff, ("body", number))  # the worker opens the job
     staff.get_by_role("row").filter(has_text=number).get_by_role("button", name="Mark done").click()
     expect(staff.get_by_text(re.compile(rf"Order {number}, job \d+: Done"))).to_be_visible()
