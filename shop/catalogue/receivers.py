@@ -27,8 +27,8 @@ class _SearchDirty(set):
     def __call__(self) -> None:
         from shop.catalogue.tasks import refresh_search_documents
 
-        if not search_mark_dirty(product_ids=self):
-            return
+        # A new product is dirty from the start: queued whether or not this marked any.
+        search_mark_dirty(product_ids=self)
         try:
             refresh_search_documents.delay()
         except Exception:  # the broker is down: beat's refresh catches up

@@ -304,7 +304,10 @@ def catalogue_load(*, data: dict, reset_stock: bool = False) -> LoadResult:
             if not children:
                 _load_stock(data, entry, product, partner, reset_stock, result)
     upcs = [entry["upc"] for entry, _parent in iter_product_entries(data)]
-    search_refresh(product_ids=Product.objects.filter(upc__in=upcs).values_list("pk", flat=True))
+    search_refresh(
+        product_ids=Product.objects.filter(upc__in=upcs).values_list("pk", flat=True),
+        rebuild_words=True,
+    )
     logger.info(
         "catalogue loaded: created %s, updated %s",
         dict(result.created),
@@ -655,60 +658,76 @@ _REFRESH_SQL = f"""
         search_dirty = false
     WHERE p.id IN (SELECT id FROM catalogue_product WHERE {{where}} ORDER BY id LIMIT %s
                    FOR UPDATE SKIP LOCKED)
+    RETURNING coalesce(p.parent_id, p.id)
 """
 # Unstemmed words of titles, categories and attributes of browsable-shaped products (no
-# variants: their words are their parent's), with how many products use each.
+# variants: their words are their parent's), with how many products use each; {where}
+# narrows the products read (ids written into the statement: ts_stat takes a query text).
 _WORDS_SQL = f"""
     INSERT INTO catalogue_searchword (word, products)
     SELECT left(word, 64), ndoc FROM ts_stat($stat$
         SELECT to_tsvector('simple', unaccent(concat_ws(' ', p.title, {_CATEGORY_TEXT},
                                                         {_ATTRIBUTE_TEXT})))
-        FROM catalogue_product p WHERE p.parent_id IS NULL
+        FROM catalogue_product p WHERE p.parent_id IS NULL AND {{where}}
     $stat$)
     WHERE length(word) >= 3 AND word !~ '^[0-9]+$'
-    ON CONFLICT (word) DO UPDATE SET products = EXCLUDED.products
+    ON CONFLICT (word) DO {{on_conflict}}
 """
 SEARCH_REFRESH_BATCH = 1000
 
 
-def search_refresh(*, product_ids: Collection[int] | None = None) -> int:
+def search_refresh(
+    *, product_ids: Collection[int] | None = None, rebuild_words: bool = False
+) -> int:
     """Rebuild the search documents of ``product_ids``, or of every product marked dirty, in
     batches (each its own transaction; rows another refresh holds are skipped, it does them),
-    then the vocabulary if any changed. Returns how many products were refreshed."""
+    and add the words of the products refreshed to the vocabulary; ``rebuild_words``: make
+    the vocabulary anew instead (the loader, `refresh_search --all`: words no product uses
+    any more go). Returns how many products were refreshed."""
     if product_ids is not None:
         ids = sorted(set(product_ids))
-        batches = [
-            ids[i : i + SEARCH_REFRESH_BATCH] for i in range(0, len(ids), SEARCH_REFRESH_BATCH)
-        ]
-        work = [("id = ANY(%s)", [batch, len(batch)]) for batch in batches]
+        step = SEARCH_REFRESH_BATCH
+        batches = (ids[i : i + step] for i in range(0, len(ids), step))
+        work = (("id = ANY(%s)", [batch, len(batch)]) for batch in batches)
     else:
-        work = None
-    done = 0
+        work = _dirty_batches()
+    done, owners = 0, set()
     with connection.cursor() as cursor:
-        while True:
-            if work is None:
-                where, params = "search_dirty", [SEARCH_REFRESH_BATCH]
-            elif work:
-                where, params = work.pop(0)
-            else:
-                break
+        for where, params in work:
             with transaction.atomic():
                 cursor.execute(_REFRESH_SQL.format(config=CONFIG, where=where), params)
-                count = cursor.rowcount
-            done += count
-            if work is None and count < SEARCH_REFRESH_BATCH:
+                refreshed = [row[0] for row in cursor.fetchall()]
+            done += len(refreshed)
+            owners.update(refreshed)
+            if product_ids is None and len(refreshed) < SEARCH_REFRESH_BATCH:
                 break
-        if done:
-            with transaction.atomic():
-                cursor.execute("DELETE FROM catalogue_searchword")
-                cursor.execute(_WORDS_SQL)
-                words = sorted(synonym_words())
-                cursor.execute(
-                    "INSERT INTO catalogue_searchword (word, products)"
-                    " SELECT unnest(%s::text[]), 0 ON CONFLICT (word) DO NOTHING",
-                    [words],
-                )
+        if owners and not rebuild_words:
+            listed = ",".join(str(int(pk)) for pk in owners)
+            where = f"p.id = ANY('{{{listed}}}'::int[])"
+            cursor.execute(_WORDS_SQL.format(where=where, on_conflict="NOTHING"))
+    if rebuild_words:
+        search_words_rebuild()
     return done
+
+
+def _dirty_batches():
+    while True:
+        yield "search_dirty", [SEARCH_REFRESH_BATCH]
+
+
+def search_words_rebuild() -> None:
+    """The vocabulary made anew from every product (dropping words no product uses any more)
+    and the synonym list's words."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM catalogue_searchword")
+        cursor.execute(
+            _WORDS_SQL.format(where="true", on_conflict="UPDATE SET products = EXCLUDED.products")
+        )
+        cursor.execute(
+            "INSERT INTO catalogue_searchword (word, products)"
+            " SELECT unnest(%s::text[]), 0 ON CONFLICT (word) DO NOTHING",
+            [sorted(synonym_words())],
+        )
 
 
 def search_mark_dirty(*, product_ids: Collection[int]) -> int:

@@ -183,3 +183,11 @@ def test_search_document_follows_product_category_and_attribute_changes(
     assert _top("saffron") == ["MV-EG-BIF"]
     assert SearchWord.objects.filter(word="saffron").exists()
     assert not Product.objects.filter(search_dirty=True).exists()
+    # A new product (dirty from the start) is refreshed at its commit too.
+    committed(
+        lambda: Product.objects.create(
+            product_class=wallet.product_class, title="Evergreen saddlebag", upc="MV-EG-SAD"
+        )
+    )
+    assert not Product.objects.filter(search_dirty=True).exists()
+    assert SearchWord.objects.filter(word="saddlebag").exists()

@@ -12,5 +12,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, all=False, **options):
         ids = list(Product.objects.values_list("pk", flat=True)) if all else None
-        done = search_refresh(product_ids=ids)
+        done = search_refresh(product_ids=ids, rebuild_words=all)
         self.stdout.write(f"{done} search documents refreshed")
