@@ -59,6 +59,12 @@ MANUAL = (IN_WORKSHOP, READY_TO_SHIP, DELIVERED)
 TRACKING_RE = re.compile(r"^[A-Z0-9][A-Z0-9 -]{6,38}[A-Z0-9]$")
 
 
+def ended_before_dispatch(*, status: str, shipped_at: Any) -> bool:
+    """An order that ended (cancelled or refunded) before it left the workshop: its goods
+    never went out and are back on the shelf."""
+    return status in END_STATUSES and shipped_at is None
+
+
 class OrderTransitionError(ValueError):
     """A status change the pipeline does not allow; the message is for staff."""
 

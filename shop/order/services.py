@@ -115,7 +115,7 @@ def order_status_change(
         elif to_status == pipeline.DELIVERED:
             order.delivered_at = now
             fields.append("delivered_at")
-        elif to_status in pipeline.END_STATUSES and order.shipped_at is None:
+        elif pipeline.ended_before_dispatch(status=to_status, shipped_at=order.shipped_at):
             _stock_allocations(order=order, consume=False)
         order.save(update_fields=fields)
         OrderStatusChange.objects.create(

@@ -961,7 +961,8 @@ def _photo_publish(*, photo: TakeBackPhoto, product: Any, order: int) -> str:
 
 def preloved_sold_for_order(*, order: Any, new_status: str) -> int:
     """The order's pre-loved pieces: sold when it is paid (the listing leaves the shop),
-    back on sale when an unshipped order is cancelled. Returns how many changed."""
+    back on sale when the order ends (cancelled or refunded) before it is dispatched.
+    Returns how many changed."""
     if new_status == pipeline.PAID:
         lines = list(
             order.lines.filter(product__preloved_piece__isnull=False).values_list(
@@ -974,7 +975,7 @@ def preloved_sold_for_order(*, order: Any, new_status: str) -> int:
             )
             _product_public(product_id, False)
         return len(lines)
-    if new_status == pipeline.CANCELLED and order.shipped_at is None:
+    if pipeline.ended_before_dispatch(status=new_status, shipped_at=order.shipped_at):
         pieces = list(PreLovedPiece.objects.filter(sold_line__order=order))
         for piece in pieces:
             PreLovedPiece.objects.filter(pk=piece.pk).update(sold_at=None, sold_line=None)

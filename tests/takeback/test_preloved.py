@@ -218,6 +218,16 @@ def sell(piece, buyer):
     return order_status_change(order=order, to_status=pipeline.PAID)
 
 
+@pytest.mark.parametrize("end", [pipeline.CANCELLED, pipeline.REFUNDED])
+def test_an_order_ended_before_dispatch_puts_the_piece_back_on_sale(jo, staff, end):
+    piece = preloved_publish(takeback=credited(jo, staff=staff), staff=staff)
+    order = sell(piece, customer("sam@example.com"))
+    order_status_change(order=order, to_status=end)
+    piece.refresh_from_db(), piece.product.refresh_from_db()
+    assert piece.sold_line is None and piece.sold_at is None
+    assert piece.product.is_public
+
+
 def test_resale_rules_are_staff_data(jo, staff):
     client = Client()
     client.force_login(staff)
