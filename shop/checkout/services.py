@@ -318,6 +318,27 @@ def order_place(*, attempt: CheckoutAttempt) -> tuple[Order, bool]:
     intent = None
     if attempt.payment_intent_id:
         intent = payment_intent_read(payment_intent_id=attempt.payment_intent_id)
+    try:
+        placed, created, refusal = _place_under_locks(attempt=attempt, intent=intent)
+    except AttemptExpired:
+        if intent is not None:  # no Stripe call under the locks: cancelled once they are gone
+            payment_intent_cancel_quietly(payment_intent_id=intent.id)
+        raise
+    if placed is not None:
+        return placed, created
+    if intent is not None and intent.status == "succeeded":
+        # Money was taken for an order that cannot be made: give it back, once.
+        number = payment_refund_unplaced(payment_intent_id=intent.id, succeeded=True)
+        if number:
+            return Order.objects.get(number=number), False
+        logger.warning("PaymentIntent %s refunded: %s", intent.id, refusal.message)
+    raise refusal
+
+
+def _place_under_locks(
+    *, attempt: CheckoutAttempt, intent: PaidIntent | None
+) -> tuple[Order | None, bool, OrderPlacementRefused | None]:
+    """(order, created, None) or (None, False, the refusal), in one transaction."""
     with transaction.atomic():
         # Lock order: payment record (as the webhook's processing holds it), basket, the
         # basket's attempts, stock records (primary-key order). The basket before the
@@ -334,20 +355,12 @@ def order_place(*, attempt: CheckoutAttempt) -> tuple[Order, bool]:
         attempt = locked.pop(attempt.pk)
         attempt.others = list(locked.values())
         if attempt.order_number:
-            return Order.objects.get(number=attempt.order_number), False
+            return Order.objects.get(number=attempt.order_number), False, None
         _payment_check(attempt=attempt, intent=intent, record=record)
         refusal, placed = _place_locked(
             attempt=attempt, basket=basket, intent=intent, record=record
         )
-        if placed is not None:
-            return placed, True
-    if intent is not None and intent.status == "succeeded":
-        # Money was taken for an order that cannot be made: give it back, once.
-        number = payment_refund_unplaced(payment_intent_id=intent.id, succeeded=True)
-        if number:
-            return Order.objects.get(number=number), False
-        logger.warning("PaymentIntent %s refunded: %s", intent.id, refusal.message)
-    raise refusal
+        return placed, placed is not None, refusal
 
 
 def _payment_check(*, attempt: CheckoutAttempt, intent: PaidIntent | None, record: Any) -> None:
@@ -367,8 +380,7 @@ def _payment_check(*, attempt: CheckoutAttempt, intent: PaidIntent | None, recor
         )
     if intent.status not in ("succeeded", "processing"):
         if attempt.is_expired():
-            payment_intent_cancel_quietly(payment_intent_id=intent.id)
-            raise AttemptExpired(START_AGAIN)
+            raise AttemptExpired(START_AGAIN)  # its intent is cancelled by order_place
         raise OrderPlacementRefused("The payment has not gone through; no order was placed.")
 
 
