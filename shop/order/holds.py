@@ -24,39 +24,38 @@ class Hold:
     annotation: Callable[[], Any]
 
 
-HOLDS: list[Hold] = []
+# Keyed by the registering app's name: registering again (a second ready()) replaces.
+HOLDS: dict[str, Hold] = {}
 
 
-def hold_register(hold: Hold) -> None:
-    if hold not in HOLDS:
-        HOLDS.append(hold)
+def hold_register(name: str, hold: Hold) -> None:
+    HOLDS[name] = hold
 
 
 def open_work(*, order: Any) -> int:
     """How many items still hold this order back (0 when nothing does)."""
-    return sum(hold.count(order) for hold in HOLDS)
+    return sum(hold.count(order) for hold in HOLDS.values())
 
 
 def open_work_annotation() -> Any:
     if not HOLDS:
         return Value(0, output_field=IntegerField())
-    return reduce(operator.add, (hold.annotation() for hold in HOLDS))
+    return reduce(operator.add, (hold.annotation() for hold in HOLDS.values()))
 
 
 # Each takes the order and returns (amount held back, the reason for staff).
 RefundDeduction = Callable[[Any], tuple[Decimal, str]]
-REFUND_DEDUCTIONS: list[RefundDeduction] = []
+REFUND_DEDUCTIONS: dict[str, RefundDeduction] = {}
 
 
-def refund_deduction_register(deduction: RefundDeduction) -> None:
-    if deduction not in REFUND_DEDUCTIONS:
-        REFUND_DEDUCTIONS.append(deduction)
+def refund_deduction_register(name: str, deduction: RefundDeduction) -> None:
+    REFUND_DEDUCTIONS[name] = deduction
 
 
 def refund_deductions(*, order: Any) -> tuple[Decimal, tuple[str, ...]]:
     """The total held back from the order's refunds and the reasons, for the refund page."""
     total, reasons = Decimal("0.00"), []
-    for deduction in REFUND_DEDUCTIONS:
+    for deduction in REFUND_DEDUCTIONS.values():
         amount, reason = deduction(order)
         if amount > 0:
             total += amount

@@ -277,9 +277,14 @@ def orders_unpaid_cancel(*, older_than: timedelta | None = None) -> int:
 # --- emails ---------------------------------------------------------------------------
 
 
-# Filled at ready() by the apps that follow paid orders (workshop): each gives the outbox
-# messages an order becoming Paid sends along with its confirmation (one insert for all).
-PAID_FOLLOWUPS: list[Callable[[Order], list[dict[str, Any]]]] = []
+# Filled at ready() by the apps that follow paid orders (workshop), keyed by app name: each
+# gives the outbox messages an order becoming Paid sends along with its confirmation (one
+# insert for all).
+PAID_FOLLOWUPS: dict[str, Callable[[Order], list[dict[str, Any]]]] = {}
+
+
+def paid_followup_register(name: str, followup: Callable[[Order], list[dict[str, Any]]]) -> None:
+    PAID_FOLLOWUPS[name] = followup
 
 
 def order_placed_followups(*, order: Order) -> None:
@@ -289,7 +294,7 @@ def order_placed_followups(*, order: Order) -> None:
     messages = [
         {"task": EMAIL_TASK, "args": [order.pk, EMAIL_PLACED], "subject": f"order:{order.pk}"}
     ]
-    for followup in PAID_FOLLOWUPS:
+    for followup in PAID_FOLLOWUPS.values():
         messages += followup(order)
     outbox_enqueue_many(messages=messages)
 

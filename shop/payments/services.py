@@ -133,7 +133,7 @@ def payment_record_lock(*, intent: PaidIntent) -> PaymentIntentRecord | None:
 def payment_record_order_set(*, record: PaymentIntentRecord, order_number: str) -> None:
     """The (locked) payment became this order: one order per PaymentIntent."""
     record.order_number = order_number
-    record.save(update_fields=["order_number", "status", "updated_at"])
+    record.save(update_fields=["order_number", "updated_at"])
 
 
 def payment_refund_unplaced(*, payment_intent_id: str, succeeded: bool = False) -> str:
@@ -536,19 +536,16 @@ def _status_advance(
     )
 
 
-def _status_write(
-    *, record: PaymentIntentRecord, status: str, save: bool = True, **fields: Any
-) -> bool:
+def _status_write(*, record: PaymentIntentRecord, status: str, **fields: Any) -> bool:
     """The only write of PaymentIntentRecord.status: the (locked) record moves to `status`
-    with `fields`, unless it is final already (succeeded and canceled never change); saved
-    unless the caller saves it with more (`save=False`). Returns whether it changed."""
+    with `fields`, unless it is final already (succeeded and canceled never change). Returns
+    whether it changed."""
     if record.status in PaymentIntentRecord.FINAL_STATUSES:
         return False
     record.status = status
     for name, value in fields.items():
         setattr(record, name, value)
-    if save:
-        record.save(update_fields=["status", *fields, "updated_at"])
+    record.save(update_fields=["status", *fields, "updated_at"])
     return True
 
 

@@ -25,4 +25,4 @@ def refund_deduction(order: Any) -> tuple[Decimal, str]:
 def refund_deduction_connect() -> None:
     from shop.order.holds import refund_deduction_register
 
-    refund_deduction_register(refund_deduction)
+    refund_deduction_register("takeback", refund_deduction)

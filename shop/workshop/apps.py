@@ -12,7 +12,7 @@ class WorkshopConfig(AppConfig):
         from django.db.models import Count, Q
 
         from shop.order.holds import Hold, hold_register
-        from shop.order.services import PAID_FOLLOWUPS
+        from shop.order.services import paid_followup_register
         from shop.workshop.models import WorkshopJob
 
         def jobs_for_paid_order(order) -> list[dict]:
@@ -24,9 +24,9 @@ class WorkshopConfig(AppConfig):
                 }
             ]
 
-        if jobs_for_paid_order.__qualname__ not in {f.__qualname__ for f in PAID_FOLLOWUPS}:
-            PAID_FOLLOWUPS.append(jobs_for_paid_order)
+        paid_followup_register(self.label, jobs_for_paid_order)
         hold_register(
+            self.label,
             Hold(
                 count=lambda order: WorkshopJob.objects.filter(
                     order=order, status__in=WorkshopJob.ACTIVE
@@ -36,5 +36,5 @@ class WorkshopConfig(AppConfig):
                     filter=Q(workshop_jobs__status__in=WorkshopJob.ACTIVE),
                     distinct=True,
                 ),
-            )
+            ),
         )

@@ -48,9 +48,6 @@ class WorkshopJob(models.Model):
         allowed = MACHINE.allowed(self.status)
         return [(value, label) for value, label in self.Status.choices if value in allowed]
 
-    def can_move_to(self, status: str) -> bool:
-        return MACHINE.can_move(self.status, status)
-
     def transition_to(self, status: str) -> str:
         """Move to `status`, or raise WorkshopJobTransitionError. Returns the old status."""
         refusal = MACHINE.refusal(self.status, status)
