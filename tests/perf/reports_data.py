@@ -157,11 +157,11 @@ STEPS = [
         """
         INSERT INTO payments_paymentintentrecord
                (payment_intent_id, order_number, amount, currency, status, last_payment_error,
-                amount_refunded, fee, fee_source, checkout, created_at, updated_at)
+                amount_refunded, fee, fee_source, created_at, updated_at)
         SELECT 'pi_' || o.number, o.number, o.total_incl_tax, 'gbp', 'succeeded', '',
                CASE WHEN o.status = 'Refunded' THEN o.total_incl_tax
                     WHEN random() < 0.04 THEN round(o.total_incl_tax * 0.3, 2) ELSE 0 END,
-               round(o.total_incl_tax * 0.015 + 0.20, 2), 'rate', '{}'::jsonb,
+               round(o.total_incl_tax * 0.015 + 0.20, 2), 'rate',
                o.date_placed, o.date_placed
           FROM order_order o
          WHERE o.number LIKE 'RB%%' AND o.paid_at IS NOT NULL
