@@ -14,6 +14,7 @@ from oscar.core.loading import get_model
 from config.celery_app import app as celery_app
 from shop.payments import stripe_api
 from shop.payments.localstripe import LocalStripe
+from tests import snapshots
 from tests.payments.helpers import WEBHOOK_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,10 +47,31 @@ def _fresh_cache():
     yield
 
 
-@pytest.fixture
-def demo_catalogue(db):
-    """The demo catalogue from fixtures/catalogue.json, loaded the way `make run` loads it."""
+def _load_demo_catalogue() -> None:
     call_command("load_catalogue", str(ROOT / "fixtures" / "catalogue.json"), verbosity=0)
+
+
+def _load_demo_personalization() -> None:
+    call_command("load_personalization", verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def loader_snapshots(django_db_setup, django_db_blocker) -> dict[str, snapshots.Snapshot]:
+    """What load_catalogue and load_personalization write, captured once per test process
+    (tests/snapshots.py says how, and when the real command runs instead)."""
+    with django_db_blocker.unblock():
+        return {
+            "catalogue": snapshots.capture("demo_catalogue", _load_demo_catalogue),
+            "personalization": snapshots.capture(
+                "demo_personalization", _load_demo_personalization, before=_load_demo_catalogue
+            ),
+        }
+
+
+@pytest.fixture
+def demo_catalogue(db, loader_snapshots):
+    """The demo catalogue from fixtures/catalogue.json, as `make run`'s load_catalogue makes it."""
+    snapshots.restore(loader_snapshots["catalogue"], _load_demo_catalogue)
 
 
 @pytest.fixture
@@ -157,9 +179,9 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
 
 
 @pytest.fixture
-def demo_personalization(demo_catalogue):
+def demo_personalization(demo_catalogue, loader_snapshots):
     """The demo personalization offers (fixtures/personalization.json) on the demo catalogue."""
-    call_command("load_personalization", verbosity=0)
+    snapshots.restore(loader_snapshots["personalization"], _load_demo_personalization)
 
 
 # --- localstripe (tests/payments, tests/checkout, tests/browser) ---

@@ -634,15 +634,16 @@ def _render_png(spec: ImageSpec) -> bytes:
 # --- search documents (shop.catalogue.search) ---------------------------------------------
 
 # The text of a product's weights B (categories: its own, or its parent's for a variant) and
-# C (attribute values, its variants' included: line, tanning, colours...; and its UPC).
+# C (attribute values, its variants' included: line, tanning, colours...; and its UPC), in
+# a fixed order so that a product's document does not depend on how its rows lie on disk.
 _CATEGORY_TEXT = """
-    coalesce((SELECT string_agg(c.name, ' ')
+    coalesce((SELECT string_agg(c.name, ' ' ORDER BY c.path)
               FROM catalogue_productcategory pc
               JOIN catalogue_category c ON c.id = pc.category_id
               WHERE pc.product_id = coalesce(p.parent_id, p.id)), '')
 """
 _ATTRIBUTE_TEXT = """
-    coalesce((SELECT string_agg(concat_ws(' ', v.value_text, o.option), ' ')
+    coalesce((SELECT string_agg(concat_ws(' ', v.value_text, o.option), ' ' ORDER BY own.id, v.id)
               FROM (SELECT p.id AS id UNION ALL
                     SELECT k.id FROM catalogue_product k WHERE k.parent_id = p.id) AS own
               JOIN catalogue_productattributevalue v ON v.product_id = own.id

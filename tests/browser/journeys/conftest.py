@@ -60,6 +60,8 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if here in Path(item.fspath).parents:
             item.add_marker(pytest.mark.browser)
+            # One store for every journey: under `pytest -n` (make test) they share a worker.
+            item.add_marker(pytest.mark.xdist_group("journeys"))
 
 
 @dataclass
