@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery.result import _set_task_join_will_block
 from django.conf import settings
 from django.core.management import call_command
 from oscar.core.loading import get_model
@@ -44,6 +45,9 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+    # Celery's "never wait for a result inside a task" guard is a process global: eager tasks
+    # run at once by two live-server threads can leave it set for every later test.
+    _set_task_join_will_block(False)
     yield
 
 
@@ -93,6 +97,7 @@ def start_worker(*, mail_dir: Path, log_path: Path, broker_url: str | None = Non
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
         "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "MV_TEST_QUEUE": queue,
         "CELERY_BROKER_URL": broker_url or settings.CELERY_BROKER_URL,
     }
     cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue]

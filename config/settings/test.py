@@ -5,8 +5,12 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-key")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/marlowvale")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
-# One broker queue per test run, so a demo worker on the same Redis never takes test tasks.
-os.environ.setdefault("CELERY_TASK_DEFAULT_QUEUE", f"marlowvale-test-{os.getpid()}")
+# One broker queue per test process, so a demo worker on the same Redis never takes test
+# tasks, nor one pytest-xdist worker another's (they inherit the controller's environment,
+# hence no setdefault). A Celery worker the tests start is told its queue (MV_TEST_QUEUE).
+os.environ["CELERY_TASK_DEFAULT_QUEUE"] = (
+    os.environ.get("MV_TEST_QUEUE") or f"marlowvale-test-{os.getpid()}"
+)
 
 from .base import *  # noqa: E402,F403
 
