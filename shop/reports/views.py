@@ -396,6 +396,7 @@ def production_cost(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "baseline": baseline,
             "headline": selectors.production_cost_headline(rows),
+            "cost_target": selectors.COST_TARGET_PERCENT,
             "chart": chart,
             "history": selectors.cost_history(),
             "start": start,

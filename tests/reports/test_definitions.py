@@ -73,7 +73,7 @@ def test_production_cost_page_defaults_to_a_baseline_with_data(client, cost_cut,
     html = html.content.decode()
     assert "Baseline: <strong>February 2026</strong>" in html
     assert 'data-figure="like-for-like">−15.0 %<' in html
-    assert "reached" in html
+    assert "target −15 % against February 2026: reached" in html
 
 
 def test_rfm_ties_score_alike(demo_catalogue, django_user_model):
