@@ -654,12 +654,88 @@ def _customer_sql(order_filter: str = "", offline_filter: str = "") -> str:
 
 
 @dataclass
+class WhaleCurve:
+    points: list[dict]  # customer_share (%), profit_share (%)
+    customers: int
+    total_margin: Decimal
+    peak_customers: int  # customers up to the curve's peak (the profitable ones)
+    peak_share: Decimal | None  # cumulative profit at the peak, % of total
+    loss_customers: int
+    loss_total: Decimal
+    top_20_share: Decimal | None  # share of total profit earned by the top 20% of customers
+
+
+# The whale curve, defined once and read from `ranked` (the customers page computes it in the
+# statement that aggregates its customers, whale_curve on its own): customers ranked by margin
+# against the running total of their margin, about %(max_points)s points of it, in one row
+# `whale` whose columns start with `curve_` so that they can sit beside a customer's.
+WHALE_CURVE_SQL = """
+curve AS (
+    SELECT profit_rank, margin,
+           COUNT(*) OVER () AS n,
+           SUM(margin) OVER () AS total,
+           SUM(margin) OVER (ORDER BY profit_rank) AS cumulative
+      FROM ranked
+),
+whale AS (
+    SELECT MAX(n) AS curve_customers, MAX(total) AS curve_total,
+           COUNT(*) FILTER (WHERE margin < 0) AS curve_loss_customers,
+           COALESCE(SUM(margin) FILTER (WHERE margin < 0), 0) AS curve_loss_total,
+           COUNT(*) FILTER (WHERE margin > 0) AS curve_peak_customers,
+           MAX(cumulative) AS curve_peak,
+           MAX(cumulative) FILTER (WHERE profit_rank <= CEIL(n * 0.2)) AS curve_top_20,
+           COALESCE(
+               (SELECT jsonb_agg(jsonb_build_array(
+                           ROUND(100.0 * c.profit_rank / c.n, 2),
+                           ROUND(100 * c.cumulative / NULLIF(c.total, 0), 2))
+                       ORDER BY c.profit_rank)
+                  FROM curve c
+                 WHERE c.profit_rank = 1 OR c.profit_rank = c.n
+                    OR c.profit_rank %% GREATEST(1, c.n / %(max_points)s) = 0),
+               '[]'::jsonb) AS curve_points
+      FROM curve
+)"""
+CURVE_FIELDS = (
+    "curve_customers",
+    "curve_total",
+    "curve_loss_customers",
+    "curve_loss_total",
+    "curve_peak_customers",
+    "curve_peak",
+    "curve_top_20",
+    "curve_points",
+)
+
+
+def _whale_curve(row: Mapping[str, Any]) -> WhaleCurve:
+    """The curve from the `whale` row (see WHALE_CURVE_SQL)."""
+    total = row["curve_total"] or ZERO
+
+    def pct(value: Decimal | None) -> Decimal | None:
+        if value is None or not total:
+            return None
+        return (value * 100 / total).quantize(Decimal("0.1"))
+
+    return WhaleCurve(
+        points=[{"x": p[0], "y": p[1]} for p in _json(row["curve_points"]) or []],
+        customers=row["curve_customers"] or 0,
+        total_margin=total,
+        peak_customers=row["curve_peak_customers"] or 0,
+        peak_share=pct(row["curve_peak"]),
+        loss_customers=row["curve_loss_customers"] or 0,
+        loss_total=row["curve_loss_total"] or ZERO,
+        top_20_share=pct(row["curve_top_20"]),
+    )
+
+
+@dataclass
 class CustomerPage:
     rows: list[dict]
     count: int
     page: int
     pages: int
     totals: dict
+    curve: WhaleCurve  # of every customer in the range: a search narrows the rows only
 
 
 def customer_profitability(
@@ -671,12 +747,19 @@ def customer_profitability(
     page: int = 1,
     per_page: int = 50,
     search: str = "",
+    max_points: int = 200,
 ) -> CustomerPage:
-    """One page of customers with every figure, sorted in the database, and the totals."""
+    """One page of customers with every figure, sorted in the database, the totals and the
+    whale curve: one statement, so that the customers are aggregated once for all three."""
     if sort not in SORTABLE:
         sort = "margin"
     direction = "DESC" if descending else "ASC"
-    params = {**_customer_params(start, end), "limit": per_page, "offset": (page - 1) * per_page}
+    params = {
+        **_customer_params(start, end),
+        "limit": per_page,
+        "offset": (page - 1) * per_page,
+        "max_points": max_points,
+    }
     where = ""
     if search:
         params["search"] = f"%{search.lower()}%"
@@ -684,23 +767,27 @@ def customer_profitability(
     sql = f"""
     WITH {_customer_sql()},
     totals AS ({TOTALS_SQL}),
+    {WHALE_CURVE_SQL},
     page AS (
         SELECT r.*, COUNT(*) OVER () AS full_count
           FROM ranked r {where}
          ORDER BY r.{sort} {direction} NULLS LAST, r.customer_key
          LIMIT %(limit)s OFFSET %(offset)s
     )
-    SELECT page.*, to_jsonb(totals) AS totals
-      FROM totals LEFT JOIN page ON true
+    SELECT page.*, to_jsonb(totals) AS totals, whale.*
+      FROM totals CROSS JOIN whale LEFT JOIN page ON true
      ORDER BY page.{sort} {direction} NULLS LAST, page.customer_key
     """
-    rows = _fetch(sql, params)
-    totals = _json(rows[0]["totals"]) if rows else {}
+    rows = _fetch(sql, params)  # at least one row: totals and whale are one row each
+    totals = _json(rows[0]["totals"])
     for key in ("customers", "orders", "units", "offline_units", "lines_without_cost"):
         totals[key] = int(totals.get(key) or 0)
+    curve = _whale_curve(rows[0])
     rows = [r for r in rows if r["customer_key"] is not None]
     for row in rows:
         del row["totals"]
+        for name in CURVE_FIELDS:
+            del row[name]
     count = rows[0]["full_count"] if rows else 0
     return CustomerPage(
         rows=rows,
@@ -708,6 +795,7 @@ def customer_profitability(
         page=page,
         pages=max(1, -(-count // per_page)),
         totals=totals,
+        curve=curve,
     )
 
 
@@ -741,65 +829,12 @@ def customer_profitability_rows(*, start: date, end: date) -> Iterator[dict]:
             yield from rows
 
 
-@dataclass
-class WhaleCurve:
-    points: list[dict]  # customer_share (%), profit_share (%)
-    customers: int
-    total_margin: Decimal
-    peak_customers: int  # customers up to the curve's peak (the profitable ones)
-    peak_share: Decimal | None  # cumulative profit at the peak, % of total
-    loss_customers: int
-    loss_total: Decimal
-    top_20_share: Decimal | None  # share of total profit earned by the top 20% of customers
-
-
 def whale_curve(*, start: date, end: date, max_points: int = 200) -> WhaleCurve:
-    """Cumulative share of contribution margin against customers ranked by margin."""
+    """Cumulative share of contribution margin against customers ranked by margin, on its
+    own (the customers page has it from customer_profitability, with the page)."""
     params = {**_customer_params(start, end), "max_points": max_points}
-    sql = f"""
-    WITH {_customer_sql()},
-    curve AS (
-        SELECT profit_rank, margin,
-               COUNT(*) OVER () AS n,
-               SUM(margin) OVER () AS total,
-               SUM(margin) OVER (ORDER BY profit_rank) AS cumulative
-          FROM ranked
-    ),
-    summary AS (
-        SELECT MAX(n) AS n, MAX(total) AS total,
-               COUNT(*) FILTER (WHERE margin < 0) AS loss_customers,
-               COALESCE(SUM(margin) FILTER (WHERE margin < 0), 0) AS loss_total,
-               COUNT(*) FILTER (WHERE margin > 0) AS peak_customers,
-               MAX(cumulative) AS peak,
-               MAX(cumulative) FILTER (WHERE profit_rank <= CEIL(n * 0.2)) AS top_20
-          FROM curve
-    )
-    SELECT s.*, COALESCE(
-        (SELECT jsonb_agg(jsonb_build_array(
-                    ROUND(100.0 * c.profit_rank / c.n, 2),
-                    ROUND(100 * c.cumulative / NULLIF(c.total, 0), 2)) ORDER BY c.profit_rank)
-           FROM curve c
-          WHERE c.profit_rank = 1 OR c.profit_rank = c.n
-             OR c.profit_rank %% GREATEST(1, c.n / %(max_points)s) = 0), '[]'::jsonb) AS points
-      FROM summary s
-    """
-    row = _fetch(sql, params)[0]
-    total = row["total"] or ZERO
-
-    def pct(value: Decimal | None) -> Decimal | None:
-        if value is None or not total:
-            return None
-        return (value * 100 / total).quantize(Decimal("0.1"))
-
-    return WhaleCurve(
-        points=[{"x": p[0], "y": p[1]} for p in _json(row["points"]) or []],
-        customers=row["n"] or 0,
-        total_margin=total,
-        peak_customers=row["peak_customers"] or 0,
-        peak_share=pct(row["peak"]),
-        loss_customers=row["loss_customers"] or 0,
-        loss_total=row["loss_total"] or ZERO,
-        top_20_share=pct(row["top_20"]),
+    return _whale_curve(
+        _fetch(f"WITH {_customer_sql()}, {WHALE_CURVE_SQL} SELECT * FROM whale", params)[0]
     )
 
 

@@ -195,7 +195,7 @@ def customers(request: HttpRequest) -> HttpResponse:
         page=page_number,
         search=search,
     )
-    curve = selectors.whale_curve(start=start, end=end)
+    curve = page.curve  # computed with the page, from the same aggregation of the customers
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()

@@ -137,6 +137,43 @@ def test_whale_curve(dataset):
     assert curve.top_20_share == D("77.6")
 
 
+def test_customer_page_brings_the_whale_curve_of_every_customer(dataset):
+    # The page, its totals and the curve come from one statement: the curve and the totals
+    # cover every customer of the range whatever the search or the page shows.
+    curve = selectors.whale_curve(**MARCH)
+    assert selectors.customer_profitability(**MARCH).curve == curve
+    nobody = selectors.customer_profitability(**MARCH, search="nobody-at-all")
+    assert (nobody.rows, nobody.count, nobody.pages) == ([], 0, 1)
+    assert (nobody.totals["customers"], nobody.totals["margin"]) == (3, D("168.31"))
+    assert nobody.curve == curve
+    past = selectors.customer_profitability(**MARCH, page=9)
+    assert (past.rows, past.count, past.totals["customers"], past.curve) == ([], 0, 3, curve)
+    thin = selectors.customer_profitability(**MARCH, max_points=1).curve
+    assert thin == selectors.whale_curve(**MARCH, max_points=1)
+    assert thin.points == [
+        {"x": D("33.33"), "y": D("77.59")},
+        {"x": D("100.00"), "y": D("100.00")},
+    ]  # the first and the last customer, and every 3 ÷ 1 = 3rd
+
+
+def test_customer_page_of_a_range_without_sales(dataset):
+    empty = {"start": date(2025, 1, 1), "end": date(2025, 1, 31)}
+    page = selectors.customer_profitability(**empty)
+    assert (page.rows, page.count, page.pages) == ([], 0, 1)
+    assert (page.totals["customers"], page.totals["orders"], page.totals["margin"]) == (0, 0, None)
+    assert page.curve == selectors.whale_curve(**empty)
+    assert page.curve == selectors.WhaleCurve(
+        points=[],
+        customers=0,
+        total_margin=D("0.00"),
+        peak_customers=0,
+        peak_share=None,
+        loss_customers=0,
+        loss_total=D("0"),
+        top_20_share=None,
+    )
+
+
 def test_customer_detail(dataset):
     detail = selectors.customer_detail(customer_key="e:carol@example.com", **MARCH)
     assert detail.figures["margin"] == D("26.00")
