@@ -60,7 +60,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import Model, Q
+from django.db.models import Model
 from django.utils.text import slugify
 
 from shop.catalogue import imagegen
@@ -736,9 +736,18 @@ def search_mark_dirty(*, product_ids: Collection[int]) -> int:
     ids = list({pk for pk in product_ids if pk is not None})
     if not ids:
         return 0
-    parents = Product.objects.filter(pk__in=ids, parent__isnull=False).values("parent_id")
-    return (
-        Product.objects.filter(Q(pk__in=ids) | Q(pk__in=parents))
-        .filter(search_dirty=False)
-        .update(search_dirty=True)
-    )
+    # One array parameter, not one per id: a catalogue load of 20,000 products marks more ids
+    # than a statement may carry parameters (65,535).
+    table = Product._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE {table} SET search_dirty = true
+             WHERE NOT search_dirty
+               AND (id = ANY(%(ids)s)
+                    OR id IN (SELECT parent_id FROM {table}
+                               WHERE id = ANY(%(ids)s) AND parent_id IS NOT NULL))
+            """,
+            {"ids": ids},
+        )
+        return cursor.rowcount

@@ -11,7 +11,7 @@ from django.test import Client
 
 from shop.catalogue import search, selectors
 from shop.catalogue.models import Category, Product, SearchWord
-from shop.catalogue.services import catalogue_load
+from shop.catalogue.services import catalogue_load, search_mark_dirty
 from shop.catalogue.tasks import refresh_search_documents
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -191,3 +191,15 @@ def test_search_document_follows_product_category_and_attribute_changes(
     )
     assert not Product.objects.filter(search_dirty=True).exists()
     assert SearchWord.objects.filter(word="saddlebag").exists()
+
+
+def test_marking_more_products_than_a_statement_has_parameters(demo_catalogue):
+    """A catalogue load of 20,000 products marks ~44,000 product rows in one commit."""
+    Product.objects.update(search_dirty=False)
+    variant = Product.objects.filter(parent__isnull=False).first()
+    ids = [variant.pk, *range(10**7, 10**7 + 70_000)]  # 70,001 ids, one a variant
+    assert search_mark_dirty(product_ids=ids) == 2  # the variant and its parent
+    assert set(Product.objects.filter(search_dirty=True).values_list("pk", flat=True)) == {
+        variant.pk,
+        variant.parent_id,
+    }
