@@ -695,16 +695,6 @@ whale AS (
                '[]'::jsonb) AS curve_points
       FROM curve
 )"""
-CURVE_FIELDS = (
-    "curve_customers",
-    "curve_total",
-    "curve_loss_customers",
-    "curve_loss_total",
-    "curve_peak_customers",
-    "curve_peak",
-    "curve_top_20",
-    "curve_points",
-)
 
 
 def _whale_curve(row: Mapping[str, Any]) -> WhaleCurve:
@@ -786,7 +776,7 @@ def customer_profitability(
     rows = [r for r in rows if r["customer_key"] is not None]
     for row in rows:
         del row["totals"]
-        for name in CURVE_FIELDS:
+        for name in [name for name in row if name.startswith("curve_")]:  # WHALE_CURVE_SQL
             del row[name]
     count = rows[0]["full_count"] if rows else 0
     return CustomerPage(
