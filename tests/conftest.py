@@ -64,12 +64,9 @@ def loader_snapshots(django_db_setup, django_db_blocker) -> dict[str, snapshots.
     """What load_catalogue and load_personalization write, captured once per test process
     (tests/snapshots.py says how, and when the real command runs instead)."""
     with django_db_blocker.unblock():
-        return {
-            "catalogue": snapshots.capture("demo_catalogue", _load_demo_catalogue),
-            "personalization": snapshots.capture(
-                "demo_personalization", _load_demo_personalization, before=_load_demo_catalogue
-            ),
-        }
+        return snapshots.capture(
+            [("catalogue", _load_demo_catalogue), ("personalization", _load_demo_personalization)]
+        )
 
 
 @pytest.fixture

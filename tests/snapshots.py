@@ -78,37 +78,44 @@ def _state(cursor, raw_cursor) -> dict[str, list[str]]:
     return {table: _content(raw_cursor, table) for table in _tables(cursor)}
 
 
-def capture(name: str, run: Callable[[], None], *, before: Callable[[], None] | None = None):
-    """Run `before` (kept out of the snapshot) then `run` in a transaction rolled back at
-    the end, and return what `run` changed. Needs database access (django_db_blocker)."""
+def capture(stages: list[tuple[str, Callable[[], None]]]) -> dict[str, Snapshot]:
+    """Run each stage's command in turn, in one transaction rolled back at the end, and
+    return what each changed on top of the ones before it (a later stage's snapshot is
+    restored after the earlier ones). Needs database access (django_db_blocker)."""
+    snapshots = {}
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.cursor
-        if before is not None:
-            before()
         was = _state(cursor, raw)
-        run()
-        now = _state(cursor, raw)
-        changes = []
-        for table, lines in now.items():
-            old = was.get(table, [])
-            if lines == old:
-                continue
-            old_set, new_set = set(old), set(lines)
-            pk_column, pk_index, sequence = _pk(cursor, table)
-            removed = [line for line in old if line not in new_set]
-            if removed and pk_index is None:
-                raise RuntimeError(f"{name}: {table} changed rows and has no single primary key")
-            changes.append(
-                TableChange(
-                    table=table,
-                    pk_column=pk_column,
-                    added=[line for line in lines if line not in old_set],
-                    removed_pks=[line.split("\t")[pk_index] for line in removed],
-                    sequence=sequence,
-                )
-            )
+        for name, run in stages:
+            run()
+            now = _state(cursor, raw)
+            snapshots[name] = Snapshot(name=name, changes=_changes(cursor, name, was, now))
+            was = now
         transaction.set_rollback(True)
-    return Snapshot(name=name, changes=changes)
+    return snapshots
+
+
+def _changes(cursor, name: str, was: dict[str, list[str]], now: dict[str, list[str]]):
+    changes = []
+    for table, lines in now.items():
+        old = was.get(table, [])
+        if lines == old:
+            continue
+        old_set, new_set = set(old), set(lines)
+        pk_column, pk_index, sequence = _pk(cursor, table)
+        removed = [line for line in old if line not in new_set]
+        if removed and pk_index is None:
+            raise RuntimeError(f"{name}: {table} changed rows and has no single primary key")
+        changes.append(
+            TableChange(
+                table=table,
+                pk_column=pk_column,
+                added=[line for line in lines if line not in old_set],
+                removed_pks=[line.split("\t")[pk_index] for line in removed],
+                sequence=sequence,
+            )
+        )
+    return changes
 
 
 def restore(snapshot: Snapshot, fallback: Callable[[], None]) -> None:
