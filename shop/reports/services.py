@@ -84,6 +84,11 @@ def reports_reference_data_ensure(*, using: str = "default") -> None:
 # --- fact tables -------------------------------------------------------------------------------
 
 
+def fact_tables() -> list[str]:
+    """The tables report_facts_refresh rebuilds (deleted and refilled each time)."""
+    return [m._meta.db_table for m in (OrderFact, OfflineFact, LineFact, LineChoiceFact)]
+
+
 def report_facts_refresh() -> FactsRefresh:
     """Rebuild the fact tables (orders, offline sales, and the order lines with their
     personalization choices) from orders, payments and offline sales, in one
@@ -126,10 +131,7 @@ def report_facts_refresh() -> FactsRefresh:
                 params,
             )
         # Fresh statistics for the planner (the tables were just refilled from scratch).
-        cursor.execute(
-            "ANALYZE reports_orderfact, reports_offlinefact, reports_linefact,"
-            " reports_linechoicefact"
-        )
+        cursor.execute(f"ANALYZE {', '.join(fact_tables())}")
         refresh = FactsRefresh.objects.create(
             refreshed_at=timezone.now(),
             seconds=Decimal(f"{time.monotonic() - started:.2f}"),
