@@ -121,6 +121,13 @@ urlpatterns = [
     path("dashboard/take-back/", include("shop.takeback.dashboard_urls")),
     path("accounts/take-back/", include("shop.takeback.urls")),
     path("accounts/credit/", include("shop.credit.urls")),
+    path("", include("shop.referrals.urls")),
+    path("", include("shop.lifecycle.urls")),
+    path("", include("shop.growth.urls")),
+    path("dashboard/referrals/", include("shop.referrals.dashboard_urls")),
+    path("dashboard/lifecycle/", include("shop.lifecycle.dashboard_urls")),
+    path("dashboard/growth/", include("shop.growth.dashboard_urls")),
+    path("dashboard/experiments/", include("shop.experiments.dashboard_urls")),
     # Before Oscar's own patterns of the same paths: 404 rather than a form or a 403.
     re_path(
         r"^accounts/order-status/(?P<order_number>[\w-]*)/(?P<hash>[A-z0-9-_=:]+)/$",

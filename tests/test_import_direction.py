@@ -33,6 +33,10 @@ APP_ORDER = [
     "checkout",
     "takeback",
     "reports",
+    "referrals",
+    "lifecycle",
+    "growth",
+    "experiments",
     "storefront",
     "search",
 ]

@@ -105,6 +105,10 @@ INSTALLED_APPS = [
     "shop.reports",
     "shop.credit",
     "shop.takeback",
+    "shop.referrals",
+    "shop.lifecycle",
+    "shop.growth",
+    "shop.experiments",
 ]
 
 SITE_ID = 1
@@ -368,6 +372,8 @@ def _dashboard_navigation(oscar: list[dict]) -> list[dict]:
             "access_fn": _dashboard_staff_only,
         },
     ]
+    # Growth: funnel, experiments, referrals and lifecycle emails (one entry per app).
+    growth: list[dict] = []
     menu = []
     for item in oscar:
         if item is fulfilment:
@@ -383,6 +389,8 @@ def _dashboard_navigation(oscar: list[dict]) -> list[dict]:
                 "children": [*business, oscar_statistics],
             }
         menu.append(item)
+    if growth:
+        menu.append({"label": "Growth", "icon": "fas fa-seedling", "children": growth})
     return [
         *menu,
         {

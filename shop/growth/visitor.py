@@ -1,0 +1,87 @@
+"""Who the visitor is, for analytics and experiments, and whether we may count them.
+
+Nothing here identifies a visitor who has not accepted analytics (UK PECR / GDPR): the
+consent cookie says what they chose ("analytics" or "declined"; absent: not asked yet), and
+only with "analytics" do they carry a visitor id (a random token, no personal data). Bots
+(known crawler agents, or no user agent at all) are never counted, whatever cookies they send.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from django.http import HttpRequest, HttpResponse
+
+CONSENT_COOKIE = "mv_consent"
+CONSENT_ACCEPTED = "analytics"
+CONSENT_DECLINED = "declined"
+CONSENT_VALUES = frozenset({CONSENT_ACCEPTED, CONSENT_DECLINED})
+VISITOR_COOKIE = "mv_vid"
+COOKIE_MAX_AGE = 365 * 24 * 3600  # a choice is remembered for a year
+_VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+# Crawlers, monitors, link previews and scripted clients, by their user agent.
+_BOT_AGENT = re.compile(
+    r"bot|crawl|spider|slurp|fetch|preview|monitor|lighthouse|headlesschrome"
+    r"|curl|wget|python-requests|python-urllib|httpx|aiohttp|go-http-client|java/|okhttp"
+    r"|libwww|scrapy|phantomjs|facebookexternalhit|embedly|whatsapp|wrk|locust|apachebench",
+    re.I,
+)
+
+
+def is_bot(request: HttpRequest) -> bool:
+    """A crawler or a scripted client: a known agent, or none at all."""
+    agent = request.META.get("HTTP_USER_AGENT", "")
+    return not agent.strip() or bool(_BOT_AGENT.search(agent))
+
+
+def analytics_consent(request: HttpRequest) -> str | None:
+    """What the visitor chose ("analytics", "declined"), or None when not asked yet (or the
+    cookie holds anything else)."""
+    value = request.COOKIES.get(CONSENT_COOKIE)
+    return value if value in CONSENT_VALUES else None
+
+
+def analytics_allowed(request: HttpRequest) -> bool:
+    """The visitor accepted analytics and is not a bot."""
+    return analytics_consent(request) == CONSENT_ACCEPTED and not is_bot(request)
+
+
+def visitor_id_new() -> str:
+    return secrets.token_urlsafe(16)  # 22 characters
+
+
+def visitor_id(request: HttpRequest) -> str | None:
+    """The visitor's id when they may be counted: accepted analytics, not a bot, and a well
+    formed id cookie (anything else, forged or truncated, is ignored). A visitor who has just
+    accepted carries the id set on this request's response (`visitor_id_ensure`)."""
+    if not analytics_allowed(request):
+        return None
+    value = getattr(request, "_mv_visitor_id", None) or request.COOKIES.get(VISITOR_COOKIE, "")
+    return value if _VISITOR_ID.match(value) else None
+
+
+def visitor_id_ensure(request: HttpRequest) -> str | None:
+    """The visitor's id, made now (and remembered on the request) for a visitor who accepted
+    analytics but has no id yet; None when they may not be counted. The caller sets the cookie
+    on its response with `visitor_cookie_set`."""
+    if not analytics_allowed(request):
+        return None
+    current = visitor_id(request)
+    if current is None:
+        current = request._mv_visitor_id = visitor_id_new()
+    return current
+
+
+def visitor_cookie_set(request: HttpRequest, response: HttpResponse) -> None:
+    """Put a visitor id made on this request on the response (no-op otherwise)."""
+    made = getattr(request, "_mv_visitor_id", None)
+    if made and request.COOKIES.get(VISITOR_COOKIE) != made:
+        response.set_cookie(
+            VISITOR_COOKIE,
+            made,
+            max_age=COOKIE_MAX_AGE,
+            samesite="Lax",
+            httponly=True,
+            secure=request.is_secure(),
+        )

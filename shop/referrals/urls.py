@@ -1,0 +1,7 @@
+"""The shop's own pages of referrals, mounted at the site root by config/urls.py."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "referrals"
+
+urlpatterns: list = []
