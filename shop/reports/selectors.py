@@ -16,7 +16,7 @@ Shared definitions (each page repeats the relevant ones in words):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -858,13 +858,24 @@ def customer_detail(*, customer_key: str, start: date, end: date) -> CustomerDet
 
 # --- segments: RFM and cohorts -----------------------------------------------------------------
 
-RFM_SEGMENTS = """
-CASE WHEN r >= 4 AND f >= 4 THEN 'Champions'
-     WHEN f >= 4 THEN 'Loyal, slipping'
-     WHEN r >= 4 AND f <= 2 THEN 'New or promising'
-     WHEN r <= 2 AND f >= 3 THEN 'At risk'
-     WHEN r <= 2 THEN 'Lost'
-     ELSE 'Needs attention' END"""
+# The segments, by their R and F scores: the first rule that holds names the customer.
+RFM_SEGMENT_RULES: tuple[tuple[str, str], ...] = (
+    ("r >= 4 AND f >= 4", "Champions"),
+    ("f >= 4", "Loyal, slipping"),
+    ("r >= 4 AND f <= 2", "New or promising"),
+    ("r <= 2 AND f >= 3", "At risk"),
+    ("r <= 2", "Lost"),
+)
+RFM_SEGMENT_OTHERWISE = "Needs attention"
+RFM_SEGMENT_NAMES: tuple[str, ...] = (
+    *(name for _, name in RFM_SEGMENT_RULES),
+    RFM_SEGMENT_OTHERWISE,
+)
+RFM_SEGMENTS = (
+    "CASE "
+    + " ".join(f"WHEN {rule} THEN '{name}'" for rule, name in RFM_SEGMENT_RULES)
+    + f" ELSE '{RFM_SEGMENT_OTHERWISE}' END"
+)
 
 
 # The RFM scores of every customer up to the range's end (needs the `order_facts` CTE): one
@@ -912,6 +923,31 @@ def rfm_segments(*, start: date, end: date) -> dict[str, list[dict]]:
     """
     )
     return {"segments": _fetch(sql, params), "grid": _fetch(grid_sql, params)}
+
+
+def customer_segments(
+    *, user_ids: Iterable[int] | None = None, on: date | None = None
+) -> dict[int, str]:
+    """The RFM segment (rfm_segments' names) of each customer account that bought online up
+    to `on` (today by default), by user id; only these users when `user_ids` is given. Read
+    from the fact tables (refreshed every 10 minutes), with the one RFM definition above."""
+    end = on or timezone.localdate()
+    params = _customer_params(end, end)
+    user_filter = ""
+    if user_ids is not None:
+        params["user_ids"] = [int(pk) for pk in user_ids]
+        if not params["user_ids"]:
+            return {}
+        user_filter = "AND f.user_id = ANY(%(user_ids)s)"
+    # The scores rank every customer; only the answer is limited to the users asked for.
+    sql = f"""
+    WITH {ORDER_FACTS.format(order_filter="", offline_filter="")},
+    {RFM_SCORED}
+    SELECT DISTINCT f.user_id, {RFM_SEGMENTS} AS segment
+      FROM scored s JOIN order_facts f ON f.customer_key = s.customer_key
+     WHERE f.user_id IS NOT NULL {user_filter}
+    """
+    return {row["user_id"]: row["segment"] for row in _fetch(sql, params)}
 
 
 def cohorts(*, start: date, end: date, months: int = 12) -> list[dict]:

@@ -236,6 +236,15 @@ def test_rfm_and_cohorts(dataset):
     assert mar["margin_per_customer"] == D("76.68")  # 153.36 / 2
 
 
+def test_customer_segments_name_each_account_as_the_segments_page_does(dataset):
+    # alice is the only account (bob and carol bought as guests): "New or promising" on
+    # 31 March, as test_rfm_and_cohorts counts her; asking for other users gives nothing.
+    assert selectors.customer_segments(on=date(2026, 3, 31)) == {dataset.pk: "New or promising"}
+    assert selectors.customer_segments(user_ids=[dataset.pk + 1000], on=date(2026, 3, 31)) == {}
+    assert selectors.customer_segments(user_ids=[], on=date(2026, 3, 31)) == {}
+    assert set(selectors.RFM_SEGMENT_NAMES) >= {"New or promising", "Lost", "Champions"}
+
+
 def test_store_credit_from_the_ledger_is_a_cost(dataset):
     from django.apps import apps
 
