@@ -374,6 +374,14 @@ def _dashboard_navigation(oscar: list[dict]) -> list[dict]:
     ]
     # Growth: funnel, experiments, referrals and lifecycle emails (one entry per app).
     growth: list[dict] = []
+    # shop.experiments: A/B tests (list, create, start/stop, report).
+    growth.append(
+        {
+            "label": "Experiments",
+            "url_name": "experiments-dashboard:list",
+            "access_fn": _staff_with("experiments.view_experiment"),
+        }
+    )
     menu = []
     for item in oscar:
         if item is fulfilment:

@@ -194,7 +194,15 @@ def visitor_is_cacheable(request: HttpRequest) -> bool:
 
 
 def page_key(request: HttpRequest) -> str:
+    """The page's cache key: its address, today's dispatch date and the visitor's experiment
+    variants other than control (shop.experiments: no database query for a visitor who is not
+    counted or an audience of all; "" for everyone who sees control, who share one page)."""
+    from shop.experiments.selectors import page_key_part
+
+    variants = page_key_part(request)
     where = f"{request.get_host()}{request.get_full_path()}"
+    if variants:
+        where = f"{where}\n{variants}"
     digest = hashlib.blake2b(where.encode(), digest_size=16).hexdigest()
     return f"mv:page:{dispatch_date().isoformat()}:{digest}"
 

@@ -73,10 +73,14 @@ def shipping_countries_ensure() -> None:
 
 
 def demo_data_load() -> None:
-    """Load the demo catalogue and draw its product images (both idempotent)."""
+    """Load the demo catalogue and draw its product images, and start the demo's A/B test
+    (the take-back promise on product pages; all idempotent)."""
+    from shop.experiments.services import experiment_demo_ensure
+
     call_command("load_catalogue", str(DEMO_CATALOGUE))
     call_command("load_personalization")
     call_command("generate_product_images")
+    experiment_demo_ensure()
 
 
 class AccountRegistrationRefused(Exception):
