@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 # The same as bucket() below, in PostgreSQL: 15 hex digits = 60 bits, a positive bigint.
 BUCKET_SQL = (
-    "((('x' || substr(md5({name} || ':' || {visitor}), 1, 15))::bit(60)::bigint) % {total})"
+    "mod(('x' || substr(md5({name} || ':' || {visitor}), 1, 15))::bit(60)::bigint, {total})"
 )
 
 
