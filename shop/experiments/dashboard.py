@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
@@ -60,6 +61,8 @@ def _save(request: HttpRequest, experiment: Experiment | None) -> HttpResponse:
             )
         except (ValidationError, services.ExperimentRefused) as exc:
             form.add_error(None, _message(exc))
+        except IntegrityError:  # the same name saved a moment ago in another window
+            form.add_error("name", "An experiment with this name exists already.")
         else:
             messages.success(request, f"Experiment “{saved.title}” saved.")
             return redirect("experiments-dashboard:list")

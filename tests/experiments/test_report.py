@@ -125,3 +125,25 @@ def test_a_draft_has_no_window_and_reports_zeros(now):
     assert report["window"] is None
     assert [r["visitors"] for r in report["rows"]] == [0, 0]
     assert report["verdicts"] == ["Not enough data yet"]
+
+
+def test_the_report_page_shows_the_figures(running, now):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    c1, c2 = vids_for(NAME, VARIANTS, "control", 2)
+    (p1,) = vids_for(NAME, VARIANTS, "promise", 1)
+    at = now - timedelta(hours=5)
+    _events(_visitor(c1, first_seen=at), ("visit", at), ("add_to_basket", at))
+    _events(_visitor(c2, first_seen=at), ("visit", at))
+    _events(_visitor(p1, first_seen=at), ("visit", at), ("add_to_basket", at))
+    staff = get_user_model().objects.create_user(username="s", email="s@x.com", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_experiment"))
+    client = Client()
+    client.force_login(staff)
+    html = client.get(f"/dashboard/experiments/{running.pk}/report/").content.decode()
+    # Control 1/2 = 50.0 %, promise 1/1 = 100.0 %: +50.0 points; se = sqrt(0 + 0.25/2)
+    # = 0.3535534, 1.96·se = 0.6929646 → [−19.3, +119.3] points.
+    assert "50.0 %" in html and "100.0 %" in html
+    assert "+50.0 pts" in html and "-19.3 pts to +119.3 pts" in html
+    assert "Not enough data yet" in html
