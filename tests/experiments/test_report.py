@@ -147,3 +147,53 @@ def test_the_report_page_shows_the_figures(running, now):
     assert "50.0 %" in html and "100.0 %" in html
     assert "+50.0 pts" in html and "-19.3 pts to +119.3 pts" in html
     assert "Not enough data yet" in html
+
+
+def test_audience_segment_counts_the_segments_accounts_only(now, monkeypatch):
+    users = get_user_model().objects
+    champion = users.create_user(username="c", email="c@example.com")
+    other = users.create_user(username="o", email="o@example.com")
+    monkeypatch.setattr(
+        "shop.reports.selectors.customer_segments",
+        lambda *, user_ids=None, on=None: {champion.pk: "Champions", other.pk: "At risk"},
+    )
+    experiment = make_experiment(
+        "seg-test", variants=[("control", 1), ("b", 1)], audience="segment", segment="Champions"
+    )
+    type(experiment).objects.filter(pk=experiment.pk).update(starts_at=now - timedelta(hours=2))
+    experiment.refresh_from_db()
+    at = now - timedelta(hours=1)
+    _events(_visitor("c" * 22, first_seen=at, user=champion), ("visit", at))
+    _events(_visitor("o" * 22, first_seen=at, user=other), ("visit", at))
+    _events(_visitor("a" * 22, first_seen=at), ("visit", at))  # anonymous
+    rows = experiment_counts(experiment=experiment, now=now)
+    assert sum(r["visitors"] for r in rows) == 1
+
+
+def test_a_customer_with_an_earlier_paid_order_is_returning(now):
+    from oscar.test.factories import create_order
+
+    from shop.experiments.hashing import pick
+    from shop.experiments.selectors import variant
+    from tests.experiments.conftest import vid
+    from tests.experiments.test_sticky import _request
+
+    variants = [("control", 1), ("b", 1)]
+    experiment = make_experiment("back-test", variants=variants, audience="returning")
+    type(experiment).objects.filter(pk=experiment.pk).update(starts_at=now - timedelta(hours=2))
+    experiment.refresh_from_db()
+    buyer = get_user_model().objects.create_user(username="b", email="b@example.com")
+    browser_id = next(v for v in map(vid, range(500)) if pick("back-test", v, variants) == "b")
+    # First seen today, no order yet: not returning.
+    assert variant(_request(browser_id, buyer), "back-test") == "control"
+    order = create_order(user=buyer)
+    type(order).objects.filter(pk=order.pk).update(
+        status="Paid", date_placed=now - timedelta(hours=3)
+    )
+    assert variant(_request(browser_id, buyer), "back-test") == "b"
+    # The report agrees: the customer's events count, an anonymous newcomer's do not.
+    at = now - timedelta(hours=1)
+    _events(_visitor(browser_id, first_seen=at, user=buyer), ("visit", at))
+    _events(_visitor("z" * 22, first_seen=at), ("visit", at))
+    rows = experiment_counts(experiment=experiment, now=now)
+    assert {r["key"]: r["visitors"] for r in rows} == {"control": 0, "b": 1}
