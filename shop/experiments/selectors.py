@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -309,18 +308,23 @@ def experiment_list() -> QuerySet:
 
 # --- the report ------------------------------------------------------------------------------
 
-_PAID_BEFORE = """EXISTS (SELECT 1 FROM order_order o
-                    WHERE o.user_id = ev.user_id AND o.status = ANY(%(paid)s)
-                      AND o.date_placed < ev.at)"""
+_PAID_BEFORE = """(e.user_id IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM order_order o
+                     WHERE o.user_id = e.user_id AND o.status = ANY(%(paid)s)
+                       AND o.date_placed < e.at))"""
 AUDIENCE_SQL = {
     "all": "TRUE",
-    "new": "(ev.at AT TIME ZONE %(tz)s)::date <= (ev.first_seen_at AT TIME ZONE %(tz)s)::date"
+    "new": "(e.at AT TIME ZONE %(tz)s)::date <= (v.first_seen_at AT TIME ZONE %(tz)s)::date"
     f" AND NOT {_PAID_BEFORE}",
-    "returning": "((ev.at AT TIME ZONE %(tz)s)::date > (ev.first_seen_at AT TIME ZONE %(tz)s)::date"
+    "returning": "((e.at AT TIME ZONE %(tz)s)::date > (v.first_seen_at AT TIME ZONE %(tz)s)::date"
     f" OR {_PAID_BEFORE})",
-    "segment": "ev.user_id IN (SELECT u FROM segment_members)",
+    "segment": "e.user_id IN (SELECT u FROM segment_members)",
 }
 
+# One pass over the window's events gives each visitor their entry (first event in the
+# audience) and their last goal event; the variant is the account's Assignment (through the
+# accounts seen with the visitor: the Visitor row's, and those signed in on its events), else
+# the hash. Converted = a goal event at or after the entry.
 REPORT_SQL = """
 WITH variants AS (
     SELECT id, key, label, is_control, position,
@@ -333,43 +337,44 @@ segment_members AS (
     SELECT m.u FROM unnest(%(seg_users)s::int[], %(seg_names)s::text[]) AS m(u, s)
      WHERE m.s = %(segment)s
 ),
-ev AS (
-    SELECT e.visitor_id, e.step, e.at, e.user_id, v.first_seen_at
+assigned_users AS (
+    SELECT user_id, variant_id, created_at, id
+      FROM experiments_assignment WHERE experiment_id = %(exp)s
+),
+per_visitor AS (
+    SELECT e.visitor_id,
+           MIN(e.at) FILTER (
+               WHERE ({audience}) OR e.user_id IN (SELECT user_id FROM assigned_users)
+           ) AS entered_at,
+           MAX(e.at) FILTER (WHERE e.step = %(goal)s) AS last_goal_at
       FROM growth_event e JOIN growth_visitor v ON v.id = e.visitor_id
      WHERE e.at >= %(start)s AND e.at < %(end)s
+     GROUP BY e.visitor_id
 ),
-entered AS (
-    SELECT ev.visitor_id, MIN(ev.at) AS entered_at
-      FROM ev
-     WHERE ({audience})
-        OR ev.user_id IN (SELECT user_id FROM experiments_assignment WHERE experiment_id = %(exp)s)
-     GROUP BY ev.visitor_id
+entered AS (SELECT * FROM per_visitor WHERE entered_at IS NOT NULL),
+visitor_accounts AS (
+    SELECT e.visitor_id, e.user_id FROM growth_event e
+     WHERE e.at >= %(start)s AND e.at < %(end)s AND e.user_id IS NOT NULL
+    UNION
+    SELECT v.id, v.user_id FROM growth_visitor v
+      JOIN entered n ON n.visitor_id = v.id WHERE v.user_id IS NOT NULL
+),
+by_account AS (
+    SELECT DISTINCT ON (va.visitor_id) va.visitor_id, a.variant_id
+      FROM visitor_accounts va JOIN assigned_users a ON a.user_id = va.user_id
+     ORDER BY va.visitor_id, a.created_at, a.id
 ),
 placed AS (
-    SELECT n.visitor_id, n.entered_at,
-           COALESCE(
-               (SELECT a.variant_id FROM experiments_assignment a
-                 WHERE a.experiment_id = %(exp)s
-                   AND (a.user_id = (SELECT user_id FROM growth_visitor WHERE id = n.visitor_id)
-                        OR a.user_id IN (SELECT ev.user_id FROM ev
-                                          WHERE ev.visitor_id = n.visitor_id
-                                            AND ev.user_id IS NOT NULL))
-                 ORDER BY a.created_at, a.id LIMIT 1),
-               (SELECT vr.id FROM variants vr
-                 WHERE {bucket} >= vr.lo AND {bucket} < vr.hi)
-           ) AS variant_id
+    SELECT n.visitor_id, COALESCE(b.variant_id, h.id) AS variant_id,
+           n.last_goal_at >= n.entered_at AS converted
       FROM entered n
-),
-scored AS (
-    SELECT p.variant_id,
-           EXISTS (SELECT 1 FROM ev WHERE ev.visitor_id = p.visitor_id
-                      AND ev.step = %(goal)s AND ev.at >= p.entered_at) AS converted
-      FROM placed p
+      LEFT JOIN by_account b ON b.visitor_id = n.visitor_id
+      LEFT JOIN variants h ON {bucket} >= h.lo AND {bucket} < h.hi
 )
 SELECT vr.key, vr.label, vr.is_control,
-       COUNT(s.variant_id) AS visitors,
-       COUNT(*) FILTER (WHERE s.converted) AS conversions
-  FROM variants vr LEFT JOIN scored s ON s.variant_id = vr.id
+       COUNT(p.visitor_id) AS visitors,
+       COUNT(*) FILTER (WHERE p.converted) AS conversions
+  FROM variants vr LEFT JOIN placed p ON p.variant_id = vr.id
  GROUP BY vr.id, vr.key, vr.label, vr.is_control, vr.position
  ORDER BY vr.position, vr.id
 """
@@ -411,7 +416,7 @@ def experiment_counts(
     sql = REPORT_SQL.format(
         audience=AUDIENCE_SQL[experiment.audience],
         bucket=bucket_sql(
-            name_param="%(name)s", visitor_column="n.visitor_id", total_column="vr.total"
+            name_param="%(name)s", visitor_column="n.visitor_id", total_column="h.total"
         ),
     )
     params = {
@@ -426,7 +431,9 @@ def experiment_counts(
         "seg_names": seg_names,
         "segment": experiment.segment,
     }
-    with connection.cursor() as cursor:
+    from shop.reports.selectors import report_cursor  # JIT off: seconds saved at scale
+
+    with report_cursor() as cursor:
         cursor.execute(sql, params)
         names = [c.name for c in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
