@@ -15,6 +15,17 @@ def consent_field() -> forms.BooleanField:
     return forms.BooleanField(label=CONSENT_LABEL, help_text=CONSENT_HELP, required=False)
 
 
+class WholeNumberField(forms.IntegerField):
+    """A positive whole number in ASCII digits only ("٣", "³" or "1e3" are not numbers here)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            text = str(value).strip()
+            if not text.isascii() or not text.isdigit() or len(text) > 9:
+                raise forms.ValidationError("Enter a whole number.", code="invalid")
+        return super().to_python(value)
+
+
 class PreferencesForm(forms.Form):
     marketing_opt_in = consent_field()
 
@@ -23,7 +34,7 @@ class CampaignForm(forms.Form):
     """A campaign's parameters: the wait (a positive whole number, hours or days) and, for
     the win-back, the RFM segments it writes to. Anything else sent is ignored."""
 
-    wait = forms.IntegerField(min_value=1)
+    wait = WholeNumberField(min_value=1)
     segments = forms.MultipleChoiceField(
         required=False,
         widget=forms.CheckboxSelectMultiple,

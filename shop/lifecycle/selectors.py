@@ -275,7 +275,7 @@ def campaign_skip_reasons(*, now: datetime) -> dict[int, list[dict[str, Any]]]:
     result: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         result.setdefault(row["campaign_id"], []).append(
-            {"reason": labels.get(row["reason"], row["reason"]), **row}
+            {**row, "code": row["reason"], "reason": labels.get(row["reason"], row["reason"])}
         )
     return result
 
