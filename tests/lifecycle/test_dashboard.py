@@ -79,9 +79,7 @@ def test_orders_paid_within_7_days_of_an_email_are_attributed_to_the_last_email(
     before = order_delivered(al, days_ago=1)
     Order.objects.filter(pk=before.pk).update(paid_at=sent_at - timedelta(hours=1))
     basket = Campaign.objects.get(kind=BASKET)
-    assert selectors.attributed_orders() == {
-        basket.pk: {"orders": 1, "revenue": Decimal("114.00")}
-    }
+    assert selectors.attributed_orders() == {basket.pk: {"orders": 1, "revenue": Decimal("114.00")}}
     assert selectors.attributed_orders(since=timezone.now() - timedelta(days=10)) == {}
     # A later email from another campaign takes the orders paid after it.
     review = campaign(Campaign.Kind.REVIEW_REQUEST)
@@ -92,9 +90,7 @@ def test_orders_paid_within_7_days_of_an_email_are_attributed_to_the_last_email(
         status=Send.Status.SENT,
         sent_at=sent_at + timedelta(days=1),
     )
-    assert selectors.attributed_orders() == {
-        review.pk: {"orders": 1, "revenue": Decimal("114.00")}
-    }
+    assert selectors.attributed_orders() == {review.pk: {"orders": 1, "revenue": Decimal("114.00")}}
 
 
 def test_without_the_permission_staff_get_403_and_anonymous_the_login(catalogue):
