@@ -113,3 +113,24 @@ def test_the_account_page_needs_a_sign_in(db):
     response = Client().get("/accounts/email-preferences/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_staff_record_a_withdrawal_in_the_admin_with_their_name(catalogue):
+    from oscar.test.factories import UserFactory
+
+    jo = customer("jo@example.com")
+    admin_user = UserFactory(email="admin@marlowandvale.example", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/lifecycle/marketingconsent/",
+        {"action": "consent_out", "_selected_action": [jo.pk]},
+    )
+    assert response.status_code == 302
+    assert not MarketingConsent.objects.get(user=jo).opted_in
+    change = ConsentChange.objects.filter(user=jo).first()
+    assert (change.opted_in, change.source, change.actor) == (
+        False,
+        ConsentSource.STAFF,
+        admin_user,
+    )

@@ -259,3 +259,26 @@ def test_a_sweep_after_each_wait_finds_each_subject_once_across_campaigns(jo):
 def test_an_unknown_campaign_kind_is_refused(db):
     with pytest.raises(ValueError):
         lifecycle_sweep(kind="spam")
+
+
+def test_the_sweep_and_the_staff_page_cost_the_same_queries_for_more_rows(catalogue):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from shop.lifecycle.selectors import campaign_overview
+
+    def queries(fn) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            fn()
+        return len(ctx.captured_queries)
+
+    for i in range(3):
+        left_basket(customer(f"a{i}@example.com"))
+    few = queries(lambda: lifecycle_sweep(kind=BASKET))
+    page_few = queries(campaign_overview)
+    for i in range(9):
+        left_basket(customer(f"b{i}@example.com"))
+    many = queries(lambda: lifecycle_sweep(kind=BASKET))
+    assert len(sends(BASKET)) == 12
+    assert many == few
+    assert queries(campaign_overview) == page_few
