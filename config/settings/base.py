@@ -276,7 +276,32 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shop.takeback.tasks.takeback_sweep",
         "schedule": env.float("TAKEBACK_SWEEP_SECONDS", default=3600.0),
     },
+    # Lifecycle emails (shop.lifecycle): abandoned baskets often, the others once a day in
+    # the morning. Each sweep queues an email once (a unique row per campaign and subject).
+    "lifecycle-abandoned-baskets": {
+        "task": "shop.lifecycle.tasks.lifecycle_sweep",
+        "schedule": env.float("LIFECYCLE_ABANDONED_SWEEP_SECONDS", default=900.0),
+        "kwargs": {"kind": "abandoned_basket"},
+    },
+    "lifecycle-win-back": {
+        "task": "shop.lifecycle.tasks.lifecycle_sweep",
+        "schedule": crontab(hour=10, minute=0),
+        "kwargs": {"kind": "win_back"},
+    },
+    "lifecycle-takeback-reminders": {
+        "task": "shop.lifecycle.tasks.lifecycle_sweep",
+        "schedule": crontab(hour=10, minute=10),
+        "kwargs": {"kind": "takeback_reminder"},
+    },
+    "lifecycle-review-requests": {
+        "task": "shop.lifecycle.tasks.lifecycle_sweep",
+        "schedule": crontab(hour=10, minute=20),
+        "kwargs": {"kind": "review_request"},
+    },
 }
+# Lifecycle emails: for a demo or a browser journey, a basket counts as abandoned after this
+# many seconds instead of the campaign's hours (unset in production: staff set the hours).
+LIFECYCLE_ABANDONED_AFTER_SECONDS = env.int("LIFECYCLE_ABANDONED_AFTER_SECONDS", default=None)
 # Orders whose payment has not succeeded after this long are cancelled (daily job).
 ORDER_UNPAID_CANCEL_HOURS = env.int("ORDER_UNPAID_CANCEL_HOURS", default=24)
 # How long a payment page's offer (a checkout attempt and its PaymentIntent) can be paid:
@@ -380,6 +405,14 @@ def _dashboard_navigation(oscar: list[dict]) -> list[dict]:
             "label": "Experiments",
             "url_name": "experiments-dashboard:list",
             "access_fn": _staff_with("experiments.view_experiment"),
+        }
+    )
+    # Lifecycle emails (shop.lifecycle): campaigns, their sends and attributed orders.
+    growth.append(
+        {
+            "label": "Lifecycle emails",
+            "url_name": "lifecycle-dashboard:index",
+            "access_fn": _staff_with("lifecycle.view_campaign"),
         }
     )
     menu = []

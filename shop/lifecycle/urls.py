@@ -1,7 +1,12 @@
 """The shop's own pages of lifecycle, mounted at the site root by config/urls.py."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from shop.lifecycle import views
 
 app_name = "lifecycle"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("accounts/email-preferences/", views.preferences, name="email-preferences"),
+    path("email/unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

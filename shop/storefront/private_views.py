@@ -26,6 +26,7 @@ from oscar.core.loading import get_class, get_model
 from oscar.views.decorators import login_forbidden
 
 from shop.common.ratelimit import limit_hit, limit_keys, rate_limit_post
+from shop.lifecycle.forms import consent_field
 from shop.storefront.services import AccountRegistrationRefused, account_register
 
 Order = get_model("order", "Order")
@@ -110,7 +111,10 @@ profile_update = login_required(ProfileUpdateWithPasswordView.as_view())
 class RegistrationForm(EmailUserCreationForm):
     """Oscar's registration form without its "A user with that email address already
     exists" error: the form must not tell who has an account. `account_register` emails the
-    owner of an existing address instead. Password errors stay."""
+    owner of an existing address instead. Password errors stay. With the marketing consent
+    checkbox (unticked), which `account_register` records for a new account only."""
+
+    marketing_opt_in = consent_field()
 
     def clean_email(self) -> str:
         return normalise_email(self.cleaned_data["email"])

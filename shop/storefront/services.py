@@ -113,10 +113,15 @@ def account_register(*, request: HttpRequest, form: Any, sender: Any = None) -> 
     and None is returned, so the page can answer as for a new address (the form does not
     say whether an address has an account, as password reset does not).
 
+    The form's marketing consent answer (`marketing_opt_in`, if the form has it) is recorded
+    for the new account, in the same transaction.
+
     All or nothing: if the login is refused (the account is locked out), nothing is kept and
     AccountRegistrationRefused is raised.
     """
     from oscar.apps.customer.signals import user_registered
+
+    from shop.lifecycle.services import consent_at_registration
 
     User = get_user_model()
     email = form.cleaned_data["email"]
@@ -139,6 +144,11 @@ def account_register(*, request: HttpRequest, form: Any, sender: Any = None) -> 
             raise AccountRegistrationRefused(
                 "We could not sign you in just now. Please try again later."
             )
+        # Marketing consent as the form answered it (ticked or not), for this new account
+        # only: an address that already had an account returned above, changing nothing.
+        consent_at_registration(
+            user=authenticated, opted_in=bool(form.cleaned_data.get("marketing_opt_in"))
+        )
         user_registered.send_robust(sender=sender, request=request, user=authenticated)
         if getattr(settings, "OSCAR_SEND_REGISTRATION_EMAIL", True):
             transaction.on_commit(
