@@ -139,6 +139,11 @@ def _child_env(*, database: str, tmp: Path, token: str) -> dict[str, str]:
             "EMAIL_FILE_PATH": str(tmp / "mail"),
             "MEDIA_ROOT": str(tmp / "media"),
             "TAKEBACK_PRIVATE_ROOT": str(tmp / "private"),
+            # The growth journey: a basket is abandoned after 5 s, beat looks every 3 s, and
+            # the funnel's events reach the database every 3 s.
+            "LIFECYCLE_ABANDONED_AFTER_SECONDS": "5",
+            "LIFECYCLE_ABANDONED_SWEEP_SECONDS": "3",
+            "GROWTH_DRAIN_SECONDS": "3",
             "PYTHONUNBUFFERED": "1",  # the log shows what happened, in order, as it happens
             # Marks every process the store starts, so none can hide from the final check.
             "MV_JOURNEY_TOKEN": token,
@@ -356,8 +361,10 @@ def new_store_page(browser: Browser, store: Store) -> Iterator[Callable[[], Page
     contexts = []
     expect.set_options(timeout=TIMEOUT_MS)
 
-    def open_page() -> Page:
-        context = browser.new_context(base_url=store.base_url, accept_downloads=True)
+    def open_page(**context_options) -> Page:
+        context = browser.new_context(
+            base_url=store.base_url, accept_downloads=True, **context_options
+        )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return problems.watch(context.new_page())
