@@ -631,8 +631,9 @@ FORMULAS = [
         "Store credit (take-backs, referrals)",
         "From the credit ledger, in the period: credit issued (for take-backs, goodwill, or a"
         " referral: each credit is a cost of the account it went to) less credit withdrawn (a"
-        " referral whose order was cancelled or refunded) is a cost; credit redeemed pays part of an order whose revenue is counted whole, so it is"
-        " shown for information. Blank when the take-back scheme is not installed.",
+        " referral whose order was cancelled or refunded) is a cost; credit redeemed pays part"
+        " of an order whose revenue is counted whole, so it is shown for information. Blank"
+        " when the take-back scheme is not installed.",
     ),
     (
         "Contribution margin",
