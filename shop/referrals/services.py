@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Func, Value
+from django.db.models import CharField, F, Func, Value
 from django.db.models.functions import Concat, Lower, Upper
 from django.utils import timezone
 from oscar.core.loading import get_model
@@ -150,12 +150,20 @@ def _address_key(prefix: str) -> Concat:
     only, case folded ("12 Lower Rushall St." / "ws1 2aa" → "12lowerrushallst|WS12AA")."""
 
     def only(expr: Any, pattern: str) -> Func:
-        return Func(expr, Value(pattern), Value(""), Value("g"), function="regexp_replace")
+        return Func(
+            expr,
+            Value(pattern),
+            Value(""),
+            Value("g"),
+            function="regexp_replace",
+            output_field=CharField(),
+        )
 
     return Concat(
         only(Lower(F(f"{prefix}line1")), "[^a-z0-9]+"),
         Value("|"),
         only(Upper(F(f"{prefix}postcode")), "[^A-Z0-9]+"),
+        output_field=CharField(),
     )
 
 
