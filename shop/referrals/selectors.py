@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
+    CharField,
     Count,
     DecimalField,
     OuterRef,
@@ -20,7 +21,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from shop.credit.models import CreditEntry
@@ -109,7 +110,12 @@ def referral_list(*, status: str = "") -> QuerySet[Referral]:
     withdrawn = (
         CreditEntry.objects.filter(
             kind=CreditEntry.Kind.WITHDRAWN,
-            reference__startswith=Concat(Value(REFERENCE_PREFIX), OuterRef("pk"), Value(":")),
+            reference__startswith=Concat(
+                Value(REFERENCE_PREFIX),
+                Cast(OuterRef("pk"), CharField()),
+                Value(":"),
+                output_field=CharField(),
+            ),
         )
         .values("kind")
         .annotate(total=-Sum("amount"))

@@ -89,6 +89,7 @@ def referral_programme_update(
             or amount != amount.quantize(CENT)
         ):
             raise ReferralError(f"A credit is an amount from 0.00 to {CREDIT_MAX}, in pence.")
+    friend_credit, referrer_credit = friend_credit.quantize(CENT), referrer_credit.quantize(CENT)
     with transaction.atomic():
         programme = referral_programme()
         programme = ReferralProgramme.objects.select_for_update().get(pk=programme.pk)

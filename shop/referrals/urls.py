@@ -7,6 +7,7 @@ from shop.referrals import views
 app_name = "referrals"
 
 urlpatterns = [
-    path("r/<str:code>/", views.share, name="share"),
+    # Any text after /r/ (slashes too): whatever a link carries is answered the same way.
+    path("r/<path:code>/", views.share, name="share"),
     path("accounts/referrals/", views.invite, name="invite"),
 ]
