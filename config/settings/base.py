@@ -415,6 +415,13 @@ def _dashboard_navigation(oscar: list[dict]) -> list[dict]:
             "access_fn": _staff_with("lifecycle.view_campaign"),
         }
     )
+    growth += [
+        {
+            "label": "Referrals",
+            "url_name": "referrals-dashboard:index",
+            "access_fn": _dashboard_staff_only,
+        },
+    ]
     menu = []
     for item in oscar:
         if item is fulfilment:
@@ -490,6 +497,15 @@ TAKEBACK_PHOTO_MAX_BYTES = env.int("TAKEBACK_PHOTO_MAX_BYTES", default=8 * 1024 
 TAKEBACK_PHOTOS_MAX = 6
 # Leather in a product without its own weight (kg), for the landfill report.
 TAKEBACK_DEFAULT_LEATHER_KG = env.str("TAKEBACK_DEFAULT_LEATHER_KG", default="0.250")
+
+# --- Referrals (shop.referrals) ---
+# Store credit (GBP, 2 decimal places) for a friend who joins through a customer's share link
+# and places a first paid order, and for the customer who invited them: the defaults of the
+# programme settings staff change at Dashboard > Growth > Referrals (read when first needed).
+REFERRAL_FRIEND_CREDIT = env.str("REFERRAL_FRIEND_CREDIT", default="10.00")
+REFERRAL_REFERRER_CREDIT = env.str("REFERRAL_REFERRER_CREDIT", default="10.00")
+# How long a share link's cookie (mv_ref) remembers the invitation before registration.
+REFERRAL_COOKIE_DAYS = env.int("REFERRAL_COOKIE_DAYS", default=30)
 
 # --- Request body size (shop.common.body_limit.RequestBodyLimitMiddleware) ---
 # A body whose Content-Length is over its path's cap gets 413 before anything reads it. The

@@ -24,6 +24,14 @@ class CreditAccountAdmin(ReadOnly):
 
 @admin.register(CreditEntry)
 class CreditEntryAdmin(ReadOnly):
-    list_display = ("created_at", "account", "kind", "amount", "takeback", "order_number")
+    list_display = (
+        "created_at",
+        "account",
+        "kind",
+        "amount",
+        "takeback",
+        "order_number",
+        "reference",
+    )
     list_filter = ("kind",)
     search_fields = ("account__user__email", "order_number")

@@ -38,6 +38,9 @@ class CreditEntry(models.Model):
         SPENT = "spent", "Spent at checkout"  # - (an order)
         RESTORED = "restored", "Returned to balance"  # + (an order that was not placed)
         ADJUSTED = "adjusted", "Adjusted by staff"  # +/-
+        # - (an issued credit taken back: a referral whose order was cancelled or refunded);
+        # at most what is left of the balance, so it may be less than the credit, even 0.
+        WITHDRAWN = "withdrawn", "Credit withdrawn"
 
     account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -52,6 +55,10 @@ class CreditEntry(models.Model):
         related_name="credit_entries",
     )
     order_number = models.CharField(max_length=128, blank=True, db_index=True)
+    # What earned an issued credit when it is not a take-back ("referral:<id>:friend"): one
+    # issued credit per reference, and one withdrawal of it (same reference). Entries with a
+    # reference carry a note written for the customer (their credit page shows it).
+    reference = models.CharField(max_length=64, blank=True, default="")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -62,12 +69,26 @@ class CreditEntry(models.Model):
         ordering = ("-created_at", "-pk")
         verbose_name_plural = "credit entries"
         constraints = [
-            # A take-back is credited once; an order redeems credit once (and is given
-            # it back at most once).
+            # A take-back (or a reference) is credited once, and a credit withdrawn once; an
+            # order redeems credit once (and is given it back at most once).
             models.UniqueConstraint(
                 fields=("takeback",),
                 condition=Q(kind="issued", takeback__isnull=False),
                 name="credit_issued_once_per_takeback",
+            ),
+            models.UniqueConstraint(
+                fields=("reference",),
+                condition=Q(kind="issued") & ~Q(reference=""),
+                name="credit_issued_once_per_reference",
+            ),
+            models.UniqueConstraint(
+                fields=("reference",),
+                condition=Q(kind="withdrawn"),
+                name="credit_withdrawn_once_per_reference",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="withdrawn") | ~Q(reference=""),
+                name="credit_withdrawn_names_its_credit",
             ),
             models.UniqueConstraint(
                 fields=("order_number",),

@@ -4,11 +4,12 @@ run at once; every change is a ledger row (CreditEntry) in the same transaction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from shop.credit.models import CreditAccount, CreditEntry
 
@@ -52,18 +53,20 @@ def credit_issue(
     user: Any,
     amount: Decimal,
     takeback: Any = None,
+    reference: str = "",
     actor: Any = None,
     note: str = "",
 ) -> tuple[CreditEntry, bool]:
-    """Add credit to the user's balance. With a take-back, once: a second call returns the
-    first entry and adds nothing. Returns (entry, created)."""
+    """Add credit to the user's balance. With a take-back or a `reference` (what earned it,
+    e.g. "referral:7:friend"), once: a second call, concurrent or not, returns the first
+    entry and adds nothing. Returns (entry, created)."""
     amount = _amount(amount)
+    reference = reference[:64]
+    once = Q(takeback=takeback) if takeback is not None else Q(reference=reference)
     account = credit_account_get_or_create(user=user)
     with transaction.atomic():
-        if takeback is not None:
-            existing = CreditEntry.objects.filter(
-                takeback=takeback, kind=CreditEntry.Kind.ISSUED
-            ).first()
+        if takeback is not None or reference:
+            existing = CreditEntry.objects.filter(once, kind=CreditEntry.Kind.ISSUED).first()
             if existing is not None:
                 return existing, False
         try:
@@ -73,13 +76,67 @@ def credit_issue(
                     kind=CreditEntry.Kind.ISSUED,
                     amount=amount,
                     takeback=takeback,
+                    reference=reference,
                     actor=actor if getattr(actor, "pk", None) else None,
                     note=note[:255],
                 )
         except IntegrityError:
-            return CreditEntry.objects.get(takeback=takeback, kind=CreditEntry.Kind.ISSUED), False
+            return CreditEntry.objects.get(once, kind=CreditEntry.Kind.ISSUED), False
         CreditAccount.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
     return entry, True
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A credit taken back: `entry` (None when no credit was issued under the reference),
+    `taken` what came off the balance, `shortfall` what had been spent already."""
+
+    entry: CreditEntry | None
+    taken: Decimal
+    shortfall: Decimal
+
+
+def credit_withdraw(*, reference: str, actor: Any = None, note: str = "") -> Withdrawal:
+    """Take back the credit issued under `reference`, once per reference: as much of it as
+    the balance still holds (never below zero; the account row is locked while we decide).
+    What was already spent is the shortfall: recorded in the entry's note and returned, for
+    staff. A second call returns the first withdrawal and takes nothing."""
+    if not reference:
+        raise CreditError("A withdrawal names the credit it takes back.")
+    with transaction.atomic():
+        issued = CreditEntry.objects.filter(
+            reference=reference, kind=CreditEntry.Kind.ISSUED
+        ).first()
+        if issued is None:
+            return Withdrawal(entry=None, taken=Decimal("0.00"), shortfall=Decimal("0.00"))
+        account = CreditAccount.objects.select_for_update().get(pk=issued.account_id)
+        existing = CreditEntry.objects.filter(
+            reference=reference, kind=CreditEntry.Kind.WITHDRAWN
+        ).first()
+        if existing is not None:
+            return Withdrawal(
+                entry=existing, taken=-existing.amount, shortfall=issued.amount + existing.amount
+            )
+        taken = min(issued.amount, account.balance)
+        shortfall = issued.amount - taken
+        text = note
+        if shortfall:
+            text = f"{note} {shortfall} of it was already spent.".strip()
+        entry = CreditEntry.objects.create(
+            account=account,
+            kind=CreditEntry.Kind.WITHDRAWN,
+            amount=-taken,
+            reference=reference,
+            actor=actor if getattr(actor, "pk", None) else None,
+            note=text[:255],
+        )
+        if taken:
+            updated = CreditAccount.objects.filter(pk=account.pk, balance__gte=taken).update(
+                balance=F("balance") - taken
+            )
+            if not updated:  # cannot happen under the row lock; never go below zero anyway
+                raise InsufficientCredit("The balance changed while the credit was withdrawn.")
+    return Withdrawal(entry=entry, taken=taken, shortfall=shortfall)
 
 
 def credit_spend(

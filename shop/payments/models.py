@@ -64,6 +64,10 @@ class PaymentIntentRecord(models.Model):
     fee_source = models.CharField(
         max_length=16, blank=True, choices=[("stripe", "Stripe balance"), ("rate", "Our rate")]
     )
+    # Stripe's fingerprint of the card that paid (the same card number gives the same
+    # fingerprint), read once when a rule needs it (`payment_card_fingerprint`): referrals
+    # refuse a friend who pays with the referrer's card. Blank: not read yet, or no card.
+    card_fingerprint = models.CharField(max_length=64, blank=True, default="", db_index=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -462,6 +462,22 @@ def payment_fee_record(*, record: PaymentIntentRecord) -> PaymentIntentRecord:
     return record
 
 
+def payment_card_fingerprint(*, record: PaymentIntentRecord) -> str:
+    """The fingerprint of the card that paid this succeeded PaymentIntent, read from Stripe
+    the first time and kept on the record; "" when no card paid it (or not succeeded).
+    Raises PaymentProviderUnavailable if Stripe cannot be asked (the caller's task retries)."""
+    if record.card_fingerprint or record.status != Status.SUCCEEDED:
+        return record.card_fingerprint
+    fingerprint = stripe_api.card_fingerprint_for(payment_intent_id=record.payment_intent_id)
+    if not fingerprint:
+        return ""
+    PaymentIntentRecord.objects.filter(pk=record.pk, card_fingerprint="").update(
+        card_fingerprint=fingerprint, updated_at=timezone.now()
+    )
+    record.card_fingerprint = fingerprint
+    return fingerprint
+
+
 def _enqueue_fee(*, record_pk: int) -> None:
     from shop.payments.tasks import record_payment_fee
 

@@ -221,6 +221,26 @@ def balance_fee_for(*, payment_intent_id: str) -> int | None:
     return int(txn["fee"])
 
 
+def card_fingerprint_for(*, payment_intent_id: str) -> str | None:
+    """The fingerprint of the card that paid the PaymentIntent (its PaymentMethod's, or the
+    latest charge's payment_method_details), or None when no card paid it."""
+    intent = payment_intent_retrieve(
+        payment_intent_id=payment_intent_id, expand=["payment_method", "latest_charge"]
+    ).to_dict()
+    method = intent.get("payment_method")
+    if isinstance(method, dict):
+        fingerprint = (method.get("card") or {}).get("fingerprint")
+        if isinstance(fingerprint, str) and fingerprint:
+            return fingerprint[:64]
+    charge = intent.get("latest_charge")
+    if isinstance(charge, dict):
+        details = charge.get("payment_method_details") or {}
+        fingerprint = (details.get("card") or {}).get("fingerprint")
+        if isinstance(fingerprint, str) and fingerprint:
+            return fingerprint[:64]
+    return None
+
+
 # --- Webhooks ---
 
 

@@ -1,7 +1,9 @@
 """Staff screens of referrals, mounted under /dashboard/referrals/ by config/urls.py."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from shop.referrals import dashboard
 
 app_name = "referrals-dashboard"
 
-urlpatterns: list = []
+urlpatterns = [path("", dashboard.index, name="index")]

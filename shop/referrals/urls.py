@@ -1,7 +1,13 @@
 """The shop's own pages of referrals, mounted at the site root by config/urls.py."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from shop.referrals import views
 
 app_name = "referrals"
 
-urlpatterns: list = []
+urlpatterns = [
+    # Any text after /r/ (slashes too): whatever a link carries is answered the same way.
+    path("r/<path:code>/", views.share, name="share"),
+    path("accounts/referrals/", views.invite, name="invite"),
+]

@@ -282,9 +282,13 @@ def projections() -> list[SustainableProjection]:
 
 def _credits_cte() -> str:
     """SQL for a `credits` CTE: store credit per customer key over the range, from the credit
-    ledger (shop.credit, fed by the take-back scheme): `credits_issued` = credit issued (for
-    take-backs, and goodwill), `credits_redeemed` = credit spent at checkout less credit given
-    back for orders that were not placed. Empty when the apps are not installed."""
+    ledger (shop.credit, fed by the take-back scheme and referrals): `credits_issued` =
+    credit issued to the customer's own account (for take-backs, goodwill, and referrals:
+    the friend's welcome credit is the friend's cost, the thank-you credit the referrer's)
+    less credit withdrawn from it (a referral whose order was cancelled or refunded; only
+    what the balance still held, so spent credit stays a cost), each counted on the day of
+    its ledger row; `credits_redeemed` = credit spent at checkout less credit given back for
+    orders that were not placed. Empty when the apps are not installed."""
     if not credits_recorded():
         return """credits AS (
     SELECT NULL::text AS customer_key, NULL::numeric AS credits_issued,
@@ -293,7 +297,8 @@ def _credits_cte() -> str:
 )"""
     return """credits AS (
     SELECT 'u:' || a.user_id AS customer_key,
-           COALESCE(SUM(e.amount) FILTER (WHERE e.kind = 'issued'), 0) AS credits_issued,
+           COALESCE(SUM(e.amount) FILTER (WHERE e.kind IN ('issued', 'withdrawn')), 0)
+               AS credits_issued,
            COALESCE(-SUM(e.amount) FILTER (WHERE e.kind IN ('spent', 'restored')), 0)
                AS credits_redeemed
       FROM credit_creditentry e JOIN credit_creditaccount a ON a.id = e.account_id
@@ -554,7 +559,7 @@ CUSTOMER_COLUMNS = (
     ("shipping_cost", "Shipping cost (est.)"),
     ("fees", "Payment fees"),
     ("refunds", "Refunds"),
-    ("credits_issued", "Store credit issued (take-backs)"),
+    ("credits_issued", "Store credit issued (take-backs, referrals)"),
     ("credits_redeemed", "Store credit redeemed"),
     ("margin", "Contribution margin"),
     ("margin_percent", "Margin %"),
@@ -623,10 +628,12 @@ FORMULAS = [
         "per-line calculation are expected.",
     ),
     (
-        "Store credit (take-backs)",
-        "From the credit ledger, in the period: credit issued (for take-backs, or goodwill) is a"
-        " cost; credit redeemed pays part of an order whose revenue is counted whole, so it is"
-        " shown for information. Blank when the take-back scheme is not installed.",
+        "Store credit (take-backs, referrals)",
+        "From the credit ledger, in the period: credit issued (for take-backs, goodwill, or a"
+        " referral: each credit is a cost of the account it went to) less credit withdrawn (a"
+        " referral whose order was cancelled or refunded) is a cost; credit redeemed pays part"
+        " of an order whose revenue is counted whole, so it is shown for information. Blank"
+        " when the take-back scheme is not installed.",
     ),
     (
         "Contribution margin",

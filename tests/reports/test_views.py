@@ -124,7 +124,7 @@ def test_customer_table_sorts_pages_and_exports(client, dataset, reporter):
     assert [r[1] for r in rows[1:]] == ["alice@example.com", "carol@example.com", "bob@example.com"]
     header = rows[0]
     assert rows[1][header.index("Contribution margin")] == "130.59"
-    assert rows[1][header.index("Store credit issued (take-backs)")] == ""
+    assert rows[1][header.index("Store credit issued (take-backs, referrals)")] == ""
     response = client.get(url, {**MARCH, "page": "zz", "sort": "bogus"})
     assert response.status_code == 200
 
