@@ -128,6 +128,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shop.basket.middleware.BasketMiddleware",  # Oscar's, with SameSite on its cookie
+    # Just outside the page cache, so pages it serves are counted too: the funnel's events
+    # (buffered, off the request path) and the consent banner cut out once chosen.
+    "shop.growth.middleware.GrowthMiddleware",
     # Anonymous home, listing, search and product pages from the cache (after basket and CSRF).
     "shop.storefront.page_cache.PageCacheMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
@@ -276,6 +279,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "shop.takeback.tasks.takeback_sweep",
         "schedule": env.float("TAKEBACK_SWEEP_SECONDS", default=3600.0),
     },
+    # Growth: funnel events the web processes buffered in Redis, into PostgreSQL.
+    "drain-funnel-events": {
+        "task": "shop.growth.tasks.drain_events",
+        "schedule": env.float("GROWTH_DRAIN_SECONDS", default=15.0),
+    },
 }
 # Orders whose payment has not succeeded after this long are cancelled (daily job).
 ORDER_UNPAID_CANCEL_HOURS = env.int("ORDER_UNPAID_CANCEL_HOURS", default=24)
@@ -373,7 +381,14 @@ def _dashboard_navigation(oscar: list[dict]) -> list[dict]:
         },
     ]
     # Growth: funnel, experiments, referrals and lifecycle emails (one entry per app).
-    growth: list[dict] = []
+    growth: list[dict] = [
+        # shop.growth: the funnel report.
+        {
+            "label": "Funnel",
+            "url_name": "growth-dashboard:funnel",
+            "access_fn": _staff_with("growth.view_funnel"),
+        },
+    ]
     menu = []
     for item in oscar:
         if item is fulfilment:
@@ -449,6 +464,15 @@ TAKEBACK_PHOTO_MAX_BYTES = env.int("TAKEBACK_PHOTO_MAX_BYTES", default=8 * 1024 
 TAKEBACK_PHOTOS_MAX = 6
 # Leather in a product without its own weight (kg), for the landfill report.
 TAKEBACK_DEFAULT_LEATHER_KG = env.str("TAKEBACK_DEFAULT_LEATHER_KG", default="0.250")
+
+# --- First-party analytics (shop.growth) ---
+# Funnel events of visitors who accepted analytics: counted by shop.growth.middleware, buffered
+# per process and pushed to a Redis list (this key, on GROWTH_EVENTS_REDIS_URL or REDIS_URL),
+# drained into PostgreSQL by beat every GROWTH_DRAIN_SECONDS. GROWTH_EVENTS=false stops the
+# counting (the consent banner stays).
+GROWTH_EVENTS = env.bool("GROWTH_EVENTS", default=True)
+GROWTH_EVENTS_KEY = env("GROWTH_EVENTS_KEY", default="mv:growth:events")
+GROWTH_EVENTS_REDIS_URL = env("GROWTH_EVENTS_REDIS_URL", default="")
 
 # --- Request body size (shop.common.body_limit.RequestBodyLimitMiddleware) ---
 # A body whose Content-Length is over its path's cap gets 413 before anything reads it. The

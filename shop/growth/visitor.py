@@ -19,6 +19,10 @@ CONSENT_DECLINED = "declined"
 CONSENT_VALUES = frozenset({CONSENT_ACCEPTED, CONSENT_DECLINED})
 VISITOR_COOKIE = "mv_vid"
 COOKIE_MAX_AGE = 365 * 24 * 3600  # a choice is remembered for a year
+# A visit is the first request of a counted visitor after VISIT_GAP_SECONDS without one: this
+# cookie (only ever set for visitors who accepted analytics) lives that long after each request.
+VISIT_COOKIE = "mv_visit"
+VISIT_GAP_SECONDS = 30 * 60
 _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 # Crawlers, monitors, link previews and scripted clients, by their user agent.
 _BOT_AGENT = re.compile(
@@ -85,3 +89,49 @@ def visitor_cookie_set(request: HttpRequest, response: HttpResponse) -> None:
             httponly=True,
             secure=request.is_secure(),
         )
+
+
+def consent_choose(request: HttpRequest, choice: str) -> None:
+    """The visitor's choice applies to the rest of this request (its cookies are set on the
+    response by `consent_cookies_set`): accepting makes a visitor id (for a browser, not a
+    bot), declining forgets it."""
+    if choice not in CONSENT_VALUES:
+        raise ValueError(choice)
+    request.COOKIES[CONSENT_COOKIE] = choice
+    if choice == CONSENT_ACCEPTED:
+        visitor_id_ensure(request)
+    else:
+        request._mv_visitor_id = None
+
+
+def consent_cookies_set(request: HttpRequest, response: HttpResponse) -> None:
+    """The consent cookie for a year; with "analytics", the visitor id; with "declined", the
+    visitor id and visit cookies deleted."""
+    choice = analytics_consent(request)
+    if choice is None:
+        return
+    response.set_cookie(
+        CONSENT_COOKIE,
+        choice,
+        max_age=COOKIE_MAX_AGE,
+        samesite="Lax",
+        httponly=True,
+        secure=request.is_secure(),
+    )
+    if choice == CONSENT_ACCEPTED:
+        visitor_cookie_set(request, response)
+    else:
+        response.delete_cookie(VISITOR_COOKIE, samesite="Lax")
+        response.delete_cookie(VISIT_COOKIE, samesite="Lax")
+
+
+def visit_cookie_set(request: HttpRequest, response: HttpResponse) -> None:
+    """A visit is under way: no new one begins for VISIT_GAP_SECONDS after this request."""
+    response.set_cookie(
+        VISIT_COOKIE,
+        "1",
+        max_age=VISIT_GAP_SECONDS,
+        samesite="Lax",
+        httponly=True,
+        secure=request.is_secure(),
+    )
