@@ -21,7 +21,8 @@ UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign")
 # Control (Cc), format (Cf: bidi marks, zero-width joiners...), surrogate and private-use
 # characters, and the line and paragraph separators.
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
-_HOST = re.compile(r"^(?=.{1,128}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"^(?=.{{1,128}}$){_LABEL}(?:\.{_LABEL})*$")
 _TABLET = re.compile(r"ipad|tablet|kindle|silk/|playbook|(android(?!.*mobile))", re.I)
 _MOBILE = re.compile(r"mobi|iphone|ipod|android|blackberry|opera mini|iemobile|windows phone", re.I)
 

@@ -3,8 +3,9 @@
 `events_drain` (the beat task drain_events, every GROWTH_DRAIN_SECONDS) pops the events list
 in chunks (LPOP with a count: atomic, so two drains never take the same item) and stores each
 chunk in one transaction (`events_store`): the visitors first (one INSERT ... ON CONFLICT,
-first visit wins), then the events and the day's bot counts (one INSERT each), and last the visitors who declined after accepting are deleted with their
-events. Every item is checked again here; malformed ones are counted and left out.
+first visit wins), then the events and the day's bot counts (one INSERT each), and last the
+visitors who declined after accepting are deleted with their events. Every item is checked
+again here; malformed ones are counted and left out.
 """
 
 from __future__ import annotations
@@ -96,10 +97,11 @@ def events_store(*, items: list[dict[str, Any]]) -> DrainResult:
     now = datetime.datetime.now(tz=datetime.UTC).timestamp()
     result = DrainResult()
     seen: dict[str, list] = {
-        name: []
-        for name in ("id", "at", "user", "landed", "us", "um", "uc", "rh", "lp", "dev")
+        name: [] for name in ("id", "at", "user", "landed", "us", "um", "uc", "rh", "lp", "dev")
     }
-    events: dict[str, list] = {name: [] for name in ("visitor", "step", "at", "user", "path", "order")}
+    events: dict[str, list] = {
+        name: [] for name in ("visitor", "step", "at", "user", "path", "order")
+    }
     bots: dict[str, list] = {"day": [], "n": []}
     forget: list[str] = []
     for item in items:
@@ -226,8 +228,9 @@ SELECT t.visitor, t.step, t.at, u.id, t.path, t.ord
   FROM unnest(
         %(visitor)s::text[], %(step)s::text[], %(at)s::timestamptz[], %(user)s::int[],
         %(path)s::text[], %(order)s::text[]
-  ) AS t(visitor, step, at, user_id, path, ord)
+  ) WITH ORDINALITY AS t(visitor, step, at, user_id, path, ord, n)
   LEFT JOIN {users} u ON u.id = t.user_id
+ ORDER BY t.n
 """
 
 _BOTS_UPSERT = """
@@ -235,4 +238,3 @@ INSERT INTO growth_botday AS b (day, requests)
 SELECT day, SUM(n) FROM unnest(%(day)s::date[], %(n)s::bigint[]) AS t(day, n) GROUP BY day
 ON CONFLICT (day) DO UPDATE SET requests = b.requests + EXCLUDED.requests
 """
-
