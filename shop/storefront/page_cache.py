@@ -6,8 +6,9 @@ is filled in on the way out: the CSRF token of the page's forms, the Content-Sec
 nonce of its inline scripts (each response has its own), and the header's basket count
 for a visitor with a basket (one query, see shop.basket.selectors). Every stored page holds the
 analytics consent banner; shop.growth.middleware, just outside this one, cuts it out for
-visitors who have chosen (the ETag tells the two apart), and counts the page as a funnel step. Signed-in visitors and
-requests with flash messages waiting are never served from the cache, and never fill it.
+visitors who have chosen (the ETag tells the two apart), and counts the page as a funnel step.
+Signed-in visitors and requests with flash messages waiting are never served from the cache,
+and never fill it.
 
 Invalidation: any save or delete of what a page shows (product, stock record, image, category,
 attribute value, option, recommendation, personalization offer; see shop.storefront.signals)

@@ -20,9 +20,8 @@ def _product():
 
 
 def _steps(visitor_id=VISITOR_ID) -> list[str]:
-    return list(
-        Event.objects.filter(visitor_id=visitor_id).order_by("at", "id").values_list("step", flat=True)
-    )
+    events = Event.objects.filter(visitor_id=visitor_id).order_by("at", "id")
+    return list(events.values_list("step", flat=True))
 
 
 def test_a_product_page_is_a_visit_and_a_product_view_with_the_landing_kept(demo_catalogue):
