@@ -106,6 +106,9 @@ def events_store(*, items: list[dict[str, Any]]) -> DrainResult:
     forget: list[str] = []
     for item in items:
         kind = item.get("k") if isinstance(item, dict) else None
+        if kind not in ("e", "l", "b", "f"):
+            result.rejected += 1
+            continue
         if kind == "f":
             visitor = item.get("v")
             if isinstance(visitor, str) and _VISITOR_ID.match(visitor):
@@ -125,7 +128,7 @@ def events_store(*, items: list[dict[str, Any]]) -> DrainResult:
             bots["day"].append(day)
             bots["n"].append(n)
             continue
-        visitor = item.get("v") if kind in ("e", "l") else None
+        visitor = item.get("v")
         at = _moment(item.get("t"), now)
         if not isinstance(visitor, str) or not _VISITOR_ID.match(visitor) or at is None:
             result.rejected += 1

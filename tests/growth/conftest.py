@@ -13,3 +13,14 @@ def _events_clean():
     yield
     BUFFER.clear()
     events_redis().delete(settings.GROWTH_EVENTS_KEY)
+
+
+@pytest.fixture
+def _worker_events_key(monkeypatch):
+    """The worker the next fixture starts drains this process's events list."""
+    monkeypatch.setenv("MV_TEST_EVENTS_KEY", settings.GROWTH_EVENTS_KEY)
+
+
+@pytest.fixture
+def growth_worker(_worker_events_key, celery_worker):
+    return celery_worker

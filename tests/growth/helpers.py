@@ -39,3 +39,32 @@ def drain():
     the tables."""
     events_flush()
     return events_drain()
+
+
+def moment(day, hour: int = 12, minute: int = 0):
+    """An aware moment on a local date of the store."""
+    import datetime
+
+    from django.utils import timezone
+
+    naive = datetime.datetime.combine(day, datetime.time(hour, minute))
+    return timezone.make_aware(naive, timezone.get_default_timezone())
+
+
+def order_paid(number: str, *, at, status: str = "Paid", user=None):
+    """An order as the funnel report reads it: its status and when it was paid."""
+    from decimal import Decimal
+
+    from oscar.core.loading import get_model
+
+    return get_model("order", "Order").objects.create(
+        number=number,
+        user=user,
+        guest_email="" if user else "guest@example.com",
+        currency="GBP",
+        total_incl_tax=Decimal("29.50"),
+        total_excl_tax=Decimal("24.58"),
+        status=status,
+        date_placed=at,
+        paid_at=at if status != "Pending payment" else None,
+    )
