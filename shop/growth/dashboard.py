@@ -35,7 +35,8 @@ class _Echo:
 
 def _csv(report: selectors.FunnelReport) -> StreamingHttpResponse:
     """One row per day: visitors reaching each step, all paid orders, bot requests left out;
-    then the totals. Cells through SafeCSVWriter (no live formulas)."""
+    then the totals; then, after an empty row, the breakdown. Cells through SafeCSVWriter (no
+    live formulas: a source is whatever a link said)."""
     writer = SafeCSVWriter(_Echo())
     labels = [selectors.STEP_LABELS[step] for step in FUNNEL_STEPS]
     header = ["day", *labels, "paid orders (all, from orders)", "bot requests left out"]
@@ -51,6 +52,10 @@ def _csv(report: selectors.FunnelReport) -> StreamingHttpResponse:
             ["total (distinct visitors)", *(s.visitors for s in report.steps)]
             + [report.paid_orders, report.bot_requests]
         )
+        yield writer.writerow([])
+        yield writer.writerow([f"by {selectors.DIMENSIONS[report.breakdown_by].lower()}", *labels])
+        for row in report.breakdown:
+            yield writer.writerow([row["value"], *(row[s] for s in FUNNEL_STEPS)])
 
     f = report.filters
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
