@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from urllib.parse import parse_qs, urlsplit
 
 UTM_MAX = 64
@@ -59,8 +60,11 @@ def referrer_host(referer: object, *, own_host: str) -> str:
 
 def device_class(user_agent: object) -> str:
     """mobile, tablet or desktop, from the user agent."""
-    agent = user_agent if isinstance(user_agent, str) else ""
-    agent = agent[:512]
+    return _device_class(user_agent[:512] if isinstance(user_agent, str) else "")
+
+
+@lru_cache(maxsize=1024)
+def _device_class(agent: str) -> str:
     if _TABLET.search(agent):
         return "tablet"
     if _MOBILE.search(agent):

@@ -40,6 +40,7 @@ BANNER_END = b"<!--/mv:consent-->"
 # In the banner form, filled per response with the referrer host of the request (a page from
 # the cache holds the placeholder).
 REFERRER_PLACEHOLDER = b"__MV_LANDING_REF__"
+BANNER_MAX = 8192  # the banner's own length, at most: the placeholder is looked for in it
 # Never counted: staff screens, the admin, files, the payment provider's webhooks.
 EXCLUDED_PREFIXES = ("/dashboard/", "/admin/", "/media/", "/static/", "/payments/", "/i18n/")
 
@@ -106,13 +107,16 @@ def banner_apply(request: HttpRequest, response: HttpResponse) -> None:
     if start < 0:
         return
     if visitor.analytics_consent(request) is not None:
-        end = content.find(BANNER_END, start)
+        end = content.find(BANNER_END, start, start + BANNER_MAX)
         if end < 0:
             return
         content = content[:start] + content[end + len(BANNER_END) :]
     else:
+        at = content.find(REFERRER_PLACEHOLDER, start, start + BANNER_MAX)
+        if at < 0:
+            return
         host = referrer_host(request.META.get("HTTP_REFERER"), own_host=_own_host(request))
-        content = content.replace(REFERRER_PLACEHOLDER, escape(host).encode(), 1)
+        content = content[:at] + escape(host).encode() + content[at + len(REFERRER_PLACEHOLDER) :]
     response.content = content
     if response.has_header("Content-Length"):
         response["Content-Length"] = str(len(content))
