@@ -1493,7 +1493,9 @@ def measure_growth(args, env: dict[str, str], wrk: str | None, paths: dict[str, 
 
     result = GrowthResult()
     client = redis.Redis.from_url(args.redis_url)
-    cookie = "mv_consent=analytics; mv_vid=" + "BenchVisitor0000000000"
+    # A visit under way (mv_visit): the product page records a product view on every request,
+    # the category page only keeps the visit going (no event), the basket page likewise.
+    cookie = "mv_consent=analytics; mv_vid=BenchVisitor0000000000; mv_visit=1"
     headers = {"User-Agent": BROWSER_AGENT, "Cookie": cookie}
     print("  funnel events: a browser that accepted analytics, events off, then on:")
     for mode in ("off", "on"):
@@ -1554,8 +1556,7 @@ def print_growth(result) -> list[tuple[bool, str]]:
         )
     print(
         f"Events queued by the web processes during the 'on' loads: {result.queued:,}"
-        f" ({result.queued_per_s:,.0f}/s; every request of that browser records at least a visit,"
-        " the product page a product view too)"
+        f" ({result.queued_per_s:,.0f}/s: a product view on each product page request)"
     )
     print(
         f"Drain: {result.absorbed:,} events stored in {result.absorb_seconds:.2f} s"
