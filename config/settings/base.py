@@ -128,6 +128,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shop.basket.middleware.BasketMiddleware",  # Oscar's, with SameSite on its cookie
+    # Just outside the page cache, so pages it serves are counted too: the funnel's events
+    # (buffered, off the request path) and the consent banner cut out once chosen.
+    "shop.growth.middleware.GrowthMiddleware",
     # Anonymous home, listing, search and product pages from the cache (after basket and CSRF).
     "shop.storefront.page_cache.PageCacheMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
@@ -298,6 +301,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=10, minute=20),
         "kwargs": {"kind": "review_request"},
     },
+    # Growth: funnel events the web processes buffered in Redis, into PostgreSQL.
+    "drain-funnel-events": {
+        "task": "shop.growth.tasks.drain_events",
+        "schedule": env.float("GROWTH_DRAIN_SECONDS", default=15.0),
+    },
 }
 # Lifecycle emails: for a demo or a browser journey, a basket counts as abandoned after this
 # many seconds instead of the campaign's hours (unset in production: staff set the hours).
@@ -397,29 +405,28 @@ def _dashboard_navigation(oscar: list[dict]) -> list[dict]:
             "access_fn": _dashboard_staff_only,
         },
     ]
-    # Growth: funnel, experiments, referrals and lifecycle emails (one entry per app).
-    growth: list[dict] = []
-    # shop.experiments: A/B tests (list, create, start/stop, report).
-    growth.append(
+    # Growth (one entry per app): the funnel (shop.growth), A/B tests (shop.experiments),
+    # referrals (shop.referrals), lifecycle emails (shop.lifecycle).
+    growth = [
+        {
+            "label": "Funnel",
+            "url_name": "growth-dashboard:funnel",
+            "access_fn": _staff_with("growth.view_funnel"),
+        },
         {
             "label": "Experiments",
             "url_name": "experiments-dashboard:list",
             "access_fn": _staff_with("experiments.view_experiment"),
-        }
-    )
-    # Lifecycle emails (shop.lifecycle): campaigns, their sends and attributed orders.
-    growth.append(
-        {
-            "label": "Lifecycle emails",
-            "url_name": "lifecycle-dashboard:index",
-            "access_fn": _staff_with("lifecycle.view_campaign"),
-        }
-    )
-    growth += [
+        },
         {
             "label": "Referrals",
             "url_name": "referrals-dashboard:index",
             "access_fn": _dashboard_staff_only,
+        },
+        {
+            "label": "Lifecycle emails",
+            "url_name": "lifecycle-dashboard:index",
+            "access_fn": _staff_with("lifecycle.view_campaign"),
         },
     ]
     menu = []
@@ -437,8 +444,7 @@ def _dashboard_navigation(oscar: list[dict]) -> list[dict]:
                 "children": [*business, oscar_statistics],
             }
         menu.append(item)
-    if growth:
-        menu.append({"label": "Growth", "icon": "fas fa-seedling", "children": growth})
+    menu.append({"label": "Growth", "icon": "fas fa-seedling", "children": growth})
     return [
         *menu,
         {
@@ -506,6 +512,14 @@ REFERRAL_FRIEND_CREDIT = env.str("REFERRAL_FRIEND_CREDIT", default="10.00")
 REFERRAL_REFERRER_CREDIT = env.str("REFERRAL_REFERRER_CREDIT", default="10.00")
 # How long a share link's cookie (mv_ref) remembers the invitation before registration.
 REFERRAL_COOKIE_DAYS = env.int("REFERRAL_COOKIE_DAYS", default=30)
+# --- First-party analytics (shop.growth) ---
+# Funnel events of visitors who accepted analytics: counted by shop.growth.middleware, buffered
+# per process and pushed to a Redis list (this key, on GROWTH_EVENTS_REDIS_URL or REDIS_URL),
+# drained into PostgreSQL by beat every GROWTH_DRAIN_SECONDS. GROWTH_EVENTS=false stops the
+# counting (the consent banner stays).
+GROWTH_EVENTS = env.bool("GROWTH_EVENTS", default=True)
+GROWTH_EVENTS_KEY = env("GROWTH_EVENTS_KEY", default="mv:growth:events")
+GROWTH_EVENTS_REDIS_URL = env("GROWTH_EVENTS_REDIS_URL", default="")
 
 # --- Request body size (shop.common.body_limit.RequestBodyLimitMiddleware) ---
 # A body whose Content-Length is over its path's cap gets 413 before anything reads it. The

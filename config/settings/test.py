@@ -12,6 +12,11 @@ os.environ["CELERY_TASK_DEFAULT_QUEUE"] = (
     os.environ.get("MV_TEST_QUEUE") or f"marlowvale-test-{os.getpid()}"
 )
 
+# The funnel's Redis list, per test process too (a Celery worker a test starts is told it).
+os.environ["GROWTH_EVENTS_KEY"] = (
+    os.environ.get("MV_TEST_EVENTS_KEY") or f"mv:growth:events:test-{os.getpid()}"
+)
+
 from .base import *  # noqa: E402,F403
 
 DEBUG = False

@@ -1,7 +1,11 @@
 """Staff screens of growth, mounted under /dashboard/growth/ by config/urls.py."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from shop.growth import dashboard
 
 app_name = "growth-dashboard"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("funnel/", dashboard.funnel, name="funnel"),
+]

@@ -79,3 +79,17 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} by {self.visitor_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class BotDay(models.Model):
+    """Requests from bots (known crawler agents, or no user agent) on one day in the store's
+    time zone: never events, only this number, so the report can say how many it left out."""
+
+    day = models.DateField(primary_key=True)
+    requests = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        permissions = [("view_funnel", "Can view the growth funnel report")]
+
+    def __str__(self) -> str:
+        return f"{self.requests} bot requests on {self.day}"

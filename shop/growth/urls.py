@@ -1,7 +1,12 @@
 """The shop's own pages of growth, mounted at the site root by config/urls.py."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from shop.growth import views
 
 app_name = "growth"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("cookies/", views.cookie_settings, name="cookies"),
+    path("cookies/choice/", views.consent, name="consent"),
+]

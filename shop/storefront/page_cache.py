@@ -4,8 +4,11 @@ A page is rendered once per catalogue version and then served from the cache (Re
 production) to every anonymous visitor, without touching the database. What differs per visitor
 is filled in on the way out: the CSRF token of the page's forms, the Content-Security-Policy
 nonce of its inline scripts (each response has its own), and the header's basket count
-for a visitor with a basket (one query, see shop.basket.selectors). Signed-in visitors and
-requests with flash messages waiting are never served from the cache, and never fill it.
+for a visitor with a basket (one query, see shop.basket.selectors). Every stored page holds the
+analytics consent banner; shop.growth.middleware, just outside this one, cuts it out for
+visitors who have chosen (the ETag tells the two apart), and counts the page as a funnel step.
+Signed-in visitors and requests with flash messages waiting are never served from the cache,
+and never fill it.
 
 Invalidation: any save or delete of what a page shows (product, stock record, image, category,
 attribute value, option, recommendation, personalization offer; see shop.storefront.signals)
@@ -42,6 +45,7 @@ from django.template.loader import render_to_string
 
 from shop.common.commit import commit_batch_add
 from shop.common.workdays import dispatch_date
+from shop.growth.visitor import analytics_consent
 
 # Views (resolver view names) whose anonymous GET responses are cached.
 CACHED_VIEWS = frozenset(
@@ -235,8 +239,12 @@ def page_entry(response: HttpResponse, *, nonce: str | None = None) -> dict | No
 
 def page_etag(request: HttpRequest, entry: dict, basket_count: int) -> str:
     # The CSRF cookie is part of it: a page kept by the browser carries a token for that cookie.
+    # So is whether the visitor has made their analytics choice: the consent banner is cut out
+    # of the page once they have (shop.growth.middleware), and a page the browser kept with
+    # the banner must not be confirmed afterwards.
     csrf = request.COOKIES.get(settings.CSRF_COOKIE_NAME, "")
-    salt = hashlib.blake2b(csrf.encode(), digest_size=4).hexdigest()
+    chosen = "c" if analytics_consent(request) is not None else ""
+    salt = hashlib.blake2b(f"{csrf}{chosen}".encode(), digest_size=4).hexdigest()
     return f'"{entry["digest"]}-{basket_count}-{salt}"'
 
 

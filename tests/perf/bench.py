@@ -32,6 +32,14 @@ Loopback only; about 6 minutes on an idle 2-core machine (more when it is busy).
     (every query, with its time) and logs under var/bench/.
  7. Stops gunicorn and drops the database (``--keep-db`` leaves it for inspection).
 
+ 8. Funnel events (issue 21), at the largest size: the cached category and product pages and
+    the (uncached) basket page loaded by a browser that accepted analytics (wrk sends the
+    consent and visitor cookies and a browser's user agent), with events on and with
+    GROWTH_EVENTS=false, side by side; the events the web processes queued per second; and
+    the drain's absorb rate (``--growth-events`` events, 100,000 by default, queued in Redis
+    and stored by ``shop.growth.services.events_drain`` in-process). ``--growth-only`` runs
+    this step alone on the demo catalogue (about a minute with ``--duration 3``).
+
 Exit status 0 when every page answered 200 and no page's query count grew; 1 otherwise (the
 targets are reported, not enforced: load figures depend on the machine).
 """
@@ -1416,6 +1424,172 @@ def issue20_targets(sizes: list[SizeResult]) -> list[tuple[bool, str]]:
     return lines
 
 
+# --- growth: the funnel's events (issue 21) ------------------------------------------------
+
+GROWTH_KEY = "mv:growth:events:bench"
+GROWTH_TARGET_CACHED_RPS = 1000
+GROWTH_PAGES = ("category", "product", "basket")  # cached, cached (a funnel step), uncached
+BROWSER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36"
+)
+
+
+@dataclass
+class GrowthResult:
+    loads: dict[str, dict[str, PageResult]] = field(default_factory=dict)  # "on"/"off" -> page
+    queued: int = 0  # events the web processes pushed to Redis during the "on" loads
+    load_seconds: float = 0.0
+    absorbed: int = 0  # events the drain stored
+    absorb_seconds: float = 0.0
+
+    @property
+    def queued_per_s(self) -> float:
+        return self.queued / self.load_seconds if self.load_seconds else 0.0
+
+    @property
+    def absorb_per_s(self) -> float:
+        return self.absorbed / self.absorb_seconds if self.absorb_seconds else 0.0
+
+
+def growth_events_queue(redis_url: str, count: int) -> None:
+    """`count` events as the middleware buffers them (a visit with its landing, then product
+    views and the rest, 1,000 visitors), pushed to the bench's events list in batches."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.delete(GROWTH_KEY)
+    now = time.time() - 3600
+    steps = ("product_view", "add_to_basket", "checkout_started", "payment_page", "order_paid")
+    landing = {
+        "utm_source": "newsletter",
+        "utm_medium": "email",
+        "utm_campaign": "spring",
+        "referrer_host": "mail.example.org",
+        "landing_path": "/catalogue/",
+        "device": "mobile",
+    }
+    batch = []
+    for i in range(count):
+        visitor = f"bench{i % 1000:017d}"
+        if i < 1000:
+            item = {"k": "e", "v": visitor, "s": "visit", "t": now + i / 1000, "l": landing}
+        else:
+            step = steps[(i // 1000) % len(steps)]
+            item = {"k": "e", "v": visitor, "s": step, "t": now + i / 1000, "p": "/catalogue/x/"}
+        batch.append(json.dumps(item, separators=(",", ":")))
+        if len(batch) == 10000:
+            client.rpush(GROWTH_KEY, *batch)
+            batch = []
+    if batch:
+        client.rpush(GROWTH_KEY, *batch)
+
+
+def measure_growth(args, env: dict[str, str], wrk: str | None, paths: dict[str, str]):
+    """Step 8: the cost of writing funnel events, and what the pipeline absorbs."""
+    import redis
+    from django.conf import settings
+    from django.db import connections
+
+    result = GrowthResult()
+    client = redis.Redis.from_url(args.redis_url)
+    # A visit under way (mv_visit): the product page records a product view on every request,
+    # the category page only keeps the visit going (no event), the basket page likewise.
+    cookie = "mv_consent=analytics; mv_vid=BenchVisitor0000000000; mv_visit=1"
+    headers = {"User-Agent": BROWSER_AGENT, "Cookie": cookie}
+    print("  funnel events: a browser that accepted analytics, events off, then on:")
+    for mode in ("off", "on"):
+        connections.close_all()
+        flush_cache(args.redis_url)
+        server_env = {
+            **env,
+            "GROWTH_EVENTS": "true" if mode == "on" else "false",
+            "GROWTH_EVENTS_KEY": GROWTH_KEY,
+        }
+        server = Gunicorn(env=server_env, workers=args.workers, log_name=f"gunicorn-events-{mode}")
+        server.start()
+        started = time.monotonic()
+        try:
+            result.loads[mode] = {
+                page: _load_page(
+                    server.port,
+                    page,
+                    paths[page],
+                    args=args,
+                    wrk=wrk,
+                    headers=headers,
+                    label=f"events {mode}",
+                )
+                for page in GROWTH_PAGES
+            }
+        finally:
+            server.stop()  # a clean stop: each worker pushes what it still holds
+        if mode == "on":
+            result.load_seconds = time.monotonic() - started
+            result.queued = client.llen(GROWTH_KEY)
+    growth_events_queue(args.redis_url, args.growth_events)
+    settings.GROWTH_EVENTS_KEY = GROWTH_KEY
+    settings.GROWTH_EVENTS_REDIS_URL = args.redis_url
+    from shop.growth.services import events_drain
+
+    began = time.perf_counter()
+    drained = events_drain()
+    result.absorb_seconds = time.perf_counter() - began
+    result.absorbed = drained.events
+    return result
+
+
+def print_growth(result) -> list[tuple[bool, str]]:
+    print()
+    print("Funnel events (issue 21): the same requests with events off and on")
+    print(f"{'page':<10}{'off req/s':>11}{'on req/s':>10}{'cost':>8}{'off p99':>9}{'on p99':>8}")
+    for page in GROWTH_PAGES:
+        off = result.loads.get("off", {}).get(page)
+        on = result.loads.get("on", {}).get(page)
+        if not (off and on and off.load and on.load):
+            print(f"{page:<10} not loaded ({(off and off.problem) or (on and on.problem)})")
+            continue
+        cost = (1 - on.load.rps / off.load.rps) * 100 if off.load.rps else 0.0
+        print(
+            f"{page:<10}{off.load.rps:>11.1f}{on.load.rps:>10.1f}{cost:>7.1f}%"
+            f"{off.load.p99_ms:>9.1f}{on.load.p99_ms:>8.1f}"
+        )
+    print(
+        f"Events queued by the web processes during the 'on' loads: {result.queued:,}"
+        f" ({result.queued_per_s:,.0f}/s: a product view on each product page request)"
+    )
+    print(
+        f"Drain: {result.absorbed:,} events stored in {result.absorb_seconds:.2f} s"
+        f" ({result.absorb_per_s:,.0f} events/s into PostgreSQL)"
+    )
+    lines = []
+    for page in ("category", "product"):
+        on = result.loads.get("on", {}).get(page)
+        load = on.load if on else None
+        met = bool(load) and load.rps >= GROWTH_TARGET_CACHED_RPS
+        got = f"{load.rps:.0f} req/s" if load else "no load"
+        lines.append(
+            (met, f"cached {page} with events on >= {GROWTH_TARGET_CACHED_RPS} req/s ({got})")
+        )
+    print("Targets (issue 21):")
+    for met, text in lines:
+        print(f"  [{'met' if met else 'MISSED'}] {text}")
+    return lines
+
+
+def growth_only(args: argparse.Namespace, env: dict[str, str], wrk: str | None) -> int:
+    """Step 8 alone, on the demo catalogue."""
+    manage(("migrate", "--noinput"), ("collectstatic", "--noinput"), env=env)
+    manage(("load_catalogue",), env=env)
+    manage(("load_personalization",), env=env)
+    setup_django(env)
+    analyze_database()
+    result = measure_growth(args, env, wrk, pick_paths())
+    print_growth(result)
+    pages = [*result.loads.get("off", {}).values(), *result.loads.get("on", {}).values()]
+    return 1 if any(p.problem for p in pages) or result.absorbed != args.growth_events else 0
+
+
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -1456,6 +1630,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="no demo size, Lighthouse, orders or checkout: the cached category and search,"
         " the cold rows and the basket page at --products (and --products-xl)",
+    )
+    parser.add_argument(
+        "--growth-events",
+        type=int,
+        default=100_000,
+        help="events queued for the funnel drain's absorb rate",
+    )
+    parser.add_argument(
+        "--no-growth", action="store_true", help="skip the funnel events step (issue 21)"
+    )
+    parser.add_argument(
+        "--growth-only",
+        action="store_true",
+        help="only the funnel events step, on the demo catalogue",
     )
     parser.add_argument(
         "--checkout-only",
@@ -1508,6 +1696,8 @@ def main(argv: list[str] | None = None) -> int:
         created = True
         if args.checkout_only:
             return checkout_only(args, env)
+        if args.growth_only:
+            return growth_only(args, env, wrk)
         print(f"  {stamp()} migrate, collectstatic")
         manage(("migrate", "--noinput"), ("collectstatic", "--noinput"), env=env)  # in parallel
         print(f"  {stamp()} manage.py load_catalogue, generate_product_images (demo catalogue)")
@@ -1542,7 +1732,13 @@ def main(argv: list[str] | None = None) -> int:
                 with_orders=step == "large" and not args.quick,
             )
             sizes.append(size)
+        growth = None
+        if not args.no_growth:
+            print(f"{stamp()} funnel events at {sizes[-1].label}:")
+            growth = measure_growth(args, env, wrk, paths)
         ok = report(sizes, args=args, client=client, elapsed=time.monotonic() - started)
+        if growth is not None:
+            print_growth(growth)
         with_offers, without = personalization_cost
         print(
             f"Product page with personalization: {with_offers} queries, without: {without} "
