@@ -96,3 +96,19 @@ def test_funnel_figures_by_day_and_in_sum(friend, referrer):
     empty = referral_summary(start=today - timedelta(days=30), end=today - timedelta(days=7))
     assert (empty["joined"], empty["credit_issued"], empty["refused_reasons"]) == (0, 0, [])
     assert referrals_by_day(start=today, end=today - timedelta(days=1)) == []
+
+
+def test_the_funnel_report_shows_the_referral_figures(client, friend, referrer):
+    from django.contrib.auth.models import Permission
+
+    referral_reward(order=place_paid(friend, card="fp_friend"))
+    staff = customer("analyst@example.com")
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.add(Permission.objects.get(codename="view_funnel"))
+    client.force_login(staff)
+    html = client.get("/dashboard/growth/funnel/").content.decode()
+    table = html[html.index("data-referrals") :]
+    assert 'Friends who joined</th><td class="text-right">1<' in table
+    assert 'First orders rewarded</th><td class="text-right">1<' in table
+    assert 'Referral credit issued</th><td class="text-right">£20.00<' in table
