@@ -23,19 +23,16 @@ Every figure set is one query; the database aggregates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.utils import timezone
 from oscar.core.loading import get_model
 
 from shop.growth.models import FUNNEL_STEPS, Step
-from shop.order.pipeline import PAID_STATUSES
-from shop.reports.selectors import customer_segments, report_cursor
+from shop.reports.selectors import customer_segments, fetch_rows, range_bounds
 
 DIRECT = "(direct)"
 NOT_SIGNED_IN = "(not signed in)"
@@ -112,25 +109,6 @@ def funnel_steps(counts: dict[str, int]) -> list[FunnelStep]:
     return steps
 
 
-def _fetch(sql: str, params: dict[str, Any]) -> list[dict]:
-    with report_cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [c.name for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _bounds(start: date, end: date) -> dict[str, Any]:
-    tz = timezone.get_default_timezone()
-    return {
-        "start": start,
-        "end": end,
-        "start_at": timezone.make_aware(datetime.combine(start, time.min), tz),
-        "end_at": timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
-        "tz": settings.TIME_ZONE,
-        "paid_statuses": list(PAID_STATUSES),
-    }
-
-
 def _tables() -> dict[str, str]:
     quote = connection.ops.quote_name
     return {
@@ -145,7 +123,7 @@ _STEP_COUNTS = ",\n".join(
 )
 _PAID_AT = "COALESCE(o.paid_at, o.date_placed)"
 
-# The range's events and their visitors with each dimension, filtered. Needs `_bounds`, the
+# The range's events and their visitors with each dimension, filtered. Needs `range_bounds`, the
 # filters (`source`, `device`, `kind`, `segment`, "" for any) and the segments of the
 # visitors' customers as two arrays (`seg_users`, `seg_names`).
 _BASE = """
@@ -195,8 +173,8 @@ def _segments_needed(filters: FunnelFilters, breakdown_by: str) -> bool:
 def visitor_segments(*, start: date, end: date) -> dict[int, str]:
     """The RFM segment (at `end`) of each customer account seen with a visitor who has
     events in the range."""
-    params = _bounds(start, end)
-    rows = _fetch(
+    params = range_bounds(start, end)
+    rows = fetch_rows(
         """SELECT DISTINCT v.user_id FROM growth_visitor v
             WHERE v.user_id IS NOT NULL AND EXISTS (
                   SELECT 1 FROM growth_event e WHERE e.visitor_id = v.id
@@ -208,7 +186,7 @@ def visitor_segments(*, start: date, end: date) -> dict[int, str]:
 
 def _params(filters: FunnelFilters, segments: dict[int, str]) -> dict[str, Any]:
     return {
-        **_bounds(filters.start, filters.end),
+        **range_bounds(filters.start, filters.end),
         "source": filters.source,
         "device": filters.device,
         "kind": filters.visitor_kind,
@@ -231,7 +209,7 @@ def funnel_totals(*, filters: FunnelFilters, segments: dict[int, str]) -> dict[s
              WHERE b.day BETWEEN %(start)s AND %(end)s) AS bot_requests
       FROM ev JOIN fvis ON fvis.id = ev.visitor_id
     """
-    return _fetch(sql, _params(filters, segments))[0]
+    return fetch_rows(sql, _params(filters, segments))[0]
 
 
 def funnel_by_day(*, filters: FunnelFilters, segments: dict[int, str]) -> list[dict]:
@@ -260,7 +238,7 @@ def funnel_by_day(*, filters: FunnelFilters, segments: dict[int, str]) -> list[d
       LEFT JOIN growth_botday b ON b.day = d::date
      ORDER BY d
     """
-    return _fetch(sql, _params(filters, segments))
+    return fetch_rows(sql, _params(filters, segments))
 
 
 def funnel_breakdown(*, filters: FunnelFilters, segments: dict[int, str], by: str) -> list[dict]:
@@ -276,7 +254,7 @@ def funnel_breakdown(*, filters: FunnelFilters, segments: dict[int, str], by: st
      ORDER BY {FUNNEL_STEPS[0]} DESC, fvis.{by}
      LIMIT {BREAKDOWN_LIMIT}
     """
-    return _fetch(sql, _params(filters, segments))
+    return fetch_rows(sql, _params(filters, segments))
 
 
 def funnel_sources(*, start: date, end: date) -> list[str]:
@@ -288,7 +266,7 @@ def funnel_sources(*, start: date, end: date) -> list[str]:
                       AND e.at >= %(start_at)s AND e.at < %(end_at)s)
      GROUP BY 1 ORDER BY COUNT(*) DESC, 1 LIMIT 100
     """
-    return [row["source"] for row in _fetch(sql, _bounds(start, end))]
+    return [row["source"] for row in fetch_rows(sql, range_bounds(start, end))]
 
 
 def funnel_report(*, filters: FunnelFilters, breakdown_by: str = "source") -> FunnelReport:

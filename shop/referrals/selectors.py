@@ -4,12 +4,11 @@ list, and the figures the funnel shows (the database aggregates them)."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import (
     CharField,
     Count,
@@ -22,7 +21,6 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, Coalesce, Concat
-from django.utils import timezone
 
 from shop.credit.models import CreditEntry
 from shop.referrals.models import (
@@ -33,6 +31,7 @@ from shop.referrals.models import (
     ReferralEvent,
     ReferralProgramme,
 )
+from shop.reports.selectors import fetch_rows, range_bounds
 
 ZERO = Decimal("0.00")
 _CODE = re.compile(rf"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
@@ -183,30 +182,12 @@ daily AS (
 """
 
 
-def _params(start: date, end: date) -> dict[str, Any]:
-    tz = timezone.get_default_timezone()
-    return {
-        "start": start,
-        "end": end,
-        "start_at": timezone.make_aware(datetime.combine(start, time.min), tz),
-        "end_at": timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
-        "tz": settings.TIME_ZONE,
-    }
-
-
-def _fetch(sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        names = [c.name for c in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def referrals_by_day(*, start: date, end: date) -> list[dict[str, Any]]:
     """Per local day from `start` to `end` (inclusive; every day, zeros included): day,
     joined, rewarded, refused, withdrawn, credit_issued, credit_withdrawn (Decimal)."""
     if start > end:
         return []
-    return _fetch(DAILY_SQL + "SELECT * FROM daily ORDER BY day", _params(start, end))
+    return fetch_rows(DAILY_SQL + "SELECT * FROM daily ORDER BY day", range_bounds(start, end))
 
 
 def referral_summary(*, start: date, end: date) -> dict[str, Any]:
@@ -222,17 +203,17 @@ def referral_summary(*, start: date, end: date) -> dict[str, Any]:
         "credit_withdrawn": ZERO,
     }
     if start <= end:
-        row = _fetch(
+        row = fetch_rows(
             DAILY_SQL + "SELECT "
             "COALESCE(SUM(joined), 0)::int AS joined, COALESCE(SUM(rewarded), 0)::int AS rewarded,"
             " COALESCE(SUM(refused), 0)::int AS refused,"
             " COALESCE(SUM(withdrawn), 0)::int AS withdrawn,"
             " COALESCE(SUM(credit_issued), 0)::numeric(12, 2) AS credit_issued,"
             " COALESCE(SUM(credit_withdrawn), 0)::numeric(12, 2) AS credit_withdrawn FROM daily",
-            _params(start, end),
+            range_bounds(start, end),
         )[0]
         totals.update(row)
-    params = _params(start, end)
+    params = range_bounds(start, end)
     reasons = (
         Referral.objects.filter(
             events__kind="refused",

@@ -53,7 +53,7 @@ def report_cursor() -> Iterator[Any]:
         yield cursor
 
 
-def _fetch(sql: str, params: Mapping[str, Any]) -> list[dict]:
+def fetch_rows(sql: str, params: Mapping[str, Any]) -> list[dict]:
     with report_cursor() as cursor:
         cursor.execute(sql, params)
         names = [c.name for c in cursor.description]
@@ -71,7 +71,7 @@ def _percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def _bounds(start: date, end: date) -> dict[str, Any]:
+def range_bounds(start: date, end: date) -> dict[str, Any]:
     """Inclusive local dates to a half-open range of aware datetimes, plus shared params."""
     tz = timezone.get_default_timezone()
     return {
@@ -136,7 +136,7 @@ def online_share_report(*, start: date, end: date, bucket: str = "month") -> Sha
     and against its projection, and the gap to the latest target set on or before `end`."""
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {BUCKETS}")
-    params = {**_bounds(start, end), "bucket": bucket}
+    params = {**range_bounds(start, end), "bucket": bucket}
     sql = f"""
     WITH {PRODUCT_DIM},
     sales AS (
@@ -199,7 +199,7 @@ def online_share_report(*, start: date, end: date, bucket: str = "month") -> Sha
       LEFT JOIN projection pr ON pr.bucket = b.bucket
      ORDER BY b.bucket
     """
-    rows = _fetch(sql, params)
+    rows = fetch_rows(sql, params)
     for row in rows:
         row["by_channel"] = _json(row["by_channel"])
     # Totals per channel: the per-bucket aggregates added up (a few hundred rows at most).
@@ -324,7 +324,7 @@ def takeback_credits_by_customer(*, start: date, end: date) -> dict[str, dict[st
     """
     if not credits_recorded():
         return {}
-    rows = _fetch(f"WITH {_credits_cte()} SELECT * FROM credits", _bounds(start, end))
+    rows = fetch_rows(f"WITH {_credits_cte()} SELECT * FROM credits", range_bounds(start, end))
     return {
         r["customer_key"]: {"issued": r["credits_issued"], "redeemed": r["credits_redeemed"]}
         for r in rows
@@ -651,7 +651,7 @@ FORMULAS = [
 
 
 def _customer_params(start: date, end: date) -> dict[str, Any]:
-    return _bounds(start, end)
+    return range_bounds(start, end)
 
 
 def _customer_sql(order_filter: str = "", offline_filter: str = "") -> str:
@@ -775,7 +775,7 @@ def customer_profitability(
       FROM totals CROSS JOIN whale LEFT JOIN page ON true
      ORDER BY page.{sort} {direction} NULLS LAST, page.customer_key
     """
-    rows = _fetch(sql, params)  # at least one row: totals and whale are one row each
+    rows = fetch_rows(sql, params)  # at least one row: totals and whale are one row each
     totals = _json(rows[0]["totals"])
     for key in ("customers", "orders", "units", "offline_units", "lines_without_cost"):
         totals[key] = int(totals.get(key) or 0)
@@ -831,7 +831,7 @@ def whale_curve(*, start: date, end: date, max_points: int = 200) -> WhaleCurve:
     own (the customers page has it from customer_profitability, with the page)."""
     params = {**_customer_params(start, end), "max_points": max_points}
     return _whale_curve(
-        _fetch(f"WITH {_customer_sql()}, {WHALE_CURVE_SQL} SELECT * FROM whale", params)[0]
+        fetch_rows(f"WITH {_customer_sql()}, {WHALE_CURVE_SQL} SELECT * FROM whale", params)[0]
     )
 
 
@@ -846,16 +846,16 @@ def customer_detail(*, customer_key: str, start: date, end: date) -> CustomerDet
     """One customer's figures over the range, their orders (all time) and offline sales."""
     params = {**_customer_params(start, end), "key": customer_key}
     order_filter = offline_filter = "AND f.customer_key = %(key)s"
-    rows = _fetch(
+    rows = fetch_rows(
         f"WITH {_customer_sql(order_filter, offline_filter)} SELECT * FROM ranked", params
     )
     figures = rows[0] if rows else None
-    orders = _fetch(
+    orders = fetch_rows(
         f"WITH {ORDER_FACTS.format(order_filter=order_filter, offline_filter=offline_filter)}"
         " SELECT * FROM order_facts ORDER BY sold_at DESC",
         params,
     )
-    offline = _fetch(
+    offline = fetch_rows(
         f"WITH {ORDER_FACTS.format(order_filter=order_filter, offline_filter=offline_filter)}"
         " SELECT * FROM offline_facts ORDER BY day DESC",
         params,
@@ -929,7 +929,7 @@ def rfm_segments(*, start: date, end: date) -> dict[str, list[dict]]:
       FROM scored GROUP BY r, f ORDER BY r DESC, f DESC
     """
     )
-    return {"segments": _fetch(sql, params), "grid": _fetch(grid_sql, params)}
+    return {"segments": fetch_rows(sql, params), "grid": fetch_rows(grid_sql, params)}
 
 
 def customer_segments(
@@ -954,7 +954,7 @@ def customer_segments(
       FROM scored s JOIN order_facts f ON f.customer_key = s.customer_key
      WHERE f.user_id IS NOT NULL {user_filter}
     """
-    return {row["user_id"]: row["segment"] for row in _fetch(sql, params)}
+    return {row["user_id"]: row["segment"] for row in fetch_rows(sql, params)}
 
 
 def cohorts(*, start: date, end: date, months: int = 12) -> list[dict]:
@@ -991,7 +991,7 @@ def cohorts(*, start: date, end: date, months: int = 12) -> list[dict]:
      WHERE s.cohort BETWEEN date_trunc('month', %(start)s::date) AND %(end)s
      ORDER BY s.cohort
     """
-    rows = _fetch(sql, params)
+    rows = fetch_rows(sql, params)
     last_month = end.replace(day=1)
     for row in rows:
         row["returning"] = _json(row["returning"])
@@ -1021,7 +1021,7 @@ def lead_time_by_month(*, start: date, end: date) -> list[dict]:
     is still open (not shipped) after its promised date; open orders not yet due are not due.
     Orders refunded before dispatch are left out of every figure (they never went out)."""
     params = {
-        **_bounds(start, end),
+        **range_bounds(start, end),
         "open_statuses": list(OPEN_STATUSES),
         "today": timezone.localdate(),
     }
@@ -1051,7 +1051,7 @@ def lead_time_by_month(*, start: date, end: date) -> list[dict]:
      GROUP BY GROUPING SETS ((month, personalized), (month))
      ORDER BY month, kind
     """
-    rows = _fetch(sql, params)
+    rows = fetch_rows(sql, params)
     for row in rows:
         row["on_time_share"] = (
             (Decimal(row["on_time"]) * 100 / row["due"]).quantize(Decimal("0.1"))
@@ -1081,9 +1081,9 @@ def production_cost_default_baseline(*, start: date, end: date) -> date:
     """The month costs are compared with when staff have not chosen one: the first month of
     the range with a sale (online or offline), else the latest month before it with one, else
     the range's first month (nothing sold yet: nothing to compare)."""
-    params = _bounds(start, end)
+    params = range_bounds(start, end)
     first_day = start.replace(day=1)
-    params["month_start_at"] = _bounds(first_day, first_day)["start_at"]
+    params["month_start_at"] = range_bounds(first_day, first_day)["start_at"]
     # The first sale from the start's month on, else the latest sale: MIN / MAX over one scan
     # (no time zone arithmetic per row); only the answer is turned into its local month.
     sql = f"""
@@ -1101,7 +1101,7 @@ def production_cost_default_baseline(*, start: date, end: date) -> date:
     )
     SELECT date_trunc('month', sold_at AT TIME ZONE %(tz)s)::date AS month FROM found
     """
-    month = _fetch(sql, params)[0]["month"]
+    month = fetch_rows(sql, params)[0]["month"]
     return month or start.replace(day=1)
 
 
@@ -1125,7 +1125,7 @@ def production_cost_by_month(*, start: date, end: date, baseline: date) -> list[
     out (counted in `units_without_cost`)."""
     baseline = baseline.replace(day=1)
     params = {
-        **_bounds(min(start, baseline), end),
+        **range_bounds(min(start, baseline), end),
         "baseline": baseline,
         "from": start,
         "now": timezone.now(),
@@ -1216,7 +1216,7 @@ def production_cost_by_month(*, start: date, end: date, baseline: date) -> list[
      WHERE m.month >= date_trunc('month', %(from)s::date) OR m.month = %(baseline)s
      ORDER BY m.dimension = 'all' DESC, m.dimension, m.label, m.month
     """
-    return _fetch(sql, params)
+    return fetch_rows(sql, params)
 
 
 def production_cost_headline(rows: list[dict]) -> dict | None:
@@ -1372,7 +1372,7 @@ def personalization_economics(
       FROM per_value v LEFT JOIN per_option e ON e.option = v.option
      ORDER BY v.display_order, v.lines DESC, v.value
     """
-    rows = _fetch(sql, params)
+    rows = fetch_rows(sql, params)
     for row in rows:
         row["value_label"] = row["value_label"] or row["value"].capitalize()
         flags = []
@@ -1431,7 +1431,7 @@ def personalization_economics(
       FROM taken t JOIN could b ON b.option = t.option AND b.kind = t.kind AND b.grp = t.grp
      ORDER BY t.kind, t.option, t.value, t.grp
     """
-    shares = _fetch(share_sql, params)
+    shares = fetch_rows(share_sql, params)
     by_class = [r for r in shares if r["kind"] == "class"]
     by_customer = [r for r in shares if r["kind"] == "customer"]
     by_rfm = [r for r in shares if r["kind"] == "rfm"]
@@ -1457,7 +1457,7 @@ def personalization_economics(
      GROUP BY o.option, o.option_label, o.display_order, 3
      ORDER BY o.display_order, 3 DESC
     """
-    conversion = _fetch(conversion_sql, params)
+    conversion = fetch_rows(conversion_sql, params)
     # On time, personalised against plain, as the Lead time page counts it, from the facts.
     on_time_sql = f"""
     WITH facts AS (
@@ -1475,7 +1475,7 @@ def personalization_economics(
     """
     counted = {
         r["kind"]: r
-        for r in _fetch(
+        for r in fetch_rows(
             on_time_sql,
             {**params, "open_statuses": list(OPEN_STATUSES), "today": timezone.localdate()},
         )

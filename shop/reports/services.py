@@ -97,7 +97,7 @@ def report_facts_refresh() -> FactsRefresh:
     from shop.reports import selectors
 
     started = time.monotonic()
-    params = selectors._bounds(date.today(), date.today())
+    params = selectors.range_bounds(date.today(), date.today())
     columns = [f.column for f in OrderFact._meta.concrete_fields if f.column != "id"]
     offline_columns = [f.column for f in OfflineFact._meta.concrete_fields if f.column != "id"]
     with selectors.report_cursor() as cursor:

@@ -140,6 +140,9 @@ PUBLIC = {
     "wishlists-create-with-product-checked": "the same, with deleted shared emails dropped",
     "offer:detail": "a public offer's page",
     "password-reset-confirm": "a signed, single-use token from the reset email",
+    "referrals:share": "a customer's share link: anyone may follow it (a code, not an id)",
+    "lifecycle:unsubscribe": "a signed token from a marketing email: it unsubscribes its own "
+    "recipient only, signed in or not",
 }
 SKIP_PREFIXES = ("dashboard/", "^dashboard", "admin/", "^admin", "i18n/")
 

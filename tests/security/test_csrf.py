@@ -1,4 +1,6 @@
-"""The Stripe webhook is the only view that takes a POST without a CSRF token."""
+"""Only two views take a POST without a CSRF token: the Stripe webhook (signed by Stripe) and
+the one-click unsubscribe of marketing emails (RFC 8058: the mail client POSTs to the link of
+the List-Unsubscribe header; the link carries a signed token naming its recipient)."""
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -11,10 +13,10 @@ def _callbacks(patterns, prefix=""):
             yield prefix + str(pattern.pattern), pattern.callback
 
 
-def test_only_the_webhook_is_csrf_exempt():
+def test_only_the_webhook_and_one_click_unsubscribe_are_csrf_exempt():
     exempt = sorted(
         route
         for route, callback in _callbacks(get_resolver().url_patterns)
         if getattr(callback, "csrf_exempt", False)
     )
-    assert exempt == ["payments/stripe/webhook/"]
+    assert exempt == ["email/unsubscribe/<str:token>/", "payments/stripe/webhook/"]
