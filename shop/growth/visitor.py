@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from functools import lru_cache
 
 from django.http import HttpRequest, HttpResponse
@@ -24,6 +25,7 @@ COOKIE_MAX_AGE = 365 * 24 * 3600  # a choice is remembered for a year
 # cookie (only ever set for visitors who accepted analytics) lives that long after each request.
 VISIT_COOKIE = "mv_visit"
 VISIT_GAP_SECONDS = 30 * 60
+VISIT_RENEW_SECONDS = 60
 _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 # Crawlers, monitors, link previews and scripted clients, by their user agent.
 _BOT_AGENT = re.compile(
@@ -133,10 +135,15 @@ def consent_cookies_set(request: HttpRequest, response: HttpResponse) -> None:
 
 
 def visit_cookie_set(request: HttpRequest, response: HttpResponse) -> None:
-    """A visit is under way: no new one begins for VISIT_GAP_SECONDS after this request."""
+    """A visit is under way: no new one begins for VISIT_GAP_SECONDS after this request. The
+    cookie holds the minute it was last renewed and is renewed at most once a minute (a visit's
+    gap is measured to the minute), so most pages carry no Set-Cookie for it."""
+    minute = str(int(time.time()) // VISIT_RENEW_SECONDS)
+    if request.COOKIES.get(VISIT_COOKIE) == minute:
+        return
     response.set_cookie(
         VISIT_COOKIE,
-        "1",
+        minute,
         max_age=VISIT_GAP_SECONDS,
         samesite="Lax",
         httponly=True,

@@ -67,6 +67,23 @@ def test_a_new_visit_only_after_half_an_hour_without_a_page(demo_catalogue):
     assert _steps() == ["visit", "visit"]
 
 
+def test_the_visit_cookie_is_renewed_once_a_minute_not_on_every_page(demo_catalogue, monkeypatch):
+    real_time = visitor.time.time
+    clock = [real_time() // 60 * 60 - 120]  # the start of a minute, two minutes ago
+    monkeypatch.setattr(visitor.time, "time", lambda: clock[0])
+    client = accepted()
+    first = client.get("/")
+    assert first.cookies[visitor.VISIT_COOKIE].value == str(int(clock[0]) // 60)
+    clock[0] += 20
+    assert visitor.VISIT_COOKIE not in client.get("/catalogue/").cookies  # the same minute
+    clock[0] += 45
+    renewed = client.get("/catalogue/")  # the next minute: the gap counts from here
+    assert renewed.cookies[visitor.VISIT_COOKIE].value == str(int(clock[0]) // 60)
+    assert renewed.cookies[visitor.VISIT_COOKIE]["max-age"] == visitor.VISIT_GAP_SECONDS
+    drain()
+    assert _steps() == ["visit"]
+
+
 @pytest.mark.parametrize("choice", [None, visitor.CONSENT_DECLINED, "forged"])
 def test_nothing_is_recorded_without_consent(demo_catalogue, choice):
     cookies = {visitor.VISITOR_COOKIE: VISITOR_ID}
