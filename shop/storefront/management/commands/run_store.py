@@ -143,6 +143,8 @@ class Command(BaseCommand):
             call_command("bootstrap_store", domain=f"{host}:{port}")
             # The demo's sales history for the reports (once; never in production set-up).
             call_command("seed_demo_history")
+            # The funnel's visitors and events for the same demo (once; after the orders).
+            call_command("seed_growth_history")
             if real_stripe_configured():
                 self.stdout.write("Stripe: real Stripe (a secret key, no STRIPE_API_BASE).")
             else:
