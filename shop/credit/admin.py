@@ -2,28 +2,18 @@
 
 from django.contrib import admin
 
+from shop.common.admin import ReadOnlyAdmin
 from shop.credit.models import CreditAccount, CreditEntry
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(CreditAccount)
-class CreditAccountAdmin(ReadOnly):
+class CreditAccountAdmin(ReadOnlyAdmin):
     list_display = ("user", "balance", "currency", "updated_at")
     search_fields = ("user__email",)
 
 
 @admin.register(CreditEntry)
-class CreditEntryAdmin(ReadOnly):
+class CreditEntryAdmin(ReadOnlyAdmin):
     list_display = (
         "created_at",
         "account",

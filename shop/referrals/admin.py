@@ -3,34 +3,24 @@ history is append-only, so nothing is added, changed or deleted from the admin."
 
 from django.contrib import admin
 
+from shop.common.admin import ReadOnlyAdmin
 from shop.referrals.models import Referral, ReferralCode, ReferralEvent
 
 
-class ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Referral)
-class ReferralAdmin(ReadOnly):
+class ReferralAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "referrer", "friend", "status", "reason", "order_number")
     list_filter = ("status", "reason")
     search_fields = ("referrer__email", "friend__email", "order_number")
 
 
 @admin.register(ReferralCode)
-class ReferralCodeAdmin(ReadOnly):
+class ReferralCodeAdmin(ReadOnlyAdmin):
     list_display = ("code", "user", "created_at")
     search_fields = ("user__email",)
 
 
 @admin.register(ReferralEvent)
-class ReferralEventAdmin(ReadOnly):
+class ReferralEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "referral", "kind", "actor", "note")
     list_filter = ("kind",)
