@@ -207,12 +207,18 @@ def _card_fingerprints(*, order: Any, referrer_id: int) -> tuple[str, set[str]]:
 
 
 def _decide(*, referral: Referral, status: str, reason: str = "", note: str = "") -> None:
+    """Move the referral to `status` (Referral.MACHINE refuses an illegal move) and record
+    the event, whose kind is the new status."""
+    refusal = Referral.MACHINE.refusal(referral.status, status)
+    if refusal is not None:
+        raise ReferralError(
+            f"Referral {referral.pk}: {referral.status} → {status}: {refusal.value}"
+        )
     referral.status = status
     referral.reason = reason
     referral.decided_at = timezone.now()
     referral.save()
-    kind = ReferralEvent.Kind.REWARDED if status == Referral.Status.REWARDED else status
-    ReferralEvent.objects.create(referral=referral, kind=kind, note=note[:255])
+    ReferralEvent.objects.create(referral=referral, kind=status, note=note[:255])
 
 
 def referral_reward(*, order: Any) -> Referral | None:
