@@ -19,6 +19,9 @@ from shop.common.statemachine import StateMachine
 # but for the cookie). Matched case-insensitively.
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 CODE_LENGTH = 10
+# What the credit ledger names a referral's credits by: "referral:<id>:friend" / ":referrer"
+# (Referral.credit_reference writes them; the selectors find them by this prefix).
+REFERENCE_PREFIX = "referral:"
 
 
 class ReferralProgramme(models.Model):
@@ -123,7 +126,7 @@ class Referral(models.Model):
 
     def credit_reference(self, role: str) -> str:
         """The ledger reference of this referral's credit for "friend" or "referrer"."""
-        return f"referral:{self.pk}:{role}"
+        return f"{REFERENCE_PREFIX}{self.pk}:{role}"
 
 
 class ReferralEvent(models.Model):

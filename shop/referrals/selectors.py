@@ -26,6 +26,7 @@ from shop.credit.models import CreditEntry
 from shop.referrals.models import (
     CODE_ALPHABET,
     CODE_LENGTH,
+    REFERENCE_PREFIX,
     Referral,
     ReferralCode,
     ReferralEvent,
@@ -35,8 +36,6 @@ from shop.reports.selectors import fetch_rows, range_bounds
 
 ZERO = Decimal("0.00")
 _CODE = re.compile(rf"[{CODE_ALPHABET}]{{{CODE_LENGTH}}}")
-# What the ledger's referral credits are named by (services: Referral.credit_reference).
-REFERENCE_PREFIX = "referral:"
 
 
 def referral_programme() -> ReferralProgramme:
@@ -166,7 +165,7 @@ cr AS (
            COALESCE(-SUM(amount) FILTER (WHERE kind = 'withdrawn'), 0) AS credit_withdrawn
       FROM credit_creditentry
      WHERE created_at >= %(start_at)s AND created_at < %(end_at)s
-       AND reference LIKE 'referral:%%'
+       AND reference LIKE %(reference_like)s
      GROUP BY 1
 ),
 daily AS (
@@ -182,12 +181,16 @@ daily AS (
 """
 
 
+def _daily_params(start: date, end: date) -> dict[str, Any]:
+    return {**range_bounds(start, end), "reference_like": f"{REFERENCE_PREFIX}%"}
+
+
 def referrals_by_day(*, start: date, end: date) -> list[dict[str, Any]]:
     """Per local day from `start` to `end` (inclusive; every day, zeros included): day,
     joined, rewarded, refused, withdrawn, credit_issued, credit_withdrawn (Decimal)."""
     if start > end:
         return []
-    return fetch_rows(DAILY_SQL + "SELECT * FROM daily ORDER BY day", range_bounds(start, end))
+    return fetch_rows(DAILY_SQL + "SELECT * FROM daily ORDER BY day", _daily_params(start, end))
 
 
 def referral_summary(*, start: date, end: date) -> dict[str, Any]:
@@ -202,6 +205,7 @@ def referral_summary(*, start: date, end: date) -> dict[str, Any]:
         "credit_issued": ZERO,
         "credit_withdrawn": ZERO,
     }
+    params = _daily_params(start, end)
     if start <= end:
         row = fetch_rows(
             DAILY_SQL + "SELECT "
@@ -210,10 +214,9 @@ def referral_summary(*, start: date, end: date) -> dict[str, Any]:
             " COALESCE(SUM(withdrawn), 0)::int AS withdrawn,"
             " COALESCE(SUM(credit_issued), 0)::numeric(12, 2) AS credit_issued,"
             " COALESCE(SUM(credit_withdrawn), 0)::numeric(12, 2) AS credit_withdrawn FROM daily",
-            range_bounds(start, end),
+            params,
         )[0]
         totals.update(row)
-    params = range_bounds(start, end)
     reasons = (
         Referral.objects.filter(
             events__kind="refused",
