@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from shop.referrals.cookies import referral_cookie_set
 from shop.referrals.selectors import (
+    code_parse,
     referral_account_summary,
     referral_code_owner,
     referral_programme,
@@ -48,7 +49,7 @@ def share(request, code: str):
     if referrer is not None and not (
         request.user.is_authenticated and request.user.pk == referrer.pk
     ):
-        referral_cookie_set(response, request=request, code=code.strip().lower())
+        referral_cookie_set(response, request=request, code=code_parse(code))
     return response
 
 
