@@ -346,11 +346,9 @@ def _message(*, send: Send) -> EmailMultiAlternatives:
     unsubscribe = unsubscribe_url(send=send)
     context: dict[str, Any] = {
         "user": send.user,
-        "send": send,
         "site_url": base,
         "unsubscribe_url": unsubscribe,
         "preferences_url": base + reverse("lifecycle:email-preferences"),
-        "shop_name": settings.OSCAR_SHOP_NAME,
     }
     context.update(_kind_context(send=send, base=base))
     kind = send.campaign.kind
