@@ -90,11 +90,11 @@ def consent_set(
         raise ValueError(f"Unknown consent source {source!r}")
     now = now or timezone.now()
     with transaction.atomic():
-        consent, created = MarketingConsent.objects.get_or_create(
+        # Locked when it exists (select_for_update applies to get_or_create's read).
+        consent, created = MarketingConsent.objects.select_for_update().get_or_create(
             user=user, defaults={"opted_in": opted_in, "source": source, "changed_at": now}
         )
         if not created:
-            consent = MarketingConsent.objects.select_for_update().get(pk=consent.pk)
             if consent.opted_in == opted_in:
                 return consent
             consent.opted_in, consent.source, consent.changed_at = opted_in, source, now
