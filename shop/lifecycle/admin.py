@@ -4,6 +4,7 @@ staff named in the history); the sends, read only."""
 
 from django.contrib import admin, messages
 
+from shop.common.admin import ReadOnlyAdmin
 from shop.lifecycle.models import ConsentChange, ConsentSource, MarketingConsent, Send
 from shop.lifecycle.services import consent_set
 
@@ -22,7 +23,7 @@ def _set(opted_in: bool, label: str):
 
 
 @admin.register(MarketingConsent)
-class MarketingConsentAdmin(admin.ModelAdmin):
+class MarketingConsentAdmin(ReadOnlyAdmin):
     list_display = ("user", "opted_in", "source", "changed_at")
     list_filter = ("opted_in", "source")
     search_fields = ("user__email",)
@@ -31,45 +32,18 @@ class MarketingConsentAdmin(admin.ModelAdmin):
         _set(True, "Record consent (the customer asked us in writing)"),
     ]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in MarketingConsent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ConsentChange)
-class ConsentChangeAdmin(admin.ModelAdmin):
+class ConsentChangeAdmin(ReadOnlyAdmin):
     """The proof of consent: append only."""
 
     list_display = ("user", "opted_in", "source", "created_at", "actor")
     list_filter = ("opted_in", "source")
     search_fields = ("user__email",)
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in ConsentChange._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Send)
-class SendAdmin(admin.ModelAdmin):
+class SendAdmin(ReadOnlyAdmin):
     list_display = ("campaign", "key", "user", "status", "reason", "created_at", "sent_at")
     list_filter = ("campaign", "status", "reason")
     search_fields = ("user__email", "key")
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Send._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -90,11 +90,11 @@ def consent_set(
         raise ValueError(f"Unknown consent source {source!r}")
     now = now or timezone.now()
     with transaction.atomic():
-        consent, created = MarketingConsent.objects.get_or_create(
+        # Locked when it exists (select_for_update applies to get_or_create's read).
+        consent, created = MarketingConsent.objects.select_for_update().get_or_create(
             user=user, defaults={"opted_in": opted_in, "source": source, "changed_at": now}
         )
         if not created:
-            consent = MarketingConsent.objects.select_for_update().get(pk=consent.pk)
             if consent.opted_in == opted_in:
                 return consent
             consent.opted_in, consent.source, consent.changed_at = opted_in, source, now
@@ -346,11 +346,9 @@ def _message(*, send: Send) -> EmailMultiAlternatives:
     unsubscribe = unsubscribe_url(send=send)
     context: dict[str, Any] = {
         "user": send.user,
-        "send": send,
         "site_url": base,
         "unsubscribe_url": unsubscribe,
         "preferences_url": base + reverse("lifecycle:email-preferences"),
-        "shop_name": settings.OSCAR_SHOP_NAME,
     }
     context.update(_kind_context(send=send, base=base))
     kind = send.campaign.kind

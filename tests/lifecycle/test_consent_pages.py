@@ -134,3 +134,9 @@ def test_staff_record_a_withdrawal_in_the_admin_with_their_name(catalogue):
         ConsentSource.STAFF,
         admin_user,
     )
+
+
+@pytest.mark.parametrize("model", ["marketingconsent", "consentchange", "send"])
+def test_the_admin_lists_consent_and_sends_but_never_adds_them(admin_client, model):
+    assert admin_client.get(f"/admin/lifecycle/{model}/").status_code == 200
+    assert admin_client.get(f"/admin/lifecycle/{model}/add/").status_code == 403
