@@ -86,30 +86,28 @@ def experiment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _save(request, get_object_or_404(Experiment, pk=pk))
 
 
-@run_required
-@require_POST
-def experiment_start(request: HttpRequest, pk: int) -> HttpResponse:
+def _transition(request: HttpRequest, pk: int, service, done: str) -> HttpResponse:
+    """Start or stop (POST): call the service, say what happened, back to the list."""
     experiment = get_object_or_404(Experiment, pk=pk)
     try:
-        services.experiment_start(experiment=experiment)
+        service(experiment=experiment)
     except services.ExperimentRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Experiment “{experiment.title}” started.")
+        messages.success(request, f"Experiment “{experiment.title}” {done}.")
     return redirect("experiments-dashboard:list")
+
+
+@run_required
+@require_POST
+def experiment_start(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(request, pk, services.experiment_start, "started")
 
 
 @run_required
 @require_POST
 def experiment_stop(request: HttpRequest, pk: int) -> HttpResponse:
-    experiment = get_object_or_404(Experiment, pk=pk)
-    try:
-        services.experiment_stop(experiment=experiment)
-    except services.ExperimentRefused as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Experiment “{experiment.title}” stopped.")
-    return redirect("experiments-dashboard:list")
+    return _transition(request, pk, services.experiment_stop, "stopped")
 
 
 @view_required

@@ -142,6 +142,7 @@ def assignments_on_sign_in(*, request: HttpRequest | None, user) -> dict[str, st
         return {}
     vid = visitor_id(request)
     audience = Audience(vid=vid, user_id=user.pk)
+    hashed = {e.name: pick(e.name, vid, e.variants) for e in experiments} if vid else {}
     chosen: dict[str, str] = {}
     with transaction.atomic():
         existing = {
@@ -156,7 +157,7 @@ def assignments_on_sign_in(*, request: HttpRequest | None, user) -> dict[str, st
                 continue
             if vid is None or not audience.includes(exp):
                 continue
-            key = pick(exp.name, vid, exp.variants)
+            key = hashed[exp.name]
             variant_id = exp.variant_ids[[k for k, _ in exp.variants].index(key)]
             assignment, _ = Assignment.objects.get_or_create(
                 experiment_id=exp.id,
@@ -167,7 +168,6 @@ def assignments_on_sign_in(*, request: HttpRequest | None, user) -> dict[str, st
                 key if assignment.variant_id == variant_id else assignment.variant.key
             )
         if vid is not None:
-            hashed = {exp.name: pick(exp.name, vid, exp.variants) for exp in experiments}
             differing = {n: k for n, k in chosen.items() if k != hashed[n]}
             matching = {n for n, k in chosen.items() if k == hashed[n]}
             transaction.on_commit(lambda: _browser_follows_account(vid, differing, matching))

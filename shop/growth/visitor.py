@@ -86,18 +86,20 @@ def visitor_id_ensure(request: HttpRequest) -> str | None:
     return current
 
 
+def _cookie_set(
+    request: HttpRequest, response: HttpResponse, name: str, value: str, *, max_age: int
+) -> None:
+    """Our cookies are all first-party, Lax, HTTP-only, and Secure on HTTPS."""
+    response.set_cookie(
+        name, value, max_age=max_age, samesite="Lax", httponly=True, secure=request.is_secure()
+    )
+
+
 def visitor_cookie_set(request: HttpRequest, response: HttpResponse) -> None:
     """Put a visitor id made on this request on the response (no-op otherwise)."""
     made = getattr(request, "_mv_visitor_id", None)
     if made and request.COOKIES.get(VISITOR_COOKIE) != made:
-        response.set_cookie(
-            VISITOR_COOKIE,
-            made,
-            max_age=COOKIE_MAX_AGE,
-            samesite="Lax",
-            httponly=True,
-            secure=request.is_secure(),
-        )
+        _cookie_set(request, response, VISITOR_COOKIE, made, max_age=COOKIE_MAX_AGE)
 
 
 def consent_choose(request: HttpRequest, choice: str) -> None:
@@ -119,14 +121,7 @@ def consent_cookies_set(request: HttpRequest, response: HttpResponse) -> None:
     choice = analytics_consent(request)
     if choice is None:
         return
-    response.set_cookie(
-        CONSENT_COOKIE,
-        choice,
-        max_age=COOKIE_MAX_AGE,
-        samesite="Lax",
-        httponly=True,
-        secure=request.is_secure(),
-    )
+    _cookie_set(request, response, CONSENT_COOKIE, choice, max_age=COOKIE_MAX_AGE)
     if choice == CONSENT_ACCEPTED:
         visitor_cookie_set(request, response)
     else:
@@ -141,11 +136,4 @@ def visit_cookie_set(request: HttpRequest, response: HttpResponse) -> None:
     minute = str(int(time.time()) // VISIT_RENEW_SECONDS)
     if request.COOKIES.get(VISIT_COOKIE) == minute:
         return
-    response.set_cookie(
-        VISIT_COOKIE,
-        minute,
-        max_age=VISIT_GAP_SECONDS,
-        samesite="Lax",
-        httponly=True,
-        secure=request.is_secure(),
-    )
+    _cookie_set(request, response, VISIT_COOKIE, minute, max_age=VISIT_GAP_SECONDS)
