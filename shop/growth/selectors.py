@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -32,7 +32,7 @@ from django.db import connection
 from oscar.core.loading import get_model
 
 from shop.growth.models import FUNNEL_STEPS, Step
-from shop.reports.selectors import customer_segments, fetch_rows, range_bounds
+from shop.reports.selectors import customer_segments, fetch_rows, percent_of, range_bounds
 
 DIRECT = "(direct)"
 NOT_SIGNED_IN = "(not signed in)"
@@ -80,12 +80,6 @@ class FunnelReport:
     breakdown_by: str = "source"
 
 
-def _percent(part: int, whole: int) -> Decimal | None:
-    if not whole:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
-
-
 def funnel_steps(counts: dict[str, int]) -> list[FunnelStep]:
     """The funnel's six steps from the visitors reaching each: conversion from the step
     before and from the first, and the drop at each step."""
@@ -99,10 +93,10 @@ def funnel_steps(counts: dict[str, int]) -> list[FunnelStep]:
                 step=step,
                 label=STEP_LABELS[step],
                 visitors=n,
-                from_previous=_percent(n, previous) if previous is not None else None,
-                from_first=_percent(n, first),
+                from_previous=percent_of(n, previous) if previous is not None else None,
+                from_first=percent_of(n, first),
                 drop=previous - n if previous is not None else None,
-                drop_percent=_percent(previous - n, previous) if previous is not None else None,
+                drop_percent=percent_of(previous - n, previous) if previous is not None else None,
             )
         )
         previous = n

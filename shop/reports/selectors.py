@@ -65,7 +65,8 @@ def _json(value: Any) -> Any:
     return json.loads(value, parse_float=Decimal) if isinstance(value, str) else value
 
 
-def _percent(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+def percent_of(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    """part ÷ whole in per cent, to one decimal place (None when there is no whole)."""
     if not whole:
         return None
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
@@ -221,8 +222,8 @@ def online_share_report(*, start: date, end: date, bucket: str = "month") -> Sha
                 "is_online": channel.is_online,
                 "revenue": revenue,
                 "units": units,
-                "revenue_share": _percent(revenue, all_revenue),
-                "units_share": _percent(units, all_units),
+                "revenue_share": percent_of(revenue, all_revenue),
+                "units_share": percent_of(units, all_units),
             }
         )
     total_revenue = sum((c["revenue"] for c in channel_totals), ZERO)
@@ -1490,7 +1491,7 @@ def personalization_economics(
                 "shipped": row["shipped"],
                 "on_time": row["on_time"],
                 "due": row["due"],
-                "on_time_share": _percent(row["on_time"], row["due"]),
+                "on_time_share": percent_of(row["on_time"], row["due"]),
             }
         )
     return PersonalizationReport(
