@@ -7,12 +7,10 @@ DEBUG = False
 env("DATABASE_URL")  # required: production never falls back to make run's embedded database
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)  # noqa: F405
 
-CACHES = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": env("CACHE_URL", default=REDIS_URL),
-        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-    }
+CACHES["default"] = {  # noqa: F405
+    "BACKEND": "django_redis.cache.RedisCache",
+    "LOCATION": env("CACHE_URL", default=REDIS_URL),
+    "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 

@@ -1,4 +1,6 @@
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 from shop.catalogue.search import clean_query
 from shop.catalogue.selectors import SORTS, filter_options
@@ -12,14 +14,32 @@ SORT_LABELS = {
 }
 
 
+class QuickSelect(forms.Select):
+    """Django's <select>, written in Python instead of through the template engine (the same
+    markup): a listing renders four of them on every request, cache or not."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "\n",
+            '  <option value="{}"{}>{}</option>',
+            ((v, " selected" if str(v) in chosen else "", label) for v, label in self.choices),
+        )
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        return format_html("<select{}>\n{}\n</select>", flatatt(final), options)
+
+
 class CatalogueFilterForm(forms.Form):
     """Filters and sort order from the query string. Anything else is a bad request."""
 
-    tanning = forms.ChoiceField(label="Tanning", required=False)
-    certification = forms.ChoiceField(label="Certification", required=False)
-    line = forms.ChoiceField(label="Line", required=False)
+    tanning = forms.ChoiceField(label="Tanning", required=False, widget=QuickSelect)
+    certification = forms.ChoiceField(label="Certification", required=False, widget=QuickSelect)
+    line = forms.ChoiceField(label="Line", required=False, widget=QuickSelect)
     sort_by = forms.ChoiceField(
-        label="Sort by", required=False, choices=[(k, SORT_LABELS[k]) for k in SORTS]
+        label="Sort by",
+        required=False,
+        choices=[(k, SORT_LABELS[k]) for k in SORTS],
+        widget=QuickSelect,
     )
 
     def __init__(self, *args, **kwargs):

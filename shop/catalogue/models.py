@@ -1,3 +1,4 @@
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -6,15 +7,28 @@ from oscar.apps.catalogue.abstract_models import AbstractProduct
 
 class Product(AbstractProduct):
     """Oscar's product with its search document (shop.catalogue.search): title, category,
-    attributes and colours, description, weighted A to D. Marked dirty when any of those
-    changes (shop.catalogue.receivers) and refreshed by a task (services.search_refresh)."""
+    attributes and colours, description, weighted A to D; and its listing facts, what a
+    listing filters and sorts on in one table (no joins per request): the lowest price of its
+    own stock or else of its variants', its filter attributes' options (attribute code ->
+    option) and its categories with their ancestors. Both are marked dirty when anything they
+    hold changes (shop.catalogue.receivers) and refreshed together by a task
+    (services.search_refresh)."""
 
     search_vector = SearchVectorField(null=True, editable=False)
     search_dirty = models.BooleanField(default=True, editable=False)
+    listing_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, editable=False)
+    listing_facets = models.JSONField(default=dict, editable=False)
+    listing_categories = ArrayField(models.IntegerField(), default=list, editable=False)
 
     class Meta(AbstractProduct.Meta):
         indexes = [
             GinIndex(fields=["search_vector"], name="product_search_vector_gin"),
+            GinIndex(fields=["listing_categories"], name="product_listing_categories"),
+            GinIndex(
+                fields=["listing_facets"],
+                name="product_listing_facets",
+                opclasses=["jsonb_path_ops"],
+            ),
             models.Index(
                 fields=["search_dirty"],
                 name="product_search_dirty",

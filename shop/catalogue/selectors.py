@@ -1,12 +1,19 @@
 """Catalogue reads: browsing, filtering and search run in PostgreSQL (full-text search with
 trigram typo tolerance: shop.catalogue.search)."""
 
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
 from functools import reduce
 from operator import and_, or_
+from typing import Any, TypeVar
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce
 
 from shop.catalogue import search
@@ -23,8 +30,55 @@ SORTS = {
 }
 
 
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# --- the listing version -------------------------------------------------------------------
+# Moves whenever what a listing filters, sorts, counts or corrects words against changes: each
+# refresh of listing facts and search documents that changed a product, each change of a
+# filter's options (services.listing_version_bump). What is derived from those alone (filter
+# options, counts beside the filters, typo corrections) is cached under it.
+LISTING_VERSION_KEY = "catalogue:listing-version"
+LISTING_MEMO_SECONDS = 600
+
+
+def listing_version() -> str:
+    version = cache.get(LISTING_VERSION_KEY)
+    if version is None:
+        cache.add(LISTING_VERSION_KEY, str(time.time_ns()), timeout=None)
+        version = cache.get(LISTING_VERSION_KEY)
+    return str(version)
+
+
+def _memo(name: str, parts: Any, compute: Callable[[], T]) -> T:
+    """``compute()``, kept under the listing version; a cache that does not answer is logged
+    and the value computed (a listing never fails because Redis is down)."""
+    try:
+        key = f"mv-listing:{listing_version()}:{name}:{_digest(repr(parts))}"
+        found = cache.get(key)
+    except Exception:  # the cache backend's own errors (redis.ConnectionError...)
+        logger.warning("listing memo: cache unavailable", exc_info=True)
+        return compute()
+    if found is not None:
+        return found
+    value = compute()
+    try:
+        cache.set(key, value, timeout=LISTING_MEMO_SECONDS)
+    except Exception:
+        logger.warning("listing memo: cache unavailable", exc_info=True)
+    return value
+
+
+def _digest(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
 def filter_options() -> dict[str, list[str]]:
     """The option values shoppers can filter on, per filter key, in display order."""
+    return _memo("options", (), _filter_options)
+
+
+def _filter_options() -> dict[str, list[str]]:
     codes = {code: key for key, code in FILTER_ATTRIBUTES.items()}
     options: dict[str, list[str]] = {key: [] for key in FILTER_ATTRIBUTES}
     rows = (
@@ -41,30 +95,48 @@ def filter_options() -> dict[str, list[str]]:
     return options
 
 
-def _card_queryset() -> QuerySet:
-    """Everything a product card shows, fetched in a fixed number of queries."""
+def _listing(
+    *,
+    category: Category | None = None,
+    filters: dict[str, str] | None = None,
+    plan: search.SearchPlan | None = None,
+    sort: str | None = "featured",
+) -> QuerySet:
+    """The browsable products of a listing, filtered, matched and sorted on the product row's
+    own listing facts and search document (Product's docstring: no join per request)."""
+    qs = Product.objects.browsable()
+    if category is not None:
+        qs = qs.filter(listing_categories__contains=[category.pk])
+    chosen = {FILTER_ATTRIBUTES[key]: value for key, value in (filters or {}).items() if value}
+    if chosen:
+        qs = qs.filter(listing_facets__contains=chosen)
+    if sort is None:
+        order: tuple = ()
+    else:
+        qs = qs.annotate(from_price=F("listing_price"), is_evergreen=_IS_EVERGREEN)
+        order = SORTS.get(sort, SORTS["featured"])
+    if plan is not None and plan.terms:
+        tsquery = _tsquery(plan)
+        qs = qs.filter(search_vector=tsquery)
+        if sort is not None:
+            qs = qs.annotate(
+                relevance=SearchRank(F("search_vector"), tsquery, weights=search.RANK_WEIGHTS)
+            )
+            order = ("-relevance", *order)
+    return qs.order_by(*order)
+
+
+_IS_EVERGREEN = Q(listing_facets__contains={FILTER_ATTRIBUTES["line"]: "Evergreen"})
+
+
+def _with_cards(qs: QuerySet) -> QuerySet:
+    """Everything a product card shows besides the listing facts, in a fixed number of
+    queries."""
     public_children = Product.objects.filter(is_public=True).prefetch_related("stockrecords")
-    evergreen = ProductAttributeValue.objects.filter(
-        attribute__code="line", value_option__option="Evergreen"
-    )
-    # The lowest price of the product's own stock, else of its variants': correlated
-    # subqueries on indexed columns, not a GROUP BY over the joined result, so a page costs
-    # the rows it sorts (PostgreSQL computes them after the LIMIT unless sorting by price).
-    stock = Product._meta.get_field("stockrecords").related_model.objects.order_by("price")
-    own_price = stock.filter(product_id=OuterRef("pk")).values("price")[:1]
-    variant_price = stock.filter(product__parent_id=OuterRef("pk")).values("price")[:1]
-    return (
-        Product.objects.browsable()
-        .select_related("product_class")
-        .prefetch_related(
-            "images",
-            "stockrecords",
-            Prefetch("children", queryset=public_children, to_attr="_prefetched_public_children"),
-        )
-        .annotate(
-            from_price=Coalesce(Subquery(own_price), Subquery(variant_price)),
-            is_evergreen=Q(pk__in=evergreen.values("product_id")),
-        )
+    return qs.select_related("product_class").prefetch_related(
+        "images",
+        "stockrecords",
+        Prefetch("children", queryset=public_children, to_attr="_prefetched_public_children"),
     )
 
 
@@ -77,38 +149,61 @@ def product_list(
     plan: search.SearchPlan | None = None,
 ) -> QuerySet:
     """Browsable products, optionally in a category (and its subcategories), filtered,
-    matched against a search query (best matches first, then ``sort``), and sorted. Pass the
-    ``plan`` of ``search_plan(query)`` when the caller has it (one query fewer)."""
-    qs = _filtered(_card_queryset(), category=category, filters=filters)
-    order = SORTS.get(sort, SORTS["featured"])
+    matched against a search query (best matches first, then ``sort``), and sorted, ready for
+    their cards. Pass the ``plan`` of ``search_plan(query)`` when the caller has it (one query
+    fewer)."""
     if plan is None and query:
         plan = search_plan(query)
-    if plan is not None and plan.terms:
-        tsquery = _tsquery(plan)
-        qs = qs.filter(search_vector=tsquery).annotate(
-            relevance=SearchRank(F("search_vector"), tsquery, weights=search.RANK_WEIGHTS)
+    return _with_cards(_listing(category=category, filters=filters, plan=plan, sort=sort))
+
+
+def listing_page(
+    *,
+    offset: int,
+    limit: int,
+    category: Category | None = None,
+    filters: dict[str, str] | None = None,
+    sort: str = "featured",
+    plan: search.SearchPlan | None = None,
+) -> tuple[list[int], int | None]:
+    """The ids of one page of a listing (``product_list``'s order) and how many products the
+    whole listing has, in one indexed statement; the count is None when the page is past the
+    end (no row to carry it: ``listing_count`` tells)."""
+    rows = list(
+        _listing(category=category, filters=filters, plan=plan, sort=sort)
+        .annotate(total=Window(Count("*")))
+        .values_list("pk", "total")[offset : offset + limit]
+    )
+    return [pk for pk, _ in rows], (rows[0][1] if rows else None)
+
+
+def listing_count(
+    *,
+    category: Category | None = None,
+    filters: dict[str, str] | None = None,
+    plan: search.SearchPlan | None = None,
+) -> int:
+    return _listing(category=category, filters=filters, plan=plan, sort=None).count()
+
+
+def card_products(ids: list[int]) -> list[Product]:
+    """The products with these ids, ready for their cards, in the order of ``ids``: their
+    price and line read from their stock records and attributes as they are now (a card is
+    cached under the catalogue version, which a price change moves at once; the listing facts
+    follow when the refresh has run)."""
+    evergreen = ProductAttributeValue.objects.filter(
+        attribute__code=FILTER_ATTRIBUTES["line"], value_option__option="Evergreen"
+    )
+    stock = Product._meta.get_field("stockrecords").related_model.objects.order_by("price")
+    own_price = stock.filter(product_id=OuterRef("pk")).values("price")[:1]
+    variant_price = stock.filter(product__parent_id=OuterRef("pk")).values("price")[:1]
+    found = _with_cards(
+        Product.objects.browsable().annotate(
+            from_price=Coalesce(Subquery(own_price), Subquery(variant_price)),
+            is_evergreen=Q(pk__in=evergreen.values("product_id")),
         )
-        order = ("-relevance", *order)
-    return qs.order_by(*order)
-
-
-def _filtered(
-    qs: QuerySet, *, category: Category | None, filters: dict[str, str] | None
-) -> QuerySet:
-    if category is not None:
-        in_category = Product.categories.through.objects.filter(
-            category__in=category.get_descendants_and_self()
-        ).values("product_id")
-        qs = qs.filter(pk__in=in_category)
-    for key, value in (filters or {}).items():
-        if not value:
-            continue
-        code = FILTER_ATTRIBUTES[key]
-        matching = ProductAttributeValue.objects.filter(
-            attribute__code=code, value_option__option=value
-        ).values("product_id")
-        qs = qs.filter(pk__in=matching)
-    return qs
+    ).in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
 
 
 def _tsquery(plan: search.SearchPlan) -> SearchQuery:
@@ -126,8 +221,33 @@ def search_plan(query: str) -> search.SearchPlan:
     """What ``query`` searches for, each word not in the vocabulary read as the nearest one
     that is (trigram similarity; one indexed query, none for an empty query)."""
     terms = search.query_terms(query)
-    corrections = _nearest_words(terms, search.CORRECTION_SIMILARITY) if terms else {}
+    corrections = _corrections(terms) if terms else {}
     return search.plan(terms, corrections)
+
+
+def _corrections(terms: list[str]) -> dict[str, str]:
+    """_nearest_words at CORRECTION_SIMILARITY, each word's answer kept under the listing
+    version (shoppers' words repeat: only words not seen since the vocabulary last changed
+    cost a query). A word with no near one is kept as ""."""
+    words = list(dict.fromkeys(terms))
+    try:
+        version = listing_version()
+        keys = {w: f"mv-listing:{version}:word:{_digest(w)}" for w in words}
+        known = cache.get_many(list(keys.values()))
+    except Exception:
+        logger.warning("listing memo: cache unavailable", exc_info=True)
+        return _nearest_words(words, search.CORRECTION_SIMILARITY)
+    found = {w: known[keys[w]] for w in words if keys[w] in known}
+    missing = [w for w in words if w not in found]
+    if missing:
+        nearest = _nearest_words(missing, search.CORRECTION_SIMILARITY)
+        fresh = {w: nearest.get(w, "") for w in missing}
+        found.update(fresh)
+        try:
+            cache.set_many({keys[w]: v for w, v in fresh.items()}, timeout=LISTING_MEMO_SECONDS)
+        except Exception:
+            logger.warning("listing memo: cache unavailable", exc_info=True)
+    return {w: v for w, v in found.items() if v}
 
 
 def _nearest_words(terms: list[str], similarity: float) -> dict[str, str]:
@@ -174,26 +294,36 @@ def filter_counts(
 ) -> dict[str, dict[str, int]]:
     """For each filter, how many products of the current result each of its values would
     leave: the result under the other filters (a value of the same filter replaces the
-    chosen one). One query for all filters."""
-    filters = {k: v for k, v in (filters or {}).items() if v}
-    base = _filtered(Product.objects.browsable(), category=category, filters=None)
-    if plan is not None and plan.terms:
-        base = base.filter(search_vector=_tsquery(plan))
-    keys = {code: key for key, code in FILTER_ATTRIBUTES.items()}
-    rows = ProductAttributeValue.objects.filter(
-        attribute__code__in=keys, product__in=base.values("pk")
+    chosen one). One statement over the listing facts: each product's options counted where
+    the product meets the chosen filters other than the option's own."""
+    chosen = {FILTER_ATTRIBUTES[key]: value for key, value in (filters or {}).items() if value}
+    return _memo(
+        "counts",
+        (getattr(category, "pk", None), sorted(chosen.items()), plan and plan.groups),
+        lambda: _filter_counts(category, chosen, plan),
     )
-    for key, value in filters.items():  # a row counts if its product meets the other filters
-        meets = _filtered(Product.objects.all(), category=None, filters={key: value})
-        rows = rows.filter(
-            Q(attribute__code=FILTER_ATTRIBUTES[key]) | Q(product__in=meets.values("pk"))
+
+
+def _filter_counts(
+    category: Category | None, chosen: dict[str, str], plan: search.SearchPlan | None
+) -> dict[str, dict[str, int]]:
+    base = _listing(category=category, plan=plan, sort=None).values("listing_facets")
+    base_sql, base_params = base.query.sql_with_params()
+    keys = {code: key for key, code in FILTER_ATTRIBUTES.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT f.key, f.value, count(*)
+            FROM ({base_sql}) AS b (facets)
+            CROSS JOIN LATERAL jsonb_each_text(b.facets) AS f (key, value)
+            WHERE f.key = ANY(%s) AND b.facets @> (%s::jsonb - f.key)
+            GROUP BY f.key, f.value
+            """,
+            [*base_params, list(keys), json.dumps(chosen)],
         )
+        rows = cursor.fetchall()
     counts: dict[str, dict[str, int]] = {key: {} for key in FILTER_ATTRIBUTES}
-    for code, option, n in (
-        rows.values_list("attribute__code", "value_option__option")
-        .annotate(n=Count("product_id", distinct=True))
-        .order_by()
-    ):
+    for code, option, n in rows:
         counts[keys[code]][option] = n
     return counts
 

@@ -50,6 +50,7 @@ alone unless ``reset_stock=True``.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ from decimal import Decimal, InvalidOperation
 from io import BytesIO
 from typing import Any
 
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
@@ -75,6 +77,7 @@ from shop.catalogue.models import (
     ProductImage,
 )
 from shop.catalogue.search import CONFIG, synonym_words
+from shop.catalogue.selectors import FILTER_ATTRIBUTES, LISTING_VERSION_KEY
 from shop.partner.models import Partner, StockRecord
 
 logger = logging.getLogger(__name__)
@@ -649,6 +652,30 @@ _ATTRIBUTE_TEXT = """
               JOIN catalogue_productattributevalue v ON v.product_id = own.id
               LEFT JOIN catalogue_attributeoption o ON o.id = v.value_option_id), '')
 """
+# The listing facts (Product's docstring): the lowest price of its own stock records, else of
+# its variants'; its filter attributes' options; its categories (its parent's for a variant)
+# and each one's ancestors, so "in this category or below" is one array containment.
+_LISTING_PRICE = """
+    coalesce((SELECT min(s.price) FROM partner_stockrecord s WHERE s.product_id = p.id),
+             (SELECT min(s.price) FROM partner_stockrecord s
+              JOIN catalogue_product k ON k.id = s.product_id WHERE k.parent_id = p.id))
+"""
+_LISTING_FACETS = f"""
+    coalesce((SELECT jsonb_object_agg(a.code, o.option ORDER BY a.code, v.id)
+              FROM catalogue_productattributevalue v
+              JOIN catalogue_productattribute a ON a.id = v.attribute_id
+              JOIN catalogue_attributeoption o ON o.id = v.value_option_id
+              WHERE v.product_id = p.id
+                AND a.code IN ({", ".join(f"'{code}'" for code in FILTER_ATTRIBUTES.values())})),
+             '{{{{}}}}'::jsonb)
+"""
+_LISTING_CATEGORIES = """
+    coalesce((SELECT array_agg(DISTINCT a.id ORDER BY a.id)
+              FROM catalogue_productcategory pc
+              JOIN catalogue_category c ON c.id = pc.category_id
+              JOIN catalogue_category a ON left(c.path, length(a.path)) = a.path
+              WHERE pc.product_id = coalesce(p.parent_id, p.id)), '{{}}'::int[])
+"""
 _REFRESH_SQL = f"""
     UPDATE catalogue_product AS p SET
         search_vector =
@@ -656,6 +683,9 @@ _REFRESH_SQL = f"""
             || setweight(to_tsvector('{{config}}', {_CATEGORY_TEXT}), 'B')
             || setweight(to_tsvector('{{config}}', {_ATTRIBUTE_TEXT} || ' ' || p.upc), 'C')
             || setweight(to_tsvector('{{config}}', coalesce(p.description, '')), 'D'),
+        listing_price = {_LISTING_PRICE},
+        listing_facets = {_LISTING_FACETS},
+        listing_categories = {_LISTING_CATEGORIES},
         search_dirty = false
     WHERE p.id IN (SELECT id FROM catalogue_product WHERE {{where}} ORDER BY id LIMIT %s
                    FOR UPDATE SKIP LOCKED)
@@ -708,7 +738,28 @@ def search_refresh(
             cursor.execute(_WORDS_SQL.format(where=where, on_conflict="NOTHING"))
     if rebuild_words:
         search_words_rebuild()
+    if done or rebuild_words:
+        listing_version_bump()
     return done
+
+
+def listing_version_bump() -> None:
+    """What listings filter, sort and count on has changed (selectors.listing_version): now,
+    and again at the commit of the transaction around this one, if any (what other requests
+    cached meanwhile from the rows as they were); one commit callback per transaction."""
+    _listing_version_set()
+    connection_ = transaction.get_connection()
+    if connection_.in_atomic_block and not any(
+        entry[1] is _listing_version_set for entry in connection_.run_on_commit
+    ):
+        transaction.on_commit(_listing_version_set)
+
+
+def _listing_version_set() -> None:
+    try:
+        cache.set(LISTING_VERSION_KEY, str(time.time_ns()), timeout=None)
+    except Exception:  # the cache backend's own errors (redis.ConnectionError...)
+        logger.warning("could not move the listing version", exc_info=True)
 
 
 def _dirty_batches():

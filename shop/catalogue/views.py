@@ -1,10 +1,12 @@
 """Browsing from the database: all products, a category, search. Filters come in the query
 string; a value we do not offer is a 400 (branded page), an unknown page number a 404."""
 
+import math
 from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
+from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404
 from django.views.generic import ListView
@@ -42,7 +44,38 @@ class FilteredProductListView(ListView):
         return {"filters": self.form.filters()}
 
     def get_queryset(self):
-        return selectors.product_list(**self.list_kwargs(), sort=self.form.sort())
+        return None  # the page's products come from paginate_queryset: ids, in one statement
+
+    def paginate_queryset(self, queryset, page_size):
+        """One page of ids and the listing's count in one statement (selectors.listing_page);
+        an unknown page is a 404, as Django's pagination has it ("last" included)."""
+        listing = self.list_kwargs()
+        raw = self.request.GET.get("page") or 1
+        total = None
+        if raw == "last":
+            total = selectors.listing_count(**listing)
+            number = max(1, math.ceil(total / page_size))
+        else:
+            try:
+                number = int(raw)
+            except ValueError:
+                raise Http404("No such page.") from None
+        ids: list[int] = []
+        if number >= 1:
+            offset = (number - 1) * page_size
+            ids, counted = selectors.listing_page(
+                offset=offset, limit=page_size, sort=self.form.sort(), **listing
+            )
+            if counted is not None:
+                total = counted
+            elif total is None:
+                total = selectors.listing_count(**listing) if number > 1 else 0
+        paginator = Paginator(_PageOfIds(ids, total or 0), page_size)
+        try:
+            page = paginator.page(number)
+        except InvalidPage:
+            raise Http404("No such page.") from None
+        return paginator, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -54,6 +87,19 @@ class FilteredProductListView(ListView):
         ctx["query_without_page"] = params.urlencode()
         ctx["summary"] = "All products"
         return ctx
+
+
+class _PageOfIds:
+    """What Paginator pages over: the listing's count, and the one page of ids fetched."""
+
+    def __init__(self, ids: list[int], total: int):
+        self.ids, self.total = ids, total
+
+    def count(self) -> int:
+        return self.total
+
+    def __getitem__(self, key: slice) -> list[int]:
+        return self.ids
 
 
 class CatalogueView(FilteredProductListView):

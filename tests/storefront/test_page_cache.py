@@ -318,12 +318,13 @@ def test_product_pages_stale_with_a_real_redis_cache(demo_catalogue, settings):
     from django.core.cache import cache
 
     settings.CACHES = {
+        **settings.CACHES,
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:6379/0",
             "KEY_PREFIX": f"test-page-cache-{uuid.uuid4().hex}",
             "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-        }
+        },
     }
     try:
         product = _standalone()

@@ -1,6 +1,7 @@
 """Small template helpers for the storefront theme (header menu, product facts, gallery,
 filter links). Reads only; each tag costs at most one query."""
 
+import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -13,6 +14,8 @@ from shop.catalogue import selectors
 from shop.catalogue.models import ProductAttributeValue, ProductImage
 
 register = template.Library()
+logger = logging.getLogger(__name__)
+UNAVAILABLE = "unavailable"  # the catalogue version when the cache does not answer
 
 # The sustainability facts panel, in the order a shopper reads it: (code, label, unit).
 FACTS = (
@@ -34,6 +37,24 @@ from shop.shipping.methods import FREE_TRACKED_THRESHOLD as FREE_DELIVERY_THRESH
 def nav_categories():
     """Top-level public categories for the header menu (one query)."""
     return list(selectors.menu_categories())
+
+
+@register.simple_tag(takes_context=True)
+def nav_state(context) -> str:
+    """Which header menu items are the current page (the menu's marks in oscar/layout.html,
+    one field each): the key its cached copy is kept under."""
+    request = context.get("request")
+    line = request.GET.get("line") if request else None
+    category = context.get("category")
+    slug = context.get("slug")
+    return "|".join(
+        (
+            "evergreen" if line == "Evergreen" else "",
+            str(category.path[:4]) if getattr(category, "path", None) else "",
+            "all" if request and request.path == "/catalogue/" and not line else "",
+            slug if slug in ("take-back", "our-workshop") else "",
+        )
+    )
 
 
 @dataclass
@@ -104,13 +125,73 @@ def gallery_images(product):
     return own + [i for i in images if i.child_id is not None]
 
 
-@register.simple_tag
-def catalogue_version() -> str:
+@register.simple_tag(takes_context=True)
+def catalogue_version(context) -> str:
     """The catalogue's version (shop.storefront.page_cache): any change to what a listing
-    shows, a price included, moves it. Product cards are cached per product under it."""
+    shows, a price included, moves it. Product cards, the menu and a category's links are
+    cached under it. Read once per request."""
     from shop.storefront.page_cache import catalogue_version as version
 
-    return version()
+    request = context.get("request")
+    if request is not None and hasattr(request, "_mv_catalogue_version"):
+        return request._mv_catalogue_version
+    try:
+        found = version()
+    except Exception:  # the cache backend's own errors: what is keyed by it is not kept
+        logger.warning("catalogue version unavailable", exc_info=True)
+        found = UNAVAILABLE
+    if request is not None:
+        request._mv_catalogue_version = found
+    return found
+
+
+# A listing's cards: the first row's pictures load at once, the rest lazily. Each card is
+# cached once per product and catalogue version (the same on every page, filter and sort
+# that shows it), rendered lazy; the first row's have the lazy attribute taken out.
+EAGER_CARDS = 6
+CARD_CACHE_SECONDS = 24 * 3600
+_LAZY = 'loading="lazy" '
+
+
+@register.simple_tag(takes_context=True)
+def product_cards(context, product_ids, heading: str = "h2") -> list[str]:
+    """The cards of the products with these ids, in their order: those cached in one round
+    trip, the others rendered from one query set (shop.catalogue.selectors.card_products)
+    and stored."""
+    from django.core.cache import cache
+    from django.template import Context
+    from django.template.loader import get_template
+
+    version = catalogue_version(context)
+    keys = {pk: f"mv-card:{version}:{heading}:{pk}" for pk in product_ids}
+    cards = {}
+    if version != UNAVAILABLE:
+        try:
+            cards = cache.get_many(list(keys.values()))
+        except Exception:
+            logger.warning("product cards: cache unavailable", exc_info=True)
+            version = UNAVAILABLE
+    missing = [pk for pk, key in keys.items() if key not in cards]
+    if missing:
+        # The engine's template itself: a card needs no context processor, only the request
+        # (for a product without listing price, Oscar's purchase info).
+        template = get_template("shop/partials/product_card.html").template
+        request = context.get("request")
+        fresh = {}
+        for product in selectors.card_products(missing):
+            card = {"product": product, "lazy": True, "heading": heading, "request": request}
+            fresh[keys[product.pk]] = template.render(Context(card))
+        if version != UNAVAILABLE:
+            try:
+                cache.set_many(fresh, timeout=CARD_CACHE_SECONDS)
+            except Exception:
+                logger.warning("product cards: cache unavailable", exc_info=True)
+        cards.update(fresh)
+    found = [cards[keys[pk]] for pk in product_ids if keys[pk] in cards]
+    return [
+        mark_safe(card if i >= EAGER_CARDS else card.replace(_LAZY, "", 1))
+        for i, card in enumerate(found)
+    ]
 
 
 @register.simple_tag
