@@ -44,7 +44,10 @@ def _fresh_cache():
     cached pages, category URLs and the like never leak from one test into the next."""
     from django.core.cache import cache
 
+    from shop.catalogue.selectors import listing_version_seen
+
     cache.clear()
+    listing_version_seen(None)  # the process's memo of the listing version goes with it
     # Celery's "never wait for a result inside a task" guard is a process global: eager tasks
     # run at once by two live-server threads can leave it set for every later test.
     _set_task_join_will_block(False)

@@ -42,12 +42,30 @@ LISTING_VERSION_KEY = "catalogue:listing-version"
 LISTING_MEMO_SECONDS = 600
 
 
+# Each process reads the version at most once a LISTING_VERSION_READ_SECONDS (a listing reads
+# it up to three times): another process's bump is seen that much later, this process's own
+# at once (services.listing_version_bump calls listing_version_seen).
+LISTING_VERSION_READ_SECONDS = 1.0
+_version_read: tuple[float, str] | None = None
+
+
 def listing_version() -> str:
+    global _version_read
+    now = time.monotonic()
+    if _version_read is not None and now - _version_read[0] < LISTING_VERSION_READ_SECONDS:
+        return _version_read[1]
     version = cache.get(LISTING_VERSION_KEY)
     if version is None:
         cache.add(LISTING_VERSION_KEY, str(time.time_ns()), timeout=None)
         version = cache.get(LISTING_VERSION_KEY)
+    _version_read = (now, str(version))
     return str(version)
+
+
+def listing_version_seen(version: str | None) -> None:
+    """This process set the version (or forgets what it read, with None)."""
+    global _version_read
+    _version_read = None if version is None else (time.monotonic(), version)
 
 
 def _memo(name: str, parts: Any, compute: Callable[[], T]) -> T:

@@ -77,7 +77,11 @@ from shop.catalogue.models import (
     ProductImage,
 )
 from shop.catalogue.search import CONFIG, synonym_words
-from shop.catalogue.selectors import FILTER_ATTRIBUTES, LISTING_VERSION_KEY
+from shop.catalogue.selectors import (
+    FILTER_ATTRIBUTES,
+    LISTING_VERSION_KEY,
+    listing_version_seen,
+)
 from shop.partner.models import Partner, StockRecord
 
 logger = logging.getLogger(__name__)
@@ -756,10 +760,13 @@ def listing_version_bump() -> None:
 
 
 def _listing_version_set() -> None:
+    version = str(time.time_ns())
     try:
-        cache.set(LISTING_VERSION_KEY, str(time.time_ns()), timeout=None)
+        cache.set(LISTING_VERSION_KEY, version, timeout=None)
     except Exception:  # the cache backend's own errors (redis.ConnectionError...)
         logger.warning("could not move the listing version", exc_info=True)
+        version = None
+    listing_version_seen(version)
 
 
 def _dirty_batches():
