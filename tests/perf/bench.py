@@ -3,6 +3,9 @@
 
     .venv/bin/python tests/perf/bench.py [--products 2000] [--duration 10] [--keep-db]
 
+(``--keep-db`` then ``--reuse-db``: measure again on the same catalogue without loading it anew;
+the 20,000-product catalogue takes the real loader a quarter of an hour or more.)
+
 Loopback only; about 6 minutes on an idle 2-core machine (more when it is busy). Steps:
  1. (Re)creates the PostgreSQL database ``marlowvale_bench`` on 127.0.0.1:5432 (user postgres),
     migrates it and collects static files (var/staticfiles).
@@ -237,6 +240,16 @@ def recreate_database(url: str) -> None:
     except psycopg.OperationalError as exc:
         raise BenchError(f"PostgreSQL at {admin} does not answer: {exc}") from exc
     print(f"  database {name} created (PostgreSQL {version})")
+
+
+def database_exists(url: str) -> bool:
+    import psycopg
+
+    name = database_name(url)
+    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    return found is not None
 
 
 def drop_database(url: str) -> None:
@@ -1617,6 +1630,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="orders per second placed while the pages are loaded again (0: skip)",
     )
     parser.add_argument("--keep-db", action="store_true", help="leave the bench database")
+    parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="use the bench database a --keep-db run left (migrated, grown only if smaller)"
+        " instead of making it anew; it is left in place",
+    )
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
     parser.add_argument("--no-lighthouse", action="store_true", help="skip Lighthouse")
     parser.add_argument(
@@ -1692,18 +1711,23 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         flush_cache(args.redis_url)
-        recreate_database(args.database_url)
-        created = True
+        reuse = args.reuse_db and database_exists(args.database_url)
+        if not reuse:
+            recreate_database(args.database_url)
+            created = True
         if args.checkout_only:
             return checkout_only(args, env)
         if args.growth_only:
             return growth_only(args, env, wrk)
         print(f"  {stamp()} migrate, collectstatic")
         manage(("migrate", "--noinput"), ("collectstatic", "--noinput"), env=env)  # in parallel
-        print(f"  {stamp()} manage.py load_catalogue, generate_product_images (demo catalogue)")
-        manage(("load_catalogue",), env=env)
-        manage(("load_personalization",), env=env)
-        manage(("generate_product_images",), env=env)
+        if reuse:
+            print(f"  {stamp()} reusing the catalogue of {database_name(args.database_url)}")
+        else:
+            print(f"  {stamp()} manage.py load_catalogue, generate_product_images (demo catalogue)")
+            manage(("load_catalogue",), env=env)
+            manage(("load_personalization",), env=env)
+            manage(("generate_product_images",), env=env)
         setup_django(env)
         paths = pick_paths()
         personalization_cost = personalization_query_cost(paths["product"])
