@@ -40,6 +40,23 @@ def nav_categories():
 
 
 @register.simple_tag(takes_context=True)
+def basket_item_count(context) -> int:
+    """How many items the header's basket link shows. A signed-out visitor without a basket
+    cookie has no basket: 0, without building and pricing an empty one (Oscar's basket
+    middleware does that on first use of request.basket)."""
+    from django.conf import settings
+
+    request = context.get("request")
+    if request is None or not hasattr(request, "basket"):
+        return 0
+    loaded = getattr(request, "_basket_cache", None) is not None
+    signed_in = getattr(getattr(request, "user", None), "is_authenticated", False)
+    if not (loaded or signed_in or settings.OSCAR_BASKET_COOKIE_OPEN in request.COOKIES):
+        return 0
+    return request.basket.num_items
+
+
+@register.simple_tag(takes_context=True)
 def nav_state(context) -> str:
     """Which header menu items are the current page (the menu's marks in oscar/layout.html,
     one field each): the key its cached copy is kept under."""
