@@ -13,38 +13,44 @@ def fill(apps, schema_editor):
     search_refresh()
 
 
-
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0035_search_vector_fill'),
+        ("catalogue", "0035_search_vector_fill"),
         # The refresh reads partner_stockrecord.price (named so since partner 0006).
-        ('partner', '0008_stockrecord_cost_price'),
+        ("partner", "0008_stockrecord_cost_price"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='product',
-            name='listing_categories',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), default=list, editable=False, size=None),
+            model_name="product",
+            name="listing_categories",
+            field=django.contrib.postgres.fields.ArrayField(
+                base_field=models.IntegerField(), default=list, editable=False, size=None
+            ),
         ),
         migrations.AddField(
-            model_name='product',
-            name='listing_facets',
+            model_name="product",
+            name="listing_facets",
             field=models.JSONField(default=dict, editable=False),
         ),
         migrations.AddField(
-            model_name='product',
-            name='listing_price',
+            model_name="product",
+            name="listing_price",
             field=models.DecimalField(decimal_places=2, editable=False, max_digits=12, null=True),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['listing_categories'], name='product_listing_categories'),
+            model_name="product",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["listing_categories"], name="product_listing_categories"
+            ),
         ),
         migrations.AddIndex(
-            model_name='product',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['listing_facets'], name='product_listing_facets', opclasses=['jsonb_path_ops']),
+            model_name="product",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["listing_facets"],
+                name="product_listing_facets",
+                opclasses=["jsonb_path_ops"],
+            ),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
     ]
