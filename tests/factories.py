@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from django.db import connections
+from django.db import connection, connections
 from django.test import Client
 from oscar.core.loading import get_model
 
@@ -125,3 +127,15 @@ def in_threads(fn, args: list, *, barrier: bool = True) -> list:
 
     with ThreadPoolExecutor(max_workers=len(args)) as pool:
         return list(pool.map(run, args))
+
+
+def committed(capture, change: Callable[[], Any]) -> Any:
+    """``change()``, then what its COMMIT runs (``capture`` is pytest-django's
+    ``django_capture_on_commit_callbacks``): marking search documents and listing facts dirty,
+    the refresh task, the version bumps. The callbacks are then dropped, as a real COMMIT
+    does: the test's own transaction stays open, so the next change would otherwise join the
+    batch already run. Returns what ``change`` returned."""
+    with capture(execute=True):
+        result = change()
+    connection.run_on_commit.clear()
+    return result
