@@ -530,27 +530,36 @@ def test_a_new_option_is_offered_at_once_and_after_commit(
 ):
     line = AttributeOptionGroup.objects.get(name="Line")
     assert selectors.filter_options()["line"] == ["Evergreen", "Heritage"]
-
-    def read_elsewhere():
-        """Another request, on its own connection, reads the options while this transaction
-        is open: it sees them as committed (without the new one) and keeps them under the
-        listing version of the moment."""
-        try:
-            selectors.filter_options()
-        finally:
-            connections.close_all()
-
     with django_capture_on_commit_callbacks(execute=True):
         AttributeOption.objects.create(group=line, option="Workshop seconds")
         # At once, for this transaction's own reads.
         assert selectors.filter_options()["line"] == ["Evergreen", "Heritage", "Workshop seconds"]
-        reader = threading.Thread(target=read_elsewhere)
+    connection.run_on_commit.clear()
+
+    def read_elsewhere(seen: list) -> None:
+        """Another request, on its own connection, reads the options while this transaction
+        is open: it sees them as committed (not this test's) and keeps them under the listing
+        version of the moment."""
+        try:
+            seen.append(selectors.filter_options())
+        finally:
+            connections.close_all()
+
+    seen: list = []
+    with django_capture_on_commit_callbacks(execute=True):
+        AttributeOption.objects.create(group=line, option="Samples")
+        reader = threading.Thread(target=read_elsewhere, args=(seen,))
         reader.start()
         reader.join(timeout=30)
-        assert not reader.is_alive()
+        assert seen and "Samples" not in seen[0]["line"]
     connection.run_on_commit.clear()
     # After the commit, what the other request kept meanwhile is not served.
-    assert selectors.filter_options()["line"] == ["Evergreen", "Heritage", "Workshop seconds"]
+    assert selectors.filter_options()["line"] == [
+        "Evergreen",
+        "Heritage",
+        "Workshop seconds",
+        "Samples",
+    ]
 
 
 # --- 5. typo corrections ------------------------------------------------------------------------

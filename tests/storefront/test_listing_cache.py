@@ -6,12 +6,14 @@ subcategories), and the filter selects written without the template engine."""
 
 import re
 import sys
+from datetime import datetime
 from html.parser import HTMLParser
 from io import BytesIO
 
 import pytest
 from django import forms
 from django.db import connection
+from django.template import defaulttags
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -184,15 +186,25 @@ def test_a_title_change_shows_on_listings_at_once_after_commit(
             assert "Heritage coin pouch" in titles and "Heritage coin purse" not in titles
 
 
-def test_listings_render_with_their_products_when_the_cache_is_down(
-    client, demo_catalogue, monkeypatch
+OUTAGES = {
+    # Nothing answers: the catalogue version is "unavailable", nothing is kept.
+    "down": ("get", "get_many", "set", "set_many", "add", "delete"),
+    # The versions were read, then the cache stops answering (Redis going away mid-request):
+    # reading and storing cards, counts and corrections fail.
+    "failing": ("get_many", "set", "set_many"),
+}
+
+
+@pytest.mark.parametrize("outage", OUTAGES)
+def test_listings_render_with_their_products_when_the_cache_fails(
+    client, demo_catalogue, monkeypatch, outage
 ):
     from django.core.cache import cache
 
     def down(*args, **kwargs):
         raise ConnectionError("Redis is down")
 
-    for name in ("get", "get_many", "set", "set_many", "add", "delete"):
+    for name in OUTAGES[outage]:
         monkeypatch.setattr(cache, name, down)
     wallets = Category.objects.get(slug="wallets")
     for path, params in (
@@ -344,17 +356,65 @@ def test_signed_in_and_signed_out_headers_each_show_their_own_links(
             assert _signed_in_header(html) is expected, path
 
 
-def test_the_footer_and_top_bar_are_on_every_page(client, demo_catalogue):
+class _NextYear(datetime):
+    """The clock a year on ({% now %} reads datetime.now)."""
+
+    @classmethod
+    def now(cls, tz=None):
+        today = datetime.now(tz)
+        return today.replace(year=today.year + 1, day=min(today.day, 28))
+
+
+def _top_and_bottom(response) -> tuple[str, str]:
+    html = response.content.decode()
+    topbar = re.search(r'<aside class="mv-topbar".*?</aside>', html, re.S).group(0)
+    footer = re.search(r'<footer class="mv-footer">.*?</footer>', html, re.S).group(0)
+    return topbar, footer
+
+
+def test_the_top_bar_and_footer_are_on_every_page_and_the_footer_follows_the_year(
+    client, demo_catalogue, customer, monkeypatch
+):
+    signed_in = Client()
+    signed_in.force_login(customer)
+    year = datetime.now(timezone.get_current_timezone()).year
     pages = ["/catalogue/", "/", reverse("storefront:page", args=["care"]), "/basket/"]
-    first = None
-    for path in pages:
-        html = _page(client, path).content.decode()
-        topbar = re.search(r'<aside class="mv-topbar".*?</aside>', html, re.S).group(0)
-        footer = re.search(r'<footer class="mv-footer">.*?</footer>', html, re.S).group(0)
-        assert "Made by hand in Walsall since 1962" in topbar
-        assert f"1962&ndash;{timezone.localdate().year} Marlow &amp; Vale" in footer
-        assert first in (None, (topbar, footer)), path
-        first = (topbar, footer)
+    seen = set()
+    for visitor in (client, signed_in):
+        for path in pages:
+            topbar, footer = _top_and_bottom(_page(visitor, path))
+            assert "Made by hand in Walsall since 1962" in topbar
+            assert f"1962&ndash;{year} Marlow &amp; Vale" in footer
+            seen.add((topbar, footer))
+    assert len(seen) == 1  # the same on every page, signed in or not
+
+    monkeypatch.setattr(defaulttags, "datetime", _NextYear)
+    for visitor in (client, signed_in):
+        _, footer = _top_and_bottom(_page(visitor, "/catalogue/", {"sort_by": "name"}))
+        assert f"1962&ndash;{year + 1} Marlow &amp; Vale" in footer
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="while the cache is down the catalogue version reads 'unavailable', and the chrome "
+    "cache keeps the menu under it for an hour: a category renamed meanwhile (or before an "
+    "earlier outage's menu expired) is not shown",
+)
+def test_while_the_cache_is_down_a_renamed_category_shows_in_the_menu(
+    client, demo_catalogue, monkeypatch
+):
+    from django.core.cache import cache
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    for name in OUTAGES["down"]:
+        monkeypatch.setattr(cache, name, down)
+    assert ">Belts</a>" in _nav(_page(client, "/catalogue/"))
+    belts = Category.objects.get(slug="belts")
+    belts.name = "Belts and braces"
+    belts.save()
+    assert ">Belts and braces</a>" in _nav(_page(client, "/catalogue/", {"sort_by": "name"}))
 
 
 # --- 8. the filter selects ----------------------------------------------------------------------
