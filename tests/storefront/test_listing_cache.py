@@ -394,12 +394,6 @@ def test_the_top_bar_and_footer_are_on_every_page_and_the_footer_follows_the_yea
         assert f"1962&ndash;{year + 1} Marlow &amp; Vale" in footer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="while the cache is down the catalogue version reads 'unavailable', and the chrome "
-    "cache keeps the menu under it for an hour: a category renamed meanwhile (or before an "
-    "earlier outage's menu expired) is not shown",
-)
 def test_while_the_cache_is_down_a_renamed_category_shows_in_the_menu(
     client, demo_catalogue, monkeypatch
 ):

@@ -3,6 +3,7 @@ filter links). Reads only; each tag costs at most one query."""
 
 import logging
 import re
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -156,7 +157,8 @@ def catalogue_version(context) -> str:
         found = version()
     except Exception:  # the cache backend's own errors: what is keyed by it is not kept
         logger.warning("catalogue version unavailable", exc_info=True)
-        found = UNAVAILABLE
+        # A key no later page repeats: nothing cached under it (the chrome) is ever reused.
+        found = f"{UNAVAILABLE}-{uuid.uuid4().hex}"
     if request is not None:
         request._mv_catalogue_version = found
     return found
@@ -182,7 +184,7 @@ def product_cards(context, product_ids, heading: str = "h2") -> list[str]:
     version = catalogue_version(context)
     keys = {pk: f"mv-card:{version}:{heading}:{pk}" for pk in product_ids}
     cards = {}
-    if version != UNAVAILABLE:
+    if not version.startswith(UNAVAILABLE):
         try:
             cards = cache.get_many(list(keys.values()))
         except Exception:
@@ -198,7 +200,7 @@ def product_cards(context, product_ids, heading: str = "h2") -> list[str]:
         for product in selectors.card_products(missing):
             card = {"product": product, "lazy": True, "heading": heading, "request": request}
             fresh[keys[product.pk]] = template.render(Context(card))
-        if version != UNAVAILABLE:
+        if not version.startswith(UNAVAILABLE):
             try:
                 cache.set_many(fresh, timeout=CARD_CACHE_SECONDS)
             except Exception:
