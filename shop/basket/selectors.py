@@ -181,7 +181,7 @@ def _line_row(line, *, index: int, prefix: str, form, can_save: bool) -> LineRow
 
     product = line.product
     rows = line_personalisation(line)
-    image = primary_image_name(product)
+    image = line_picture(line)
     info = line.purchase_info
     known = line.is_tax_known
     if form is None:  # unbound: the line's own quantity, no errors
@@ -217,10 +217,13 @@ def _line_row(line, *, index: int, prefix: str, form, can_save: bool) -> LineRow
     )
 
 
-def primary_image_name(product) -> str | None:
-    """The file of the product's first picture (a colour without pictures shows its
-    parent's), as Oscar's primary_image chooses it; None when there is none."""
-    image = product.primary_image()
+def line_picture(line) -> str | None:
+    """The file of the line's picture: its product's first image, else its parent's (as
+    Oscar's primary_image chooses); None when there is none. Read with the lines
+    (shop.basket.models.Basket.all_lines), else from the product."""
+    if hasattr(line, "picture"):
+        return line.picture or None
+    image = line.product.primary_image()
     if isinstance(image, dict):  # Oscar's "missing image"
         return None
     return image.original.name

@@ -5,7 +5,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.sessions.serializers import JSONSerializer
-from django.db.models import Exists, OuterRef, prefetch_related_objects
+from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
@@ -39,15 +39,31 @@ class BasketView(CoreBasketView):
         return self.render_to_response(self.get_context_data(formset=self._unbuilt_formset))
 
     def get_context_data(self, **kwargs):
-        # Each line's picture (a colour shows its parent's): two queries for the whole page.
-        lines = list(self.request.basket.all_lines())
-        prefetch_related_objects(lines, "product__images", "product__parent__images")
         context = super().get_context_data(**kwargs)
         formset = kwargs.get("formset")
         if formset is getattr(self, "_unbuilt_formset", None):
             formset = None
         context["basket_content"] = self.basket_content(context, formset)
         return context
+
+    def get_shipping_methods(self, basket):
+        """Oscar's, worked out only if asked for: its context entry is for templates that list
+        the methods, and ours shows the default method only (Oscar's get_context_data asks the
+        shipping repository for both)."""
+        return SimpleLazyObject(lambda: list(super(BasketView, self).get_shipping_methods(basket)))
+
+    def get_upsell_messages(self, basket):
+        """Oscar's, from the offers the basket middleware applied to this basket for this
+        request (shop.basket.middleware) when it did; Oscar's own reads them again."""
+        applied_for = getattr(basket, "offers_applied_for", None)
+        if applied_for is None or applied_for[0] is not self.request:
+            return super().get_upsell_messages(basket)
+        applied_offers = list(basket.offer_applications.offers.values())
+        return [
+            {"message": offer.get_upsell_message(basket), "offer": offer}
+            for offer in applied_for[1]
+            if offer.is_condition_partially_satisfied(basket) and offer not in applied_offers
+        ]
 
     def basket_content(self, context, formset) -> str:
         """The lines and the summary: rendered from their data (shop.basket.selectors), or the
