@@ -7,16 +7,13 @@ basket from another site). settings.OSCAR_BASKET_COOKIE_SAMESITE ("Lax") is adde
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from django.conf import settings
 from django.core.signing import BadSignature, Signer
-from django.db.models import Q
 from django.utils import timezone
 from oscar.apps.basket.middleware import BasketMiddleware as OscarBasketMiddleware
-from oscar.core.loading import get_class, get_model
+from oscar.core.loading import get_class
 
-from shop.basket.models import BASKET_ID, Basket
+from shop.basket.models import BASKET_ID, NOW, Basket, site_offers_query
 from shop.basket.precompiled import Precompiled
 
 Applicator = get_class("offer.applicator", "Applicator")
@@ -25,29 +22,22 @@ Applicator = get_class("offer.applicator", "Applicator")
 OPEN_ANONYMOUS_BASKET = Precompiled(
     lambda pk: Basket.objects.filter(pk=pk, owner=None, status=Basket.OPEN), BASKET_ID
 )
-NOW = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)  # a marker: the time goes there
-
-
-def _site_offers(now: datetime):
-    """Oscar's Applicator.get_site_offers: ConditionalOffer.active (open, and started and not
-    ended at `now`) site offers with their condition and benefit."""
-    offer = get_model("offer", "ConditionalOffer")
-    return (
-        offer.objects.filter(
-            Q(end_datetime__gte=now) | Q(end_datetime=None),
-            Q(start_datetime__lte=now) | Q(start_datetime=None),
-        )
-        .filter(status=offer.OPEN)
-        .filter(offer_type=offer.SITE)
-        .select_related("condition", "benefit")
-    )
-
-
-SITE_OFFERS = Precompiled(_site_offers, NOW)
+SITE_OFFERS = Precompiled(site_offers_query, NOW)
 
 
 class BasketApplicator(Applicator):
+    """Oscar's, reading the site's offers with a precompiled query, and not at all when the
+    basket's lines were read with none active (shop.basket.models.Basket.all_lines)."""
+
+    basket = None
+
+    def get_offers(self, basket, user=None, request=None):
+        self.basket = basket
+        return super().get_offers(basket, user, request)
+
     def get_site_offers(self):
+        if getattr(self.basket, "site_offers_active", None) is False:
+            return []
         return SITE_OFFERS.run(timezone.now())
 
 

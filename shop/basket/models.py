@@ -1,5 +1,8 @@
-from django.db.models import Exists, OuterRef, Subquery, prefetch_related_objects
+from datetime import UTC, datetime
+
+from django.db.models import Exists, OuterRef, Q, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from oscar.apps.basket.abstract_models import AbstractBasket
 from oscar.core.loading import get_model
 
@@ -17,7 +20,7 @@ class Basket(AbstractBasket):
         if self._lines is None:
             from shop.personalization.selectors import offers_for_products
 
-            lines = LINES.run(self.id, known={"basket": self})
+            lines = LINES.run(self.id, timezone.now(), known={"basket": self})
             by_line = {line.pk: [] for line in lines}
             for attribute in ATTRIBUTES.run(self.id) if lines else ():
                 by_line[attribute.line_id].append(attribute)
@@ -41,6 +44,9 @@ class Basket(AbstractBasket):
             elif lines:
                 prefetch_related_objects([self], "vouchers")
             # A queryset holding the lines, as Oscar's was (formsets, count(), exists()).
+            # Whether any site offer was active when the lines were read: if none, the offer
+            # applicator need not look (shop.basket.middleware.BasketApplicator).
+            self.site_offers_active = lines[0].site_offers_active if lines else None
             self._lines = self.lines.order_by("pk")
             self._lines._result_cache = lines
             self._lines._prefetch_done = True
@@ -75,9 +81,25 @@ class Basket(AbstractBasket):
 # picture (`picture`: the file of the product's first image, else its parent's, as Oscar's
 # primary_image chooses; None when neither has one) and whether the basket has vouchers.
 BASKET_ID = -918273645  # a marker: the basket's id goes there
+NOW = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)  # a marker: the time goes there
 
 
-def _lines_query(basket_id: int):
+def site_offers_query(now: datetime):
+    """Oscar's Applicator.get_site_offers: ConditionalOffer.active (open, and started and not
+    ended at `now`) site offers with their condition and benefit."""
+    offer = get_model("offer", "ConditionalOffer")
+    return (
+        offer.objects.filter(
+            Q(end_datetime__gte=now) | Q(end_datetime=None),
+            Q(start_datetime__lte=now) | Q(start_datetime=None),
+        )
+        .filter(status=offer.OPEN)
+        .filter(offer_type=offer.SITE)
+        .select_related("condition", "benefit")
+    )
+
+
+def _lines_query(basket_id: int, now: datetime):
     return (
         get_model("basket", "Line")
         .objects.filter(basket_id=basket_id)
@@ -94,6 +116,7 @@ def _lines_query(basket_id: int):
             basket_has_vouchers=Exists(
                 Basket.vouchers.through.objects.filter(basket_id=OuterRef("basket_id"))
             ),
+            site_offers_active=Exists(site_offers_query(now)),
         )
         .order_by("pk")
     )
@@ -108,7 +131,7 @@ def _attributes_query(basket_id: int):
     )
 
 
-LINES = Precompiled(_lines_query, BASKET_ID)
+LINES = Precompiled(_lines_query, BASKET_ID, NOW)
 ATTRIBUTES = Precompiled(_attributes_query, BASKET_ID)
 
 

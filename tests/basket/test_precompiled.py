@@ -7,6 +7,8 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signing import Signer
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oscar.apps.offer.models import Benefit, Condition, ConditionalOffer
 from oscar.test.factories import ConditionalOfferFactory, RangeFactory
@@ -61,8 +63,8 @@ def test_lines_are_what_the_orm_reads(client, demo_personalization, django_asser
         )
     ProductImage.objects.create(product=tote, original="products/tote.png", display_order=0)
     with django_assert_num_queries(1):
-        fast = LINES.run(basket.pk, known={"basket": basket})
-    orm = list(_lines_query(basket.pk))
+        fast = LINES.run(basket.pk, timezone.now(), known={"basket": basket})
+    orm = list(_lines_query(basket.pk, timezone.now()))
     assert [line.pk for line in fast] == [line.pk for line in orm] and len(fast) == 3
     assert any(line.product.parent_id for line in fast)  # a colour, with its parent
     with django_assert_num_queries(0):  # everything joined is there, and the basket
@@ -144,6 +146,23 @@ def test_site_offers_are_oscars_active_site_offers(db):
     assert [_fields(o.benefit) for o in mine] == [_fields(o.benefit) for o in theirs]
     later = SITE_OFFERS.run(now + 2 * hour)
     assert {o.name for o in later} == {"Open, no dates", "Not started", "Higher priority"}
+
+
+def test_no_site_offer_is_read_when_none_was_active_with_the_lines(client, demo_personalization):
+    def offers_read() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/basket/").content.decode()
+        return page, sum(q["sql"].startswith('SELECT "offer_conditionaloffer"') for q in queries)
+
+    fill_basket(client)
+    client.get("/basket/")
+    assert offers_read()[1] == 0
+    offer = _offer("Later", start_datetime=timezone.now() + dt.timedelta(hours=1))
+    assert offers_read()[1] == 0  # an offer, not active yet: still none read
+    offer.start_datetime = None
+    offer.save()
+    page, read = offers_read()
+    assert read == 1 and '<th scope="row">Later</th>' in page  # active: read once, applied
 
 
 def test_a_cookie_naming_a_basket_that_is_not_open_is_dropped(client, demo_catalogue):
