@@ -11,7 +11,9 @@ from decimal import Decimal as D
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oscar.apps.offer.models import Benefit, Condition, ConditionalOffer
 from oscar.core.loading import get_class
@@ -380,3 +382,30 @@ def test_the_store_keeps_a_bounded_number_of_entries():
         store.set(bytes([n]), str(n))
     assert len(store) == 3
     assert store.get(bytes([0])) is None and store.get(bytes([4])) == "4"
+
+
+def test_saved_lines_show_their_pictures_read_with_the_lines(
+    client, demo_personalization, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    user = get_user_model().objects.create_user("cy", "cy@example.com", "a-long-password")
+    client.force_login(user)
+    fill_basket(client)
+    for upc in ("MV-EG-HOL", "MV-EG-TOT"):  # a stand-alone, and a colour's parent
+        buffer = io.BytesIO()
+        Image.new("RGB", (300, 300), "#4E1C22").save(buffer, "PNG")
+        ProductImage.objects.create(
+            product=Product.objects.get(upc=upc),
+            original=SimpleUploadedFile(f"{upc}.png", buffer.getvalue(), "image/png"),
+        )
+    data = {"form-TOTAL_FORMS": "3", "form-INITIAL_FORMS": "3"}
+    for index, line in enumerate(_lines()):
+        data[f"form-{index}-id"] = str(line.pk)
+        data[f"form-{index}-quantity"] = str(line.quantity)
+        data[f"form-{index}-save_for_later"] = "on" if index < 2 else ""
+    assert client.post("/basket/", data).status_code == 302
+    with CaptureQueriesContext(connection) as queries:
+        page = _page(client)
+    saved = page[page.index('<section class="mv-saved"') :]
+    assert len(re.findall(r'<img src="/media/cache/[^"]+\.webp" width="240"', saved)) == 2
+    assert not [q for q in queries if q["sql"].startswith('SELECT "catalogue_productimage"')]
