@@ -20,12 +20,15 @@ from collections.abc import Callable
 
 from django.template import engines
 
-FRAGMENTS_MAX = 2000  # entries per process: a few MB of HTML at most
+FRAGMENTS_MAX_CHARS = 8_000_000  # of HTML per process (a basket's content is about 12,000)
 
 
 class LRU:
-    def __init__(self, size: int):
-        self.size = size
+    """Least recently used entries go first once the values hold more than `max_chars`."""
+
+    def __init__(self, max_chars: int):
+        self.max_chars = max_chars
+        self.chars = 0
         self._data: OrderedDict[bytes, str] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -38,20 +41,25 @@ class LRU:
 
     def set(self, key: bytes, value: str) -> None:
         with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self.chars -= len(old)
             self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
+            self.chars += len(value)
+            while self.chars > self.max_chars and self._data:
+                _, dropped = self._data.popitem(last=False)
+                self.chars -= len(dropped)
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self.chars = 0
 
     def __len__(self) -> int:
         return len(self._data)
 
 
-store = LRU(FRAGMENTS_MAX)
+store = LRU(FRAGMENTS_MAX_CHARS)
 
 
 def _template_identity(template) -> str:

@@ -37,7 +37,7 @@ BasketLineFormSet = get_class("basket.formsets", "BasketLineFormSet")
 @pytest.fixture(autouse=True)
 def fresh_store(monkeypatch):
     """Each test with its own (empty) store of kept HTML, counting what is put in it."""
-    store = fragments.LRU(fragments.FRAGMENTS_MAX)
+    store = fragments.LRU(fragments.FRAGMENTS_MAX_CHARS)
     store.sets = 0
     original = store.set
 
@@ -376,12 +376,16 @@ def test_an_empty_basket(client, demo_personalization):
     assert "basket_formset" not in page
 
 
-def test_the_store_keeps_a_bounded_number_of_entries():
-    store = fragments.LRU(3)
+def test_the_store_holds_a_bounded_amount_of_html_least_recently_used_out_first():
+    store = fragments.LRU(30)
     for n in range(5):
-        store.set(bytes([n]), str(n))
-    assert len(store) == 3
-    assert store.get(bytes([0])) is None and store.get(bytes([4])) == "4"
+        store.set(bytes([n]), str(n) * 10)
+        store.get(bytes([0]))  # the first is used again and again
+    assert len(store) == 3 and store.chars == 30
+    assert store.get(bytes([0])) == "0" * 10 and store.get(bytes([4])) == "4" * 10
+    assert store.get(bytes([1])) is None and store.get(bytes([2])) is None
+    store.set(bytes([4]), "x")  # replaced, not counted twice
+    assert store.chars == 21
 
 
 def test_saved_lines_show_their_pictures_read_with_the_lines(
