@@ -1,4 +1,5 @@
-"""Oscar's BasketMiddleware, with SameSite on the anonymous basket cookie.
+"""Oscar's BasketMiddleware, with SameSite on the anonymous basket cookie, and the offers it
+applies kept on the basket.
 
 Oscar 4.2 sets `oscar_open_basket` with `secure` and `httponly` only; browsers that default a
 missing SameSite to None would send it on cross-site POSTs (adding to or emptying someone's
@@ -7,10 +8,66 @@ basket from another site). settings.OSCAR_BASKET_COOKIE_SAMESITE ("Lax") is adde
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.signing import BadSignature, Signer
+from django.utils import timezone
 from oscar.apps.basket.middleware import BasketMiddleware as OscarBasketMiddleware
+from oscar.core.loading import get_class
+
+from shop.basket.models import BASKET_ID, NOW, Basket, site_offers_query
+from shop.basket.precompiled import Precompiled
+
+Applicator = get_class("offer.applicator", "Applicator")
+
+# Read on every request that touches the basket, so compiled once (shop.basket.precompiled).
+OPEN_ANONYMOUS_BASKET = Precompiled(
+    lambda pk: Basket.objects.filter(pk=pk, owner=None, status=Basket.OPEN), BASKET_ID
+)
+SITE_OFFERS = Precompiled(site_offers_query, NOW)
+
+
+class BasketApplicator(Applicator):
+    """Oscar's, reading the site's offers with a precompiled query, and not at all when the
+    basket's lines were read with none active (shop.basket.models.Basket.all_lines)."""
+
+    basket = None
+
+    def get_offers(self, basket, user=None, request=None):
+        self.basket = basket
+        return super().get_offers(basket, user, request)
+
+    def get_site_offers(self):
+        if getattr(self.basket, "site_offers_active", None) is False:
+            return []
+        return SITE_OFFERS.run(timezone.now())
 
 
 class BasketMiddleware(OscarBasketMiddleware):
+    def get_cookie_basket(self, cookie_key, request, manager):
+        """Oscar's: the open anonymous basket the signed cookie names (a cookie naming none
+        is deleted), read with a precompiled query."""
+        value = request.COOKIES.get(cookie_key)
+        if value is None:
+            return None
+        try:
+            found = OPEN_ANONYMOUS_BASKET.run(int(Signer().unsign(value)))
+        except (BadSignature, ValueError, OverflowError):
+            found = []
+        if not found:
+            request.cookies_to_delete.append(cookie_key)
+            return None
+        return found[0]
+
+    def apply_offers_to_basket(self, request, basket):
+        """Oscar's (the offers for this basket, user and request, applied), with the site's
+        offers read by a precompiled query, and the offers kept on the basket for this
+        request: the basket page's upsell messages weigh the same offers (Oscar reads them
+        again, one more query)."""
+        if not basket.is_empty:
+            applicator = BasketApplicator()
+            offers = applicator.get_offers(basket, request.user, request)
+            applicator.apply_offers(basket, offers)
+            basket.offers_applied_for = (request, offers)
+
     def process_response(self, request, response):
         response = super().process_response(request, response)
         samesite = getattr(settings, "OSCAR_BASKET_COOKIE_SAMESITE", "Lax")

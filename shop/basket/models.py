@@ -1,42 +1,55 @@
-from django.db.models import Prefetch, prefetch_related_objects
+from datetime import UTC, datetime
+
+from django.db.models import Exists, OuterRef, Q, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from oscar.apps.basket.abstract_models import AbstractBasket
 from oscar.core.loading import get_model
+
+from shop.basket.precompiled import Precompiled
 
 
 class Basket(AbstractBasket):
     def all_lines(self):
         """Oscar's cached lines, read once per request with all that pricing and the basket
-        page need: product, parent and product class (stock policy), stock record, each
-        line attribute with its option and the products' personalization offers (pictures:
-        shop.basket.views.BasketView). Evaluated here,
-        so counting, totals and pricing reuse the same rows (a 3-line basket page went from
-        39 queries to 13)."""
+        page need (LINES below), each line attribute with its option and the products'
+        personalization offers. Evaluated here, so counting, totals and pricing reuse the
+        same rows (a 3-line basket page went from 39 queries to 13, then 7)."""
         if self.id is None:
             return self.lines.model.objects.none()
         if self._lines is None:
             from shop.personalization.selectors import offers_for_products
 
-            attributes = get_model("basket", "LineAttribute")
-            lines = (
-                self.lines.select_related(
-                    "product__product_class",
-                    "product__parent__product_class",
-                    "stockrecord__partner",
-                )
-                .prefetch_related(
-                    Prefetch("attributes", queryset=attributes.objects.select_related("option"))
-                )
-                .order_by(self._meta.pk.name)
-            )
+            lines = LINES.run(self.id, timezone.now(), known={"basket": self})
+            by_line = {line.pk: [] for line in lines}
+            for attribute in ATTRIBUTES.run(self.id) if lines else ():
+                by_line[attribute.line_id].append(attribute)
             for line in lines:
+                for attribute in by_line[line.pk]:
+                    attribute.line = line
+                prefetched(line, "attributes", by_line[line.pk])
                 if line.stockrecord is not None and line.stockrecord.product_id == line.product_id:
                     # The same product: placing the order reads its class through the stock
                     # record (allocation) as well as through the line.
                     line.stockrecord.product = line.product
-            offers_for_products(products=[line.product for line in lines], memo=self.offers_memo)
-            # Vouchers with the lines: the offer applicator reads them twice per request.
-            prefetch_related_objects([self], "vouchers")
-            self._lines = lines
+            offers_for_products(
+                products=[line.product for line in lines],
+                memo=self.offers_memo,
+                read_rows=read_personalization_offers,
+            )
+            # Vouchers with the lines (the offer applicator reads them twice per request); none
+            # to read when the lines say the basket has none.
+            if lines and not lines[0].basket_has_vouchers:
+                prefetched(self, "vouchers", [])
+            elif lines:
+                prefetch_related_objects([self], "vouchers")
+            # A queryset holding the lines, as Oscar's was (formsets, count(), exists()).
+            # Whether any site offer was active when the lines were read: if none, the offer
+            # applicator need not look (shop.basket.middleware.BasketApplicator).
+            self.site_offers_active = lines[0].site_offers_active if lines else None
+            self._lines = self.lines.order_by("pk")
+            self._lines._result_cache = lines
+            self._lines._prefetch_done = True
         return self._lines
 
     @property
@@ -61,6 +74,117 @@ class Basket(AbstractBasket):
         offers_for_products(products=[product], memo=self.offers_memo)
         info = super().get_stock_info(product, options)
         return with_surcharge(info, options_surcharge(product=product, options=options))
+
+
+# Read with every basket, compiled once (shop.basket.precompiled). The lines: product, parent
+# and product class (stock policy), stock record and partner (placing the order), each line's
+# picture (`picture`: the file of the product's first image, else its parent's, as Oscar's
+# primary_image chooses; None when neither has one) and whether the basket has vouchers.
+BASKET_ID = -918273645  # a marker: the basket's id goes there
+NOW = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)  # a marker: the time goes there
+
+
+def site_offers_query(now: datetime):
+    """Oscar's Applicator.get_site_offers: ConditionalOffer.active (open, and started and not
+    ended at `now`) site offers with their condition and benefit."""
+    offer = get_model("offer", "ConditionalOffer")
+    return (
+        offer.objects.filter(
+            Q(end_datetime__gte=now) | Q(end_datetime=None),
+            Q(start_datetime__lte=now) | Q(start_datetime=None),
+        )
+        .filter(status=offer.OPEN)
+        .filter(offer_type=offer.SITE)
+        .select_related("condition", "benefit")
+    )
+
+
+def _lines_query(basket_id: int, now: datetime):
+    return (
+        get_model("basket", "Line")
+        .objects.filter(basket_id=basket_id)
+        .select_related(
+            "product__product_class",
+            "product__parent__product_class",
+            "stockrecord__partner",
+        )
+        # The search document (a tsvector of the whole description) is never needed here
+        # and is the widest column read.
+        .defer("product__search_vector", "product__parent__search_vector")
+        .annotate(
+            picture=Coalesce(_first_image("product_id"), _first_image("product__parent_id")),
+            basket_has_vouchers=Exists(
+                Basket.vouchers.through.objects.filter(basket_id=OuterRef("basket_id"))
+            ),
+            site_offers_active=Exists(site_offers_query(now)),
+        )
+        .order_by("pk")
+    )
+
+
+def _attributes_query(basket_id: int):
+    return (
+        get_model("basket", "LineAttribute")
+        .objects.filter(line__basket_id=basket_id)
+        .select_related("option")
+        .order_by("pk")
+    )
+
+
+LINES = Precompiled(_lines_query, BASKET_ID, NOW)
+ATTRIBUTES = Precompiled(_attributes_query, BASKET_ID)
+
+
+# The personalization offers of the lines' products (shop.personalization.selectors reads
+# them, and picks among them), compiled once per number of products and of product classes.
+_OFFER_QUERIES: dict[tuple[int, int], tuple[Precompiled, Precompiled]] = {}
+
+
+def _offer_queries(products: int, classes: int) -> tuple[Precompiled, Precompiled]:
+    from shop.personalization.selectors import active_values_query, bases_offers_query
+
+    queries = _OFFER_QUERIES.get((products, classes))
+    if queries is None:
+        markers = [BASKET_ID - n for n in range(1, products + classes + 1)]
+
+        def offers(*ids):
+            return bases_offers_query(product_ids=ids[:products], product_class_ids=ids[products:])
+
+        def values(*ids):
+            return active_values_query().filter(offer__in=offers(*ids).values("pk"))
+
+        queries = (Precompiled(offers, *markers), Precompiled(values, *markers))
+        _OFFER_QUERIES[(products, classes)] = queries
+    return queries
+
+
+def read_personalization_offers(product_ids, product_class_ids) -> list:
+    """shop.personalization.selectors.OfferRowsReader: the offers with their active values,
+    two queries compiled once (the values by their offers' condition, in their order)."""
+    offers, values = _offer_queries(len(product_ids), len(product_class_ids))
+    rows = offers.run(*product_ids, *product_class_ids)
+    by_offer = {row.pk: [] for row in rows}
+    for value in values.run(*product_ids, *product_class_ids):
+        by_offer[value.offer_id].append(value)
+    for row in rows:
+        row.active_values = by_offer[row.pk]
+    return rows
+
+
+def _first_image(product_field: str) -> Subquery:
+    """The file of the first image (by display order) of the product in `product_field`."""
+    image = get_model("catalogue", "ProductImage")
+    first = image.objects.filter(product_id=OuterRef(product_field)).order_by("display_order", "pk")
+    return Subquery(first.values("original")[:1])
+
+
+def prefetched(instance, name: str, objects: list) -> None:
+    """Mark the related manager `name` of `instance` as prefetched with `objects`, as
+    prefetch_related does: reading it costs no query."""
+    queryset = getattr(instance, name).all()
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
 
 
 from oscar.apps.basket.models import *  # noqa: E402,F403

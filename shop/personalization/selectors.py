@@ -1,6 +1,6 @@
 """Reads for personalization: what a product offers, priced; open choices on lines."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q
@@ -40,13 +40,23 @@ def _offer_base(product):
     return product.parent if product.is_child and product.parent_id else product
 
 
+# Reads the offers that may apply to base products (product ids, product class ids) with
+# their active values (`active_values`): what bases_offers_query and active_values_query say,
+# read another way (the basket reads them with queries compiled once, shop.basket.models).
+OfferRowsReader = Callable[[Sequence[int], Sequence[int | None]], list[PersonalizationOffer]]
+
+
 def offers_for_products(
-    *, products: Iterable, memo: dict[int, dict[str, OfferView]] | None = None
+    *,
+    products: Iterable,
+    memo: dict[int, dict[str, OfferView]] | None = None,
+    read_rows: OfferRowsReader | None = None,
 ) -> None:
     """Work out the offers of several products (a basket's lines) at once, in two queries
     however many there are; each product keeps them for offers_for_product (one lookup per
     product object). `memo` (offers by parent or stand-alone product id, e.g. one basket's
-    for one request) saves the queries for products it already knows."""
+    for one request) saves the queries for products it already knows; `read_rows` reads the
+    rows instead of the ORM (see OfferRowsReader)."""
     todo = [p for p in products if getattr(p, "_personalization_offers", None) is None]
     if not todo:
         return
@@ -54,25 +64,41 @@ def offers_for_products(
     bases = {p.pk: _offer_base(p) for p in todo}
     missing = {base.pk: base for base in bases.values() if base.pk not in memo}
     if missing:
-        memo.update(_offers_by_base(list(missing.values())))
+        memo.update(_offers_by_base(list(missing.values()), read_rows=read_rows))
     for product in todo:
         product._personalization_offers = memo[bases[product.pk].pk]
 
 
-def _offers_by_base(bases: list) -> dict[int, dict[str, OfferView]]:
+def bases_offers_query(*, product_ids, product_class_ids):
+    """The offers that may apply to base products (a parent or a stand-alone): the
+    products' own, and their classes' class-wide ones (_offers_by_base picks among them)."""
+    return PersonalizationOffer.objects.filter(
+        Q(product_id__in=product_ids)
+        | Q(product_class_id__in=product_class_ids, product__isnull=True)
+    )
+
+
+def active_values_query():
+    """The values shoppers may choose (an offer's `active_values`)."""
+    return PersonalizationValue.objects.filter(is_active=True)
+
+
+def _offers_by_base(
+    bases: list, read_rows: OfferRowsReader | None = None
+) -> dict[int, dict[str, OfferView]]:
     """Active offers by kind for each base product (a parent or a stand-alone), two queries."""
-    rows = list(
-        PersonalizationOffer.objects.filter(
-            Q(product_id__in={b.pk for b in bases})
-            | Q(product_class_id__in={b.product_class_id for b in bases}, product__isnull=True)
-        ).prefetch_related(
-            Prefetch(
-                "values",
-                queryset=PersonalizationValue.objects.filter(is_active=True),
-                to_attr="active_values",
+    product_ids = sorted({b.pk for b in bases})
+    product_class_ids = sorted({b.product_class_id for b in bases}, key=lambda pk: pk or 0)
+    if read_rows is not None:
+        rows = read_rows(product_ids, product_class_ids)
+    else:
+        rows = list(
+            bases_offers_query(
+                product_ids=product_ids, product_class_ids=product_class_ids
+            ).prefetch_related(
+                Prefetch("values", queryset=active_values_query(), to_attr="active_values")
             )
         )
-    )
     views: dict[int, OfferView] = {}
     result: dict[int, dict[str, OfferView]] = {}
     for base in bases:

@@ -1,0 +1,237 @@
+"""Precompiled querysets (shop.basket.precompiled) give what the same querysets give through
+the ORM: the same rows, fields, related objects (no query to reach them), annotations."""
+
+import datetime as dt
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signing import Signer
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from oscar.apps.offer.models import Benefit, Condition, ConditionalOffer
+from oscar.test.factories import ConditionalOfferFactory, RangeFactory
+
+from shop.basket.middleware import SITE_OFFERS
+from shop.basket.models import ATTRIBUTES, LINES, Basket, _attributes_query, _lines_query
+from shop.basket.precompiled import Precompiled
+from shop.catalogue.models import Product, ProductImage
+from tests.basket.helpers import fill_basket
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(obj) -> dict:
+    """The loaded field values of a model instance (deferred ones left out)."""
+    return {
+        f.attname: getattr(obj, f.attname)
+        for f in obj._meta.concrete_fields
+        if f.attname in obj.__dict__
+    }
+
+
+def _deferred(obj) -> set:
+    return {f.attname for f in obj._meta.concrete_fields if f.attname not in obj.__dict__}
+
+
+RELATED = (
+    ("product",),
+    ("product", "product_class"),
+    ("product", "parent"),
+    ("product", "parent", "product_class"),
+    ("stockrecord",),
+    ("stockrecord", "partner"),
+)
+
+
+def _follow(obj, path):
+    for name in path:
+        obj = getattr(obj, name)
+        if obj is None:
+            return None
+    return obj
+
+
+def test_lines_are_what_the_orm_reads(client, demo_personalization, django_assert_num_queries):
+    fill_basket(client)
+    basket = Basket.objects.get()
+    holdall, tote = (Product.objects.get(upc=upc) for upc in ("MV-EG-HOL", "MV-EG-TOT"))
+    for product, name, order in ((holdall, "b", 1), (holdall, "a", 1), (holdall, "c", 0)):
+        ProductImage.objects.create(
+            product=product, original=f"products/{name}.png", display_order=order
+        )
+    ProductImage.objects.create(product=tote, original="products/tote.png", display_order=0)
+    with django_assert_num_queries(1):
+        fast = LINES.run(basket.pk, timezone.now(), known={"basket": basket})
+    orm = list(_lines_query(basket.pk, timezone.now()))
+    assert [line.pk for line in fast] == [line.pk for line in orm] and len(fast) == 3
+    assert any(line.product.parent_id for line in fast)  # a colour, with its parent
+    with django_assert_num_queries(0):  # everything joined is there, and the basket
+        for line in fast:
+            assert line.basket is basket
+            for path in RELATED:
+                _follow(line, path)
+    for mine, theirs in zip(fast, orm, strict=True):
+        assert _fields(mine) == _fields(theirs)
+        assert (mine.picture, mine.basket_has_vouchers) == (
+            theirs.picture,
+            theirs.basket_has_vouchers,
+        )
+        for path in RELATED:
+            a, b = _follow(mine, path), _follow(theirs, path)
+            assert (a is None) == (b is None), path
+            if a is not None:
+                assert type(a) is type(b) and _fields(a) == _fields(b), path
+                assert _deferred(a) == _deferred(b), path
+                assert a._state.adding is False and a._state.db == "default"
+    assert "search_vector" in _deferred(fast[0].product)
+    # The first picture by display order; a colour without its own shows its parent's.
+    assert [line.picture for line in fast] == ["products/c.png", "products/tote.png", None]
+
+
+def test_attributes_are_what_the_orm_reads(client, demo_personalization):
+    fill_basket(client)
+    basket = Basket.objects.get()
+    fast, orm = ATTRIBUTES.run(basket.pk), list(_attributes_query(basket.pk))
+    assert [a.pk for a in fast] == [a.pk for a in orm] and len(fast) == 3
+    for mine, theirs in zip(fast, orm, strict=True):
+        assert _fields(mine) == _fields(theirs)
+        assert _fields(mine.option) == _fields(theirs.option)
+        assert isinstance(mine.value, str | dict | list)
+
+
+def test_a_basket_reads_its_lines_attributes_and_vouchers_once(
+    client, demo_personalization, django_assert_num_queries
+):
+    fill_basket(client)
+    basket = Basket.objects.get()
+    with django_assert_num_queries(4):  # lines, attributes, personalisation offers and values
+        lines = list(basket.all_lines())
+    with django_assert_num_queries(0):
+        assert basket.all_lines().count() == 3 and basket.all_lines().exists()
+        assert list(basket.vouchers.all()) == []
+        for line in lines:
+            assert [a.option.code for a in line.attributes.all()] == ["personalization"]
+            assert line.attributes.all()[0].line is line
+
+
+def _offer(name, **fields):
+    everything = RangeFactory(includes_all_products=True)
+    return ConditionalOfferFactory(
+        name=name,
+        condition=Condition.objects.create(range=everything, type=Condition.COUNT, value=1),
+        benefit=Benefit.objects.create(range=everything, type=Benefit.PERCENTAGE, value=5),
+        **fields,
+    )
+
+
+def test_site_offers_are_oscars_active_site_offers(db):
+    now = timezone.now()
+    hour = dt.timedelta(hours=1)
+    _offer("Open, no dates")
+    _offer("Started, not ended", start_datetime=now - hour, end_datetime=now + hour)
+    _offer("Not started", start_datetime=now + hour)
+    _offer("Ended", end_datetime=now - hour)
+    _offer("Suspended", status=ConditionalOffer.SUSPENDED)
+    _offer("A voucher's", offer_type=ConditionalOffer.VOUCHER)
+    _offer("Higher priority", priority=5)
+    theirs = ConditionalOffer.active.filter(offer_type=ConditionalOffer.SITE).select_related(
+        "condition", "benefit"
+    )
+    mine = SITE_OFFERS.run(timezone.now())
+    assert [o.name for o in mine] == [o.name for o in theirs]
+    assert {o.name for o in mine} == {"Open, no dates", "Started, not ended", "Higher priority"}
+    assert [_fields(o.condition) for o in mine] == [_fields(o.condition) for o in theirs]
+    assert [_fields(o.benefit) for o in mine] == [_fields(o.benefit) for o in theirs]
+    later = SITE_OFFERS.run(now + 2 * hour)
+    assert {o.name for o in later} == {"Open, no dates", "Not started", "Higher priority"}
+
+
+def test_no_site_offer_is_read_when_none_was_active_with_the_lines(client, demo_personalization):
+    def offers_read() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/basket/").content.decode()
+        return page, sum(q["sql"].startswith('SELECT "offer_conditionaloffer"') for q in queries)
+
+    fill_basket(client)
+    client.get("/basket/")
+    assert offers_read()[1] == 0
+    offer = _offer("Later", start_datetime=timezone.now() + dt.timedelta(hours=1))
+    assert offers_read()[1] == 0  # an offer, not active yet: still none read
+    offer.start_datetime = None
+    offer.save()
+    page, read = offers_read()
+    assert read == 1 and '<th scope="row">Later</th>' in page  # active: read once, applied
+
+
+def test_a_cookie_naming_a_basket_that_is_not_open_is_dropped(client, demo_catalogue):
+    client.post(f"/basket/add/{Product.objects.get(upc='MV-HE-KEY').pk}/", {"quantity": 1})
+    basket = Basket.objects.get()
+    assert client.get("/basket/").context["basket"].pk == basket.pk
+    basket.submit()
+    response = client.get("/basket/")
+    assert response.context["basket"].pk is None
+    cookie = settings.OSCAR_BASKET_COOKIE_OPEN
+    assert response.cookies[cookie]["max-age"] == 0
+    client.cookies[cookie] = Signer().sign("not-a-number")
+    response = client.get("/basket/")
+    assert response.status_code == 200 and response.context["basket"].pk is None
+
+
+def test_a_marker_the_query_does_not_hold_is_refused(db):
+    with pytest.raises(ImproperlyConfigured):
+        Precompiled(lambda pk: Basket.objects.filter(pk=1), -1).compiled()
+    with pytest.raises(ImproperlyConfigured):
+        Precompiled(
+            lambda pk: Basket.objects.filter(pk=pk).prefetch_related("lines"), -1
+        ).compiled()
+
+
+def _views(views: dict) -> list:
+    """Offer views by base, with the order of their values (the product page lists them)."""
+    return [
+        (
+            base,
+            kind,
+            view.kind,
+            view.surcharge,
+            view.lead_days,
+            view.cost,
+            [(group, list(values.items())) for group, values in view.values.items()],
+        )
+        for base, by_kind in sorted(views.items())
+        for kind, view in by_kind.items()
+    ]
+
+
+def test_personalization_offers_read_for_the_basket_are_the_orms(demo_personalization):
+    from shop.basket.models import read_personalization_offers
+    from shop.personalization.models import PersonalizationOffer, PersonalizationValue
+    from shop.personalization.selectors import _offer_base, _offers_by_base
+
+    holdall = Product.objects.get(upc="MV-EG-HOL")
+    PersonalizationValue.objects.filter(offer__product=holdall, code="gunmetal").update(
+        is_active=False
+    )
+    PersonalizationOffer.objects.update_or_create(  # switches its class's thread off
+        product=holdall,
+        kind="thread",
+        defaults={"is_active": False, "surcharge": 0, "cost": 0, "lead_days": 0},
+    )
+    products = Product.objects.filter(
+        upc__in=["MV-EG-HOL", "MV-EG-TOT", "MV-EG-BIF", "MV-HE-KEY"]
+    ).select_related("parent")
+    children = Product.objects.filter(parent__upc="MV-EG-TOT").select_related("parent")[:1]
+    assert len(products) == 4 and len(children) == 1
+    seen = []
+    for group in ([*products, *children], [holdall], list(children)):
+        bases = list({_offer_base(p).pk: _offer_base(p) for p in group}.values())
+        orm = _offers_by_base(bases)
+        assert _views(_offers_by_base(bases, read_rows=read_personalization_offers)) == _views(orm)
+        seen.append(orm)
+    # What the cases were: the holdall's own inactive thread offer switches its class's off,
+    # one of its finishes is no longer offered.
+    assert "thread" not in seen[1][holdall.pk]
+    assert "gunmetal" not in seen[1][holdall.pk]["hardware"].values.get("finish", {})
+    assert "brass" in seen[1][holdall.pk]["hardware"].values.get("finish", {})
