@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from shop.catalogue.services import search_refresh
 from shop.common.outbox import outbox_enqueue
 from shop.credit.services import credit_issue
 from shop.order import pipeline
@@ -828,6 +829,9 @@ def preloved_publish(
             listed_at=timezone.now(),
             listed_by=_actor(staff),
         )
+        # Its listing facts and search document now, in this transaction: the piece is on
+        # the shop's listings the moment it is published, not when the refresh task runs.
+        search_refresh(product_ids=[product.pk])
         written: list[str] = []
         try:
             for order, photo in enumerate(photos):
