@@ -32,9 +32,12 @@ manage_required = permissions_required(MANAGE_PERMS, login_url=LOGIN)
 
 
 def _campaign(kind: str) -> Campaign:
-    campaign = Campaign.objects.filter(kind=kind).first() if kind in Campaign.Kind.values else None
-    if campaign is None:
+    if kind not in Campaign.Kind.values:
         raise Http404("No such campaign")
+    campaign = Campaign.objects.filter(kind=kind).first()
+    if campaign is None:  # a known kind whose row is gone (a flushed database): made again
+        campaigns_ensure()
+        campaign = Campaign.objects.get(kind=kind)
     return campaign
 
 

@@ -176,3 +176,14 @@ def test_the_growth_menu_lists_the_page(manager):
     html = _client(manager).get("/dashboard/").content.decode()
     assert "Lifecycle emails" in html
     assert 'href="/dashboard/lifecycle/"' in html
+
+
+def test_pause_works_when_the_campaign_rows_are_gone(manager):
+    """A database flushed since the migration made the campaigns (a live-server test before
+    this one): the staff action makes them again instead of a 404."""
+    Campaign.objects.all().delete()
+    client = _client(manager)
+    response = client.post(f"{URL}{BASKET}/pause/", {"action": "pause"})
+    assert response.status_code == 302
+    assert Campaign.objects.get(kind=BASKET).paused
+    assert client.post(f"{URL}no-such-kind/pause/", {"action": "pause"}).status_code == 404
