@@ -6,13 +6,14 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("catalogue", "0010_auto_20170420_0439"),
+        ('catalogue', '0010_auto_20170420_0439'),
     ]
 
     operations = [
         migrations.AlterUniqueTogether(
-            name="productimage",
+            name='productimage',
             unique_together=set([]),
         ),
     ]

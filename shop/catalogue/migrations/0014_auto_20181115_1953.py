@@ -4,36 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("catalogue", "0013_auto_20170821_1548"),
+        ('catalogue', '0013_auto_20170821_1548'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="product",
-            name="date_created",
-            field=models.DateTimeField(
-                auto_now_add=True, db_index=True, verbose_name="Date created"
-            ),
+            model_name='product',
+            name='date_created',
+            field=models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='Date created'),
         ),
         migrations.AlterField(
-            model_name="productimage",
-            name="display_order",
-            field=models.PositiveIntegerField(
-                db_index=True,
-                default=0,
-                help_text="An image with a display order of zero will be the primary image for a product",
-                verbose_name="Display order",
-            ),
+            model_name='productimage',
+            name='display_order',
+            field=models.PositiveIntegerField(db_index=True, default=0, help_text='An image with a display order of zero will be the primary image for a product', verbose_name='Display order'),
         ),
         migrations.AlterField(
-            model_name="productrecommendation",
-            name="ranking",
-            field=models.PositiveSmallIntegerField(
-                db_index=True,
-                default=0,
-                help_text="Determines order of the products. A product with a higher value will appear before one with a lower ranking.",
-                verbose_name="Ranking",
-            ),
+            model_name='productrecommendation',
+            name='ranking',
+            field=models.PositiveSmallIntegerField(db_index=True, default=0, help_text='Determines order of the products. A product with a higher value will appear before one with a lower ranking.', verbose_name='Ranking'),
         ),
     ]

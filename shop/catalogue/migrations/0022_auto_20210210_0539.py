@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("catalogue", "0021_auto_20201005_0844"),
+        ('catalogue', '0021_auto_20201005_0844'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="productattributevalue",
-            name="value_boolean",
-            field=models.BooleanField(blank=True, db_index=True, null=True, verbose_name="Boolean"),
+            model_name='productattributevalue',
+            name='value_boolean',
+            field=models.BooleanField(blank=True, db_index=True, null=True, verbose_name='Boolean'),
         ),
     ]

@@ -5,6 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
         ("catalogue", "0027_attributeoption_code_attributeoptiongroup_code_and_more"),
     ]

@@ -4,6 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
         ("catalogue", "0031_productcategoryhierarchy"),
     ]
