@@ -1,0 +1,66 @@
+"""Journey: a shopper browses a category the way people do, on the store `make run` starts.
+
+Opens Wallets from the menu (marked as the current page), narrows it by line (each value
+with its count, the count matching the pieces listed), sorts by price, pages on, comes back
+to page one, puts two of a piece in the basket and changes the quantity there. Every page
+is rendered past the page cache (the filter, sort and page make new addresses).
+"""
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from . import steps
+
+
+def _prices(page: Page) -> list[float]:
+    texts = page.locator(".mv-card__price").all_inner_texts()
+    return [float(re.sub(r"[^\d.]", "", t.split("£")[-1])) for t in texts]
+
+
+def test_shopper_filters_sorts_pages_and_changes_the_basket(store, store_page: Page):
+    page = store_page
+    page.goto("/")
+    menu = page.get_by_role("navigation", name="Shop")
+    menu.get_by_role("link", name="Wallets").click()
+    expect(page.get_by_role("heading", level=1, name="Wallets")).to_be_visible()
+    expect(menu.get_by_role("link", name="Wallets")).to_have_attribute("aria-current", "page")
+
+    # The line filter offers each value with its count; choosing one lists exactly that many.
+    line = page.get_by_label("Line")
+    option = line.locator("option", has_text="Evergreen")
+    count = int(re.search(r"\((\d+)\)", option.inner_text()).group(1))
+    assert count > 0
+    line.select_option(label=option.inner_text())
+    expect(page).to_have_url(re.compile(r"line=Evergreen"))
+    expect(page.locator(".mv-count")).to_have_text(f"{count} piece{'s' if count != 1 else ''}")
+    expect(page.get_by_role("link", name=re.compile("Remove filter"))).to_be_visible()
+
+    page.get_by_label("Sort by").select_option(label="Price, low to high")
+    expect(page).to_have_url(re.compile(r"sort_by=price-asc"))
+    prices = _prices(page)
+    assert prices == sorted(prices) and prices
+    first_card_img = page.locator(".mv-card img").first
+    assert first_card_img.get_attribute("loading") is None  # the first row loads at once
+
+    pages = page.get_by_role("navigation", name="Pages")
+    if pages.count():
+        pages.get_by_role("link", name="Next").click()
+        expect(page).to_have_url(re.compile(r"page=2"))
+        more = _prices(page)
+        assert more == sorted(more) and more[0] >= prices[-1]
+        pages.get_by_role("link", name="Previous").click()
+        expect(page).not_to_have_url(re.compile(r"page=2"))
+
+    # A key fob into the basket, then two of it in the basket.
+    steps.search_for(page, "key fob")
+    page.get_by_role("link", name="Evergreen key fob").first.click()
+    page.get_by_role("button", name="Add to basket").click()
+    expect(page.get_by_text(re.compile(r"has been added to your basket"))).to_be_visible()
+    page.get_by_role("link", name=re.compile(r"^Basket")).first.click()
+    expect(page.locator("main")).to_contain_text("Evergreen key fob")
+    field = page.locator("main input[name$='-quantity']").first
+    field.fill("2")
+    field.press("Enter")
+    expect(page.locator("main input[name$='-quantity']").first).to_have_value("2")
+    expect(page.get_by_role("link", name=re.compile(r"Basket, 2 items"))).to_be_visible()
