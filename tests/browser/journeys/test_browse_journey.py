@@ -2,7 +2,7 @@
 
 Opens Wallets from the menu (marked as the current page), narrows it by line (each value
 with its count, the count matching the pieces listed), sorts by price, pages on, comes back
-to page one, puts two of a piece in the basket and changes the quantity there. Every page
+to page one, puts a key fob in the basket and makes it two there. Every page
 is rendered past the page cache (the filter, sort and page make new addresses).
 """
 
