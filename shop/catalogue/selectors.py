@@ -6,6 +6,8 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 from functools import reduce
 from operator import and_, or_
 from typing import Any, TypeVar
@@ -13,11 +15,18 @@ from typing import Any, TypeVar
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from shop.catalogue import search
-from shop.catalogue.models import AttributeOption, Category, Product, ProductAttributeValue
+from shop.catalogue.models import (
+    AttributeOption,
+    Category,
+    Product,
+    ProductAttributeValue,
+    ProductImage,
+)
 
 # Attribute codes of the leather-goods product class (see fixtures/catalogue.json).
 FILTER_ATTRIBUTES = {"tanning": "tanning_method", "certification": "certification", "line": "line"}
@@ -204,23 +213,85 @@ def listing_count(
     return _listing(category=category, filters=filters, plan=plan, sort=None).count()
 
 
+def _live_price():
+    """A product's price as it is now: its own cheapest stock record, or else its variants'
+    (the rule services._LISTING_PRICE writes into the listing facts)."""
+    stock = Product._meta.get_field("stockrecords").related_model.objects.order_by("price")
+    own_price = stock.filter(product_id=OuterRef("pk")).values("price")[:1]
+    variant_price = stock.filter(product__parent_id=OuterRef("pk")).values("price")[:1]
+    return Coalesce(Subquery(own_price), Subquery(variant_price))
+
+
+def _is_evergreen_now() -> Exists:
+    return Exists(
+        ProductAttributeValue.objects.filter(
+            product_id=OuterRef("pk"),
+            attribute__code=FILTER_ATTRIBUTES["line"],
+            value_option__option="Evergreen",
+        )
+    )
+
+
 def card_products(ids: list[int]) -> list[Product]:
     """The products with these ids, ready for their cards, in the order of ``ids``: their
     price and line read from their stock records and attributes as they are now (a card is
     cached under the catalogue version, which a price change moves at once; the listing facts
     follow when the refresh has run)."""
-    evergreen = ProductAttributeValue.objects.filter(
-        attribute__code=FILTER_ATTRIBUTES["line"], value_option__option="Evergreen"
-    )
-    stock = Product._meta.get_field("stockrecords").related_model.objects.order_by("price")
-    own_price = stock.filter(product_id=OuterRef("pk")).values("price")[:1]
-    variant_price = stock.filter(product__parent_id=OuterRef("pk")).values("price")[:1]
     found = _with_cards(
         Product.objects.browsable().annotate(
-            from_price=Coalesce(Subquery(own_price), Subquery(variant_price)),
-            is_evergreen=Q(pk__in=evergreen.values("product_id")),
+            from_price=_live_price(), is_evergreen=_is_evergreen_now()
         )
     ).in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+@dataclass
+class Card:
+    """What a listing's product card shows, read as plain values: the attributes the card
+    template reads of a product (``get_absolute_url``, ``get_title``, ``is_parent``,
+    ``from_price``, ``is_evergreen``), its first picture's file name and, once the renderer
+    has looked it up, that picture's card-size thumbnail."""
+
+    pk: int
+    title: str
+    slug: str
+    structure: str
+    from_price: Decimal | None
+    is_evergreen: bool
+    picture: str  # the first image's file name; "" when it has none
+    thumb: dict[str, Any] | None = None  # {"url", "width", "height"}
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:detail", kwargs={"product_slug": self.slug, "pk": self.pk})
+
+    def get_title(self) -> str:
+        return self.title
+
+    @property
+    def is_parent(self) -> bool:
+        return self.structure == Product.PARENT
+
+
+def card_rows(ids: list[int]) -> list[Card]:
+    """The cards of the browsable products with these ids, in the order of ``ids``, in one
+    statement: the same live price and line as ``card_products``, and the first picture by
+    display order (Oscar's ``product.images.all.0``)."""
+    first_picture = (
+        ProductImage.objects.filter(product_id=OuterRef("pk"))
+        .order_by("display_order", "pk")
+        .values("original")[:1]
+    )
+    rows = (
+        Product.objects.browsable()
+        .filter(pk__in=ids)
+        .annotate(
+            from_price=_live_price(),
+            is_evergreen=_is_evergreen_now(),
+            picture=Subquery(first_picture),
+        )
+        .values_list("pk", "title", "slug", "structure", "from_price", "is_evergreen", "picture")
+    )
+    found = {row[0]: Card(*row[:6], picture=row[6] or "") for row in rows}
     return [found[pk] for pk in ids if pk in found]
 
 

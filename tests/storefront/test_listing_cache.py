@@ -126,15 +126,58 @@ def test_the_first_six_cards_load_their_picture_at_once_the_rest_lazily(client, 
     assert EAGER_CARDS == 6 and longer >= 4
 
 
+def test_a_listing_card_is_the_card_of_the_product(client, pictures):
+    """Listings render cards from plain rows (selectors.card_rows) with their pictures read
+    together; the markup is the product card's, as home and product pages render it from a
+    product: a parent's "from", the Evergreen badge, a piece without picture, one without a
+    price (Oscar's purchase info) all alike."""
+    from django.template import Context
+    from django.template.loader import get_template
+
+    no_picture = Product.objects.browsable().get(upc="MV-HE-COI")
+    ProductImage.objects.filter(product=no_picture).delete()
+    no_price = (
+        Product.objects.browsable()
+        .exclude(pk=no_picture.pk)
+        .filter(structure=Product.STANDALONE)[0]
+    )
+    no_price.stockrecords.all().delete()
+    template = get_template("shop/partials/product_card.html").template
+    shown, without_picture = [], []
+    for page in ("1", "2", "3"):
+        response = client.get("/catalogue/", {"sort_by": "name", "page": page})
+        if response.status_code == 404:
+            break
+        ids = _ids(response)
+        products = {p.pk: p for p in selectors.card_products(ids)}
+        for i, (pk, card) in enumerate(zip(ids, _cards(response), strict=True)):
+            expected = template.render(
+                Context(
+                    {
+                        "product": products[pk],
+                        "lazy": i >= EAGER_CARDS,
+                        "heading": "h2",
+                        "request": response.wsgi_request,
+                    }
+                )
+            )
+            assert card == expected, products[pk].title
+            shown.append(products[pk])
+            without_picture += [pk] if "Photograph to follow" in card else []
+    assert {no_picture.pk, no_price.pk} <= {p.pk for p in shown}
+    assert any(p.is_parent for p in shown) and any(p.is_evergreen for p in shown)
+    assert without_picture == [no_picture.pk]
+
+
 def test_a_card_is_rendered_once_then_served_from_the_cache(client, demo_catalogue, monkeypatch):
     rendered: list[list[int]] = []
-    card_products = selectors.card_products
+    card_rows = selectors.card_rows
 
     def counted(ids):
         rendered.append(list(ids))
-        return card_products(ids)
+        return card_rows(ids)
 
-    monkeypatch.setattr(selectors, "card_products", counted)
+    monkeypatch.setattr(selectors, "card_rows", counted)
     wallets = Category.objects.get(slug="wallets")
     # What the two pages share besides the cards (filter options and counts) kept already.
     selectors.filter_options()

@@ -172,10 +172,69 @@ CARD_CACHE_SECONDS = 24 * 3600
 _LAZY = 'loading="lazy" '
 
 
+# The card's picture: Oscar's thumbnailer (sorl) at this size, its URL and size kept per file
+# name (a stored picture never changes under its name), so a listing's missing cards read all
+# their pictures in one round trip instead of one thumbnail-store lookup each.
+CARD_THUMBNAIL = {"size": "480x480", "crop": "center", "format": "WEBP", "quality": 78}
+THUMB_CACHE_SECONDS = 30 * 24 * 3600
+
+
+def card_thumbnails(names: list[str]) -> dict[str, dict]:
+    """File name -> {"url", "width", "height"} of its card-size thumbnail, made where missing;
+    a picture the thumbnailer cannot read is left out (the card shows its placeholder)."""
+    import hashlib
+
+    from django.core.cache import cache
+    from oscar.core.thumbnails import get_thumbnailer
+
+    spec = repr(sorted(CARD_THUMBNAIL.items()))
+    keys = {
+        name: "mv-thumb:" + hashlib.sha256(f"{spec}|{name}".encode()).hexdigest()[:32]
+        for name in set(names)
+        if name
+    }
+    try:
+        kept = cache.get_many(list(keys.values())) if keys else {}
+    except Exception:
+        logger.warning("card thumbnails: cache unavailable", exc_info=True)
+        kept = None
+    found, fresh = {}, {}
+    for name, key in keys.items():
+        if kept and key in kept:
+            found[name] = kept[key]
+            continue
+        try:
+            thumb = get_thumbnailer().generate_thumbnail(name, **CARD_THUMBNAIL)
+            found[name] = {"url": thumb.url, "width": thumb.width, "height": thumb.height}
+        except Exception:
+            logger.exception("card thumbnail of %s", name)
+            continue
+        fresh[key] = found[name]
+    if fresh and kept is not None:
+        try:
+            cache.set_many(fresh, timeout=THUMB_CACHE_SECONDS)
+        except Exception:
+            logger.warning("card thumbnails: cache unavailable", exc_info=True)
+    return found
+
+
+@register.simple_tag
+def card_picture(product) -> dict | None:
+    """The card-size thumbnail of a card's first picture ({"url", "width", "height"}), or None:
+    a listing's card (selectors.Card) carries it already; a product's is looked up."""
+    if isinstance(product, selectors.Card):
+        return product.thumb
+    image = next(iter(product.images.all()), None)
+    if image is None or not image.original:
+        return None
+    return card_thumbnails([image.original.name]).get(image.original.name)
+
+
 @register.simple_tag(takes_context=True)
 def product_cards(context, product_ids, heading: str = "h2") -> list[str]:
     """The cards of the products with these ids, in their order: those cached in one round
-    trip, the others rendered from one query set (shop.catalogue.selectors.card_products)
+    trip, the others rendered from one statement (shop.catalogue.selectors.card_rows; a
+    product without a price goes through Oscar's purchase info, selectors.card_products)
     and stored."""
     from django.core.cache import cache
     from django.template import Context
@@ -193,11 +252,18 @@ def product_cards(context, product_ids, heading: str = "h2") -> list[str]:
     missing = [pk for pk, key in keys.items() if key not in cards]
     if missing:
         # The engine's template itself: a card needs no context processor, only the request
-        # (for a product without listing price, Oscar's purchase info).
+        # (for a product without a price, Oscar's purchase info).
         template = get_template("shop/partials/product_card.html").template
         request = context.get("request")
+        rows = selectors.card_rows(missing)
+        thumbs = card_thumbnails([row.picture for row in rows])
+        for row in rows:
+            row.thumb = thumbs.get(row.picture)
+        unpriced = [row.pk for row in rows if row.from_price is None]
+        shown = [row for row in rows if row.from_price is not None]
+        shown += selectors.card_products(unpriced) if unpriced else []
         fresh = {}
-        for product in selectors.card_products(missing):
+        for product in shown:
             card = {"product": product, "lazy": True, "heading": heading, "request": request}
             fresh[keys[product.pk]] = template.render(Context(card))
         if not version.startswith(UNAVAILABLE):
