@@ -15,8 +15,19 @@ from typing import Any, TypeVar
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from shop.catalogue import search
@@ -213,13 +224,22 @@ def listing_count(
     return _listing(category=category, filters=filters, plan=plan, sort=None).count()
 
 
-def _live_price():
-    """A product's price as it is now: its own cheapest stock record, or else its variants'
-    (the rule services._LISTING_PRICE writes into the listing facts)."""
-    stock = Product._meta.get_field("stockrecords").related_model.objects.order_by("price")
-    own_price = stock.filter(product_id=OuterRef("pk")).values("price")[:1]
-    variant_price = stock.filter(product__parent_id=OuterRef("pk")).values("price")[:1]
-    return Coalesce(Subquery(own_price), Subquery(variant_price))
+# A product's price on listings: the lowest of its own stock records, else of its variants'.
+# The refresh writes it into listing_price (services._REFRESH_SQL, the product aliased p); a
+# card reads it as it is now (card_products, card_rows). One rule, in SQL, for both.
+LISTING_PRICE_SQL = """
+    coalesce((SELECT min(s.price) FROM partner_stockrecord s WHERE s.product_id = {product}.id),
+             (SELECT min(s.price) FROM partner_stockrecord s
+              JOIN catalogue_product k ON k.id = s.product_id WHERE k.parent_id = {product}.id))
+"""
+
+
+def _live_price() -> RawSQL:
+    return RawSQL(
+        LISTING_PRICE_SQL.format(product='"catalogue_product"'),
+        (),
+        output_field=DecimalField(max_digits=12, decimal_places=2),
+    )
 
 
 def _is_evergreen_now() -> Exists:

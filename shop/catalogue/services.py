@@ -79,6 +79,7 @@ from shop.catalogue.models import (
 from shop.catalogue.search import CONFIG, synonym_words
 from shop.catalogue.selectors import (
     FILTER_ATTRIBUTES,
+    LISTING_PRICE_SQL,
     LISTING_VERSION_KEY,
     listing_version_seen,
 )
@@ -659,11 +660,7 @@ _ATTRIBUTE_TEXT = """
 # The listing facts (Product's docstring): the lowest price of its own stock records, else of
 # its variants'; its filter attributes' options; its categories (its parent's for a variant)
 # and each one's ancestors, so "in this category or below" is one array containment.
-_LISTING_PRICE = """
-    coalesce((SELECT min(s.price) FROM partner_stockrecord s WHERE s.product_id = p.id),
-             (SELECT min(s.price) FROM partner_stockrecord s
-              JOIN catalogue_product k ON k.id = s.product_id WHERE k.parent_id = p.id))
-"""
+_LISTING_PRICE = LISTING_PRICE_SQL.format(product="p")
 _LISTING_FACETS = f"""
     coalesce((SELECT jsonb_object_agg(a.code, o.option ORDER BY a.code, v.id)
               FROM catalogue_productattributevalue v
