@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import reduce
+from functools import cached_property, reduce
 from operator import and_, or_
 from typing import Any, TypeVar
 
@@ -281,8 +281,12 @@ class Card:
     picture: str  # the first image's file name; "" when it has none
     thumb: dict[str, Any] | None = None  # {"url", "width", "height"}
 
-    def get_absolute_url(self) -> str:
+    @cached_property
+    def url(self) -> str:
         return reverse("catalogue:detail", kwargs={"product_slug": self.slug, "pk": self.pk})
+
+    def get_absolute_url(self) -> str:  # twice per card
+        return self.url
 
     def get_title(self) -> str:
         return self.title
