@@ -4,6 +4,11 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from oscar.apps.catalogue.abstract_models import AbstractProduct
 
+BROWSABLE = models.Q(parent_id__isnull=True, is_public=True)
+# The listing facts of an Evergreen piece contain this (the "line" attribute's option): the
+# featured sort puts them first (shop.catalogue.selectors), through the index below.
+EVERGREEN_FACETS = {"line": "Evergreen"}
+
 
 class Product(AbstractProduct):
     """Oscar's product with its search document (shop.catalogue.search): title, category,
@@ -27,7 +32,7 @@ class Product(AbstractProduct):
             GinIndex(
                 fields=["search_vector"],
                 name="product_search_browsable",
-                condition=models.Q(parent_id__isnull=True, is_public=True),
+                condition=BROWSABLE,
             ),
             GinIndex(fields=["listing_categories"], name="product_listing_categories"),
             GinIndex(
@@ -35,6 +40,30 @@ class Product(AbstractProduct):
                 name="product_listing_facets",
                 opclasses=["jsonb_path_ops"],
             ),
+            # A browsable listing's sorts (selectors.SORTS; "newest" walks Oscar's index on
+            # date_created): a page of a large category is read by walking one of these and
+            # stops after its rows, instead of sorting every product in the category (at
+            # 18,000 products 20 ms -> 0.5-4 ms; price-desc up to 14 ms).
+            models.Index(
+                models.ExpressionWrapper(
+                    models.Q(listing_facets__contains=EVERGREEN_FACETS),
+                    output_field=models.BooleanField(),
+                ).desc(),
+                models.F("date_created").desc(),
+                models.F("id"),
+                name="product_browse_featured",
+                condition=BROWSABLE,
+            ),
+            models.Index(
+                fields=["listing_price", "id"], name="product_browse_price", condition=BROWSABLE
+            ),
+            models.Index(
+                models.F("listing_price").desc(),
+                models.F("id"),
+                name="product_browse_price_desc",
+                condition=BROWSABLE,
+            ),
+            models.Index(fields=["title", "id"], name="product_browse_title", condition=BROWSABLE),
             models.Index(
                 fields=["search_dirty"],
                 name="product_search_dirty",

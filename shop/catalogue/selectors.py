@@ -16,7 +16,6 @@ from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
-    Count,
     DecimalField,
     Exists,
     F,
@@ -25,13 +24,13 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Window,
 )
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
 from shop.catalogue import search
 from shop.catalogue.models import (
+    EVERGREEN_FACETS,
     AttributeOption,
     Category,
     Product,
@@ -164,7 +163,7 @@ def _listing(
     return qs.order_by(*order)
 
 
-_IS_EVERGREEN = Q(listing_facets__contains={FILTER_ATTRIBUTES["line"]: "Evergreen"})
+_IS_EVERGREEN = Q(listing_facets__contains=EVERGREEN_FACETS)
 
 
 def _with_cards(qs: QuerySet) -> QuerySet:
@@ -203,16 +202,16 @@ def listing_page(
     filters: dict[str, str] | None = None,
     sort: str = "featured",
     plan: search.SearchPlan | None = None,
-) -> tuple[list[int], int | None]:
+) -> tuple[list[int], int]:
     """The ids of one page of a listing (``product_list``'s order) and how many products the
-    whole listing has, in one indexed statement; the count is None when the page is past the
-    end (no row to carry it: ``listing_count`` tells)."""
-    rows = list(
-        _listing(category=category, filters=filters, plan=plan, sort=sort)
-        .annotate(total=Window(Count("*")))
-        .values_list("pk", "total")[offset : offset + limit]
-    )
-    return [pk for pk, _ in rows], (rows[0][1] if rows else None)
+    whole listing has. The count comes with the filter counts (``listing_count``: one memo,
+    one statement on a miss), so the page's statement stops after its rows: on a large
+    category it walks the sort's index (Product's Meta) instead of sorting them all."""
+    total = listing_count(category=category, filters=filters, plan=plan)
+    if offset >= total:
+        return [], total
+    listing = _listing(category=category, filters=filters, plan=plan, sort=sort)
+    return list(listing.values_list("pk", flat=True)[offset : offset + limit]), total
 
 
 def listing_count(
@@ -221,7 +220,9 @@ def listing_count(
     filters: dict[str, str] | None = None,
     plan: search.SearchPlan | None = None,
 ) -> int:
-    return _listing(category=category, filters=filters, plan=plan, sort=None).count()
+    """How many products the listing has (kept with its filter counts, under the listing
+    version)."""
+    return _listing_facts(category, filters, plan)[1]
 
 
 # A product's price on listings: the lowest of its own stock records, else of its variants'.
@@ -407,38 +408,53 @@ def filter_counts(
 ) -> dict[str, dict[str, int]]:
     """For each filter, how many products of the current result each of its values would
     leave: the result under the other filters (a value of the same filter replaces the
-    chosen one). One statement over the listing facts: each product's options counted where
-    the product meets the chosen filters other than the option's own."""
+    chosen one)."""
+    return _listing_facts(category, filters, plan)[0]
+
+
+def _listing_facts(
+    category: Category | None, filters: dict[str, str] | None, plan: search.SearchPlan | None
+) -> tuple[dict[str, dict[str, int]], int]:
+    """A listing's filter counts and its own count, kept under the listing version."""
     chosen = {FILTER_ATTRIBUTES[key]: value for key, value in (filters or {}).items() if value}
     return _memo(
-        "counts",
+        "facts",
         (getattr(category, "pk", None), sorted(chosen.items()), plan and plan.groups),
-        lambda: _filter_counts(category, chosen, plan),
+        lambda: _count_facts(category, chosen, plan),
     )
 
 
-def _filter_counts(
+def _count_facts(
     category: Category | None, chosen: dict[str, str], plan: search.SearchPlan | None
-) -> dict[str, dict[str, int]]:
+) -> tuple[dict[str, dict[str, int]], int]:
+    """One statement over the listing facts of the listing without its filters: each
+    product's options counted where the product meets the chosen filters other than the
+    option's own, and the products that meet them all."""
     base = _listing(category=category, plan=plan, sort=None).values("listing_facets")
     base_sql, base_params = base.query.sql_with_params()
     keys = {code: key for key, code in FILTER_ATTRIBUTES.items()}
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
+            WITH b (facets) AS ({base_sql})
             SELECT f.key, f.value, count(*)
-            FROM ({base_sql}) AS b (facets)
-            CROSS JOIN LATERAL jsonb_each_text(b.facets) AS f (key, value)
+            FROM b CROSS JOIN LATERAL jsonb_each_text(b.facets) AS f (key, value)
             WHERE f.key = ANY(%s) AND b.facets @> (%s::jsonb - f.key)
             GROUP BY f.key, f.value
+            UNION ALL
+            SELECT NULL, NULL, count(*) FROM b WHERE b.facets @> %s::jsonb
             """,
-            [*base_params, list(keys), json.dumps(chosen)],
+            [*base_params, list(keys), json.dumps(chosen), json.dumps(chosen)],
         )
         rows = cursor.fetchall()
     counts: dict[str, dict[str, int]] = {key: {} for key in FILTER_ATTRIBUTES}
+    total = 0
     for code, option, n in rows:
-        counts[keys[code]][option] = n
-    return counts
+        if code is None:
+            total = n
+        else:
+            counts[keys[code]][option] = n
+    return counts, total
 
 
 def evergreen_highlights(*, limit: int = 8) -> QuerySet:

@@ -47,30 +47,24 @@ class FilteredProductListView(ListView):
         return None  # the page's products come from paginate_queryset: ids, in one statement
 
     def paginate_queryset(self, queryset, page_size):
-        """One page of ids and the listing's count in one statement (selectors.listing_page);
-        an unknown page is a 404, as Django's pagination has it ("last" included)."""
+        """One page of ids and the listing's count (selectors.listing_page); an unknown page
+        is a 404, as Django's pagination has it ("last" included)."""
         listing = self.list_kwargs()
         raw = self.request.GET.get("page") or 1
-        total = None
         if raw == "last":
-            total = selectors.listing_count(**listing)
-            number = max(1, math.ceil(total / page_size))
+            number = max(1, math.ceil(selectors.listing_count(**listing) / page_size))
         else:
             try:
                 number = int(raw)
             except ValueError:
                 raise Http404("No such page.") from None
         ids: list[int] = []
+        total = 0
         if number >= 1:
-            offset = (number - 1) * page_size
-            ids, counted = selectors.listing_page(
-                offset=offset, limit=page_size, sort=self.form.sort(), **listing
+            ids, total = selectors.listing_page(
+                offset=(number - 1) * page_size, limit=page_size, sort=self.form.sort(), **listing
             )
-            if counted is not None:
-                total = counted
-            elif total is None:
-                total = selectors.listing_count(**listing) if number > 1 else 0
-        paginator = Paginator(_PageOfIds(ids, total or 0), page_size)
+        paginator = Paginator(_PageOfIds(ids, total), page_size)
         try:
             page = paginator.page(number)
         except InvalidPage:
