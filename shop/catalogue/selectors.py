@@ -82,28 +82,43 @@ def listing_version() -> str:
 
 
 def listing_version_seen(version: str | None) -> None:
-    """This process set the version (or forgets what it read, with None)."""
+    """This process set the version (or forgets what it read, and what it kept, with None)."""
     global _version_read
     _version_read = None if version is None else (time.monotonic(), version)
+    if version is None:
+        _kept.clear()
+
+
+# What this process read from the memo, by key (the key holds the version, so an entry is
+# never stale, only unused once the version moves): a listing asks for its counts twice and
+# the filter options on every page. Read-only values; cleared when full.
+_kept: dict[str, Any] = {}
+KEPT_ENTRIES = 512
 
 
 def _memo(name: str, parts: Any, compute: Callable[[], T]) -> T:
-    """``compute()``, kept under the listing version; a cache that does not answer is logged
-    and the value computed (a listing never fails because Redis is down)."""
+    """``compute()``, kept under the listing version (in the cache, and in this process once
+    read); a cache that does not answer is logged and the value computed (a listing never
+    fails because Redis is down)."""
     try:
         key = f"mv-listing:{listing_version()}:{name}:{_digest(repr(parts))}"
+        if key in _kept:
+            return _kept[key]
         found = cache.get(key)
     except Exception:  # the cache backend's own errors (redis.ConnectionError...)
         logger.warning("listing memo: cache unavailable", exc_info=True)
         return compute()
-    if found is not None:
-        return found
-    value = compute()
-    try:
-        cache.set(key, value, timeout=LISTING_MEMO_SECONDS)
-    except Exception:
-        logger.warning("listing memo: cache unavailable", exc_info=True)
-    return value
+    if found is None:
+        found = compute()
+        try:
+            cache.set(key, found, timeout=LISTING_MEMO_SECONDS)
+        except Exception:
+            logger.warning("listing memo: cache unavailable", exc_info=True)
+            return found
+    if len(_kept) >= KEPT_ENTRIES:
+        _kept.clear()
+    _kept[key] = found
+    return found
 
 
 def _digest(text: str) -> str:
