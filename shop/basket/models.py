@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from django.db.models import Exists, OuterRef, Q, Subquery, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from oscar.apps.basket.abstract_models import AbstractBasket
@@ -100,6 +100,8 @@ def site_offers_query(now: datetime):
 
 
 def _lines_query(basket_id: int, now: datetime):
+    from shop.catalogue.selectors import first_picture
+
     return (
         get_model("basket", "Line")
         .objects.filter(basket_id=basket_id)
@@ -112,7 +114,7 @@ def _lines_query(basket_id: int, now: datetime):
         # and is the widest column read.
         .defer("product__search_vector", "product__parent__search_vector")
         .annotate(
-            picture=Coalesce(_first_image("product_id"), _first_image("product__parent_id")),
+            picture=Coalesce(first_picture("product_id"), first_picture("product__parent_id")),
             basket_has_vouchers=Exists(
                 Basket.vouchers.through.objects.filter(basket_id=OuterRef("basket_id"))
             ),
@@ -169,13 +171,6 @@ def read_personalization_offers(product_ids, product_class_ids) -> list:
     for row in rows:
         row.active_values = by_offer[row.pk]
     return rows
-
-
-def _first_image(product_field: str) -> Subquery:
-    """The file of the first image (by display order) of the product in `product_field`."""
-    image = get_model("catalogue", "ProductImage")
-    first = image.objects.filter(product_id=OuterRef(product_field)).order_by("display_order", "pk")
-    return Subquery(first.values("original")[:1])
 
 
 def prefetched(instance, name: str, objects: list) -> None:

@@ -259,13 +259,21 @@ def _live_price() -> RawSQL:
 
 
 def _is_evergreen_now() -> Exists:
+    """Whether the product is an Evergreen piece by its attribute values as they are now (the
+    listing facts say the same once refreshed: EVERGREEN_FACETS)."""
+    ((code, option),) = EVERGREEN_FACETS.items()
     return Exists(
         ProductAttributeValue.objects.filter(
-            product_id=OuterRef("pk"),
-            attribute__code=FILTER_ATTRIBUTES["line"],
-            value_option__option="Evergreen",
+            product_id=OuterRef("pk"), attribute__code=code, value_option__option=option
         )
     )
+
+
+def first_picture(product_ref: str = "pk") -> Subquery:
+    """The file of the first image, by display order, of the product ``product_ref`` names
+    (an outer reference): Oscar's ``product.images.all.0``."""
+    first = ProductImage.objects.filter(product_id=OuterRef(product_ref))
+    return Subquery(first.order_by("display_order", "pk").values("original")[:1])
 
 
 def card_products(ids: list[int]) -> list[Product]:
@@ -316,18 +324,13 @@ def card_rows(ids: list[int]) -> list[Card]:
     """The cards of the browsable products with these ids, in the order of ``ids``, in one
     statement: the same live price and line as ``card_products``, and the first picture by
     display order (Oscar's ``product.images.all.0``)."""
-    first_picture = (
-        ProductImage.objects.filter(product_id=OuterRef("pk"))
-        .order_by("display_order", "pk")
-        .values("original")[:1]
-    )
     rows = (
         Product.objects.browsable()
         .filter(pk__in=ids)
         .annotate(
             from_price=_live_price(),
             is_evergreen=_is_evergreen_now(),
-            picture=Subquery(first_picture),
+            picture=first_picture(),
         )
         .values_list("pk", "title", "slug", "structure", "from_price", "is_evergreen", "picture")
     )
