@@ -1,6 +1,7 @@
 """Small template helpers for the storefront theme (header menu, product facts, gallery,
 filter links). Reads only; each tag costs at most one query."""
 
+import hashlib
 import logging
 import re
 import uuid
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django import template
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils.safestring import mark_safe
 
@@ -177,22 +179,19 @@ _LAZY = 'loading="lazy" '
 # their pictures in one round trip instead of one thumbnail-store lookup each.
 CARD_THUMBNAIL = {"size": "480x480", "crop": "center", "format": "WEBP", "quality": 78}
 THUMB_CACHE_SECONDS = 30 * 24 * 3600
+_THUMB_SPEC = repr(sorted(CARD_THUMBNAIL.items()))  # in the key: another size, another entry
+
+
+def _thumb_key(name: str) -> str:
+    return "mv-thumb:" + hashlib.sha256(f"{_THUMB_SPEC}|{name}".encode()).hexdigest()[:32]
 
 
 def card_thumbnails(names: list[str]) -> dict[str, dict]:
     """File name -> {"url", "width", "height"} of its card-size thumbnail, made where missing;
     a picture the thumbnailer cannot read is left out (the card shows its placeholder)."""
-    import hashlib
-
-    from django.core.cache import cache
     from oscar.core.thumbnails import get_thumbnailer
 
-    spec = repr(sorted(CARD_THUMBNAIL.items()))
-    keys = {
-        name: "mv-thumb:" + hashlib.sha256(f"{spec}|{name}".encode()).hexdigest()[:32]
-        for name in set(names)
-        if name
-    }
+    keys = {name: _thumb_key(name) for name in set(names) if name}
     try:
         kept = cache.get_many(list(keys.values())) if keys else {}
     except Exception:
@@ -236,7 +235,6 @@ def product_cards(context, product_ids, heading: str = "h2") -> list[str]:
     trip, the others rendered from one statement (shop.catalogue.selectors.card_rows; a
     product without a price goes through Oscar's purchase info, selectors.card_products)
     and stored."""
-    from django.core.cache import cache
     from django.template import Context
     from django.template.loader import get_template
 
