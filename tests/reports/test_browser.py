@@ -93,7 +93,10 @@ def test_tables_sort_and_presets_switch(signed_in_page, live_server):
     page.click("a[href*='customers/u:']")
     assert "alice@example.com" in page.inner_text("h1")
     # Wait for the new page's scripts (a click navigates; the heading can come first).
+    # A function, not an expression string: Playwright evals a string in the page, which the
+    # store's CSP (no 'unsafe-eval') refuses whenever the first check fails and it polls.
     page.wait_for_function(
-        "window.Chart && !!Chart.getChart(document.querySelector('canvas[data-chart=waterfall]'))"
+        "() => window.Chart"
+        " && !!Chart.getChart(document.querySelector('canvas[data-chart=waterfall]'))"
     )
     assert page.errors == []
