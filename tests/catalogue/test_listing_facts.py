@@ -5,6 +5,7 @@ shop.catalogue.receivers. What is derived from them (a page of ids with its coun
 beside the filters, the filter options, typo corrections) must match the catalogue as it is,
 checked here against the products counted by hand from their own rows."""
 
+import itertools
 import math
 import threading
 from decimal import Decimal
@@ -396,22 +397,54 @@ def test_listing_page_is_product_lists_order_for_every_sort_filter_and_search(de
                         offset=offset, limit=PER_PAGE, category=category, filters=filters, sort=sort
                     )
                     assert page == (expected[offset : offset + PER_PAGE], len(expected)), where
-    # A search: the same order as product_list (relevance, then the sort), the same count.
-    for query in ("wallet", "walet heritage", "leather"):
+    # A search: the same order as product_list (relevance, then the sort), the same count;
+    # in a category too, and with a group of synonyms ("billfold" is also "wallet").
+    wallets = Category.objects.get(slug="wallets")
+    for query in ("wallet", "walet heritage", "leather", "billfold"):
         plan = selectors.search_plan(query)
-        for filters in FILTER_COMBOS[:3]:
-            for sort in SORTS:
-                listed = list(
-                    selectors.product_list(plan=plan, filters=filters, sort=sort).values_list(
-                        "pk", flat=True
-                    )
+        for category, filters, sort in itertools.product((None, wallets), FILTER_COMBOS[:3], SORTS):
+            listed = list(
+                selectors.product_list(
+                    category=category, plan=plan, filters=filters, sort=sort
+                ).values_list("pk", flat=True)
+            )
+            ids, count = selectors.listing_page(
+                offset=0, limit=1000, category=category, plan=plan, filters=filters, sort=sort
+            )
+            assert ids == listed and count == len(listed), (query, category, filters, sort)
+            assert selectors.listing_count(category=category, plan=plan, filters=filters) == len(
+                listed
+            )
+            if len(listed) > 2:  # a page inside the listing
+                page, _ = selectors.listing_page(
+                    offset=1, limit=2, category=category, plan=plan, filters=filters, sort=sort
                 )
-                ids, count = selectors.listing_page(
-                    offset=0, limit=1000, plan=plan, filters=filters, sort=sort
-                )
-                assert ids == listed and count == len(listed), (query, filters, sort)
-                assert selectors.listing_count(plan=plan, filters=filters) == len(listed)
+                assert page == listed[1:3], (query, category, filters, sort)
         assert selectors.listing_count(plan=plan) > 0, query
+    assert len(selectors.search_plan("billfold").groups[0]) > 1
+
+
+def test_a_page_statement_is_compiled_once_per_shape(demo_catalogue):
+    """A page's SQL is compiled once per shape and run with each request's values: other
+    categories, filter values and words reuse it and still get their own products."""
+    selectors._page_statements.clear()
+    categories = list(Category.objects.browsable().filter(depth=1))
+    for category in categories:
+        for line in ("Evergreen", "Heritage"):
+            ids, _ = selectors.listing_page(
+                offset=0, limit=1000, category=category, filters={"line": line}, sort="name"
+            )
+            expected = selectors.product_list(
+                category=category, filters={"line": line}, sort="name"
+            ).values_list("pk", flat=True)
+            assert ids == list(expected), (category.slug, line)
+    assert len(selectors._page_statements) == 1
+    for query in ("wallet", "belt", "bag"):
+        plan = selectors.search_plan(query)
+        ids, _ = selectors.listing_page(offset=0, limit=1000, plan=plan, sort="featured")
+        assert ids == list(selectors.product_list(plan=plan).values_list("pk", flat=True))
+        assert ids, query
+    assert len(selectors._page_statements) == 2
 
 
 def test_a_page_past_the_end_is_empty_with_the_listings_count(demo_catalogue):

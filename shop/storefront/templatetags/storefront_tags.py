@@ -11,6 +11,7 @@ from decimal import Decimal
 from django import template
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from shop.catalogue import selectors
@@ -307,14 +308,44 @@ def free_delivery_progress(total):
     return int(max(0, min(100, share))) // 10 * 10
 
 
+_PREVIOUS = '<span aria-hidden="true">&larr;</span> Previous'
+_NEXT = 'Next <span aria-hidden="true">&rarr;</span>'
+
+
 @register.simple_tag
-def elided_pages(page_obj, on_each_side=1, on_ends=1):
-    """Page numbers around the current page, with Paginator.ELLIPSIS for the gaps."""
-    return list(
-        page_obj.paginator.get_elided_page_range(
-            page_obj.number, on_each_side=on_each_side, on_ends=on_ends
-        )
-    )
+def listing_pagination(page_obj, query_without_page: str = "") -> str:
+    """A listing's page links, written in Python: a listing draws them on every request the
+    page cache misses, and as a template they cost more than the rest of the listing's body.
+    `query_without_page`: the query string without `page`, urlencoded; page 1 is the address
+    without a page number."""
+    paginator = page_obj.paginator
+    if paginator.num_pages <= 1:
+        return ""
+    query = conditional_escape(query_without_page)
+
+    def href(number: int) -> str:
+        page = f"page={number}" if number != 1 else ""
+        joiner = "&amp;" if query and page else ""
+        return f"?{query}{joiner}{page}"
+
+    items = []
+    if page_obj.has_previous():
+        items.append(f'<a href="{href(page_obj.number - 1)}" rel="prev">{_PREVIOUS}</a>')
+    else:
+        items.append(f'<span class="is-disabled">{_PREVIOUS}</span>')
+    for n in paginator.get_elided_page_range(page_obj.number, on_each_side=1, on_ends=1):
+        if n == paginator.ELLIPSIS:
+            items.append('<span class="mv-pagination__gap">&hellip;</span>')
+        elif n == page_obj.number:
+            items.append(f'<span aria-current="page"><span class="mv-sr">Page </span>{n}</span>')
+        else:
+            items.append(f'<a href="{href(n)}"><span class="mv-sr">Page </span>{n}</a>')
+    if page_obj.has_next():
+        items.append(f'<a href="{href(page_obj.number + 1)}" rel="next">{_NEXT}</a>')
+    else:
+        items.append(f'<span class="is-disabled">{_NEXT}</span>')
+    links = "".join(f"<li>{item}</li>" for item in items)
+    return mark_safe(f'<nav class="mv-pagination" aria-label="Pages"><ul>{links}</ul></nav>')
 
 
 @register.simple_tag
