@@ -30,6 +30,7 @@ pages promise one).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -214,7 +215,10 @@ def page_key(request: HttpRequest) -> str:
 # --- storing and serving -------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=128)
 def mini_basket_html(num: int) -> str:
+    """The header's basket link for `num` items, between its markers (the same for everyone
+    with that many: drawn once per process; every stored page holds the one for 0)."""
     html = render_to_string("shop/partials/mini_basket.html", {"num": num})
     return f"<!--mv:basket-->{html}<!--/mv:basket-->"
 
@@ -362,6 +366,7 @@ class PageCacheMiddleware:
         except Exception:  # no cache: the page is rendered as if there were none
             logger.warning("page cache: cache unavailable", exc_info=True)
             return None
+        request._mv_catalogue_version = version  # what the page's chrome and cards key on
         entry = found.get(key)
         served = "hit"
         if not entry_is_fresh(entry, version=version, product_tick=found.get(product_key)):

@@ -62,6 +62,28 @@ def test_a_cached_page_shows_the_banner_to_a_new_visitor_and_not_to_one_who_chos
     assert revalidated.status_code == 200 and BANNER not in revalidated.content.decode()
 
 
+def test_each_page_banner_carries_its_own_address_and_a_working_csrf_token(demo_catalogue):
+    """The banner is drawn once per process with marks for the address and the CSRF token:
+    each page gets its own, escaped, and the form posts with the token it carries."""
+    client = Client(enforce_csrf_checks=True, HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux)")
+    paths = ["/", "/catalogue/?line=Evergreen&sort_by=name", '/search/?q="wallet"<b>']
+    pages = {path: client.get(path).content.decode() for path in paths}
+    assert _field(pages[paths[1]], "next") == paths[1]
+    assert _field(pages[paths[2]], "next") == "/search/?q=%22wallet%22%3Cb%3E"
+    assert "<b>" not in pages[paths[2]].split('class="mv-consent"')[1].split("</section>")[0]
+    html = pages[paths[1]]
+    assert 'value="/catalogue/?line=Evergreen&amp;sort_by=name"' in html  # escaped
+    assert "__MV_BANNER" not in html
+    token = _field(html, "csrfmiddlewaretoken")
+    refused = client.post("/cookies/choice/", {"choice": "declined", "next": paths[1]})
+    assert refused.status_code == 403
+    response = client.post(
+        "/cookies/choice/",
+        {"choice": "declined", "next": _field(html, "next"), "csrfmiddlewaretoken": token},
+    )
+    assert response.status_code == 302 and response["Location"] == paths[1]
+
+
 def test_the_dashboard_has_no_banner(admin_client):
     assert BANNER not in admin_client.get("/dashboard/").content.decode()
 
