@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.signing import BadSignature, Signer
+from django.db import transaction
 from django.utils import timezone
 from oscar.apps.basket.middleware import BasketMiddleware as OscarBasketMiddleware
 from oscar.core.loading import get_class
@@ -42,6 +43,13 @@ class BasketApplicator(Applicator):
 
 
 class BasketMiddleware(OscarBasketMiddleware):
+    def merge_baskets(self, master, slave):
+        """Oscar's (a signed-in visitor's cookie basket moved into their own), all or nothing:
+        the read-only listings run outside a request transaction, and a merge can start on
+        any page."""
+        with transaction.atomic():
+            super().merge_baskets(master, slave)
+
     def get_cookie_basket(self, cookie_key, request, manager):
         """Oscar's: the open anonymous basket the signed cookie names (a cookie naming none
         is deleted), read with a precompiled query."""

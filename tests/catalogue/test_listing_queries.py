@@ -48,3 +48,26 @@ def test_cold_listings_cost_the_same_handful_of_queries_at_two_sizes(client, dem
     for path in pages:
         assert len(small[path]) <= LISTING_BUDGET, (path, small[path])
         assert len(large[path]) == len(small[path]), path
+
+
+def test_listings_read_outside_a_request_transaction(transactional_db, client, monkeypatch):
+    """A listing only reads: it runs without ATOMIC_REQUESTS' transaction (a BEGIN and a
+    COMMIT, two round trips of a cold page's few). Pages that write keep theirs."""
+    from shop.catalogue import selectors
+    from tests.conftest import _load_demo_catalogue
+
+    _load_demo_catalogue()
+    seen = []
+    listing_page = selectors.listing_page
+
+    def recording(**kwargs):
+        seen.append(connection.in_atomic_block)
+        return listing_page(**kwargs)
+
+    monkeypatch.setattr(selectors, "listing_page", recording)
+    wallets = Category.objects.get(slug="wallets").get_absolute_url()
+    for path in ("/catalogue/", wallets, "/search/?q=wallet"):
+        catalogue_version_bump()
+        assert client.get(path).status_code == 200, path
+    assert seen == [False, False, False]
+    assert connection.settings_dict["ATOMIC_REQUESTS"]  # still on for everything else
