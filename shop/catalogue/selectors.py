@@ -460,9 +460,16 @@ def _nearest_words(terms: list[str], similarity: float) -> dict[str, str]:
 def did_you_mean(plan: search.SearchPlan, **listing) -> str:
     """For a search that found nothing: the query with each word read as the nearest known
     one (more loosely than the search does) and words like none left out, when that finds
-    something; "" otherwise. ``listing``: the category and filters of the search."""
+    something; "" otherwise. ``listing``: the category and filters of the search. Kept under
+    the listing version, like the typo corrections: it reads only words and products."""
     if not plan.terms:
         return ""
+    category, filters = listing.get("category"), listing.get("filters") or {}
+    parts = (plan.terms, getattr(category, "pk", None), sorted(filters.items()))
+    return _memo("suggestion", parts, lambda: _suggestion(plan, **listing))
+
+
+def _suggestion(plan: search.SearchPlan, **listing) -> str:
     nearest = _nearest_words(list(plan.terms), search.SUGGESTION_SIMILARITY)
     words = tuple(dict.fromkeys(nearest[term] for term in plan.terms if term in nearest))
     if not words or words in (plan.terms, plan.corrected):

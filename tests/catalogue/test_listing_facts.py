@@ -620,3 +620,27 @@ def test_typo_corrections_are_kept_until_the_vocabulary_changes(
     assert selectors.search_plan("walet").corrected_text == "wallet"
     satchel = Product.objects.get(upc="MV-EG-SAT")
     assert list(selectors.product_list(plan=plan).values_list("pk", flat=True)) == [satchel.pk]
+
+
+def test_did_you_mean_is_kept_until_the_vocabulary_changes(
+    demo_catalogue, django_capture_on_commit_callbacks, refresh_at_commit
+):
+    """A search that finds nothing asks for a suggestion; shoppers' misses repeat, so it is
+    kept under the listing version like the typo corrections, and follows a new product."""
+    wallets = Category.objects.get(slug="wallets")
+    plan = selectors.search_plan("brdle satchil")  # two words no product has both of
+    assert selectors.listing_count(plan=plan) == 0
+    first = selectors.did_you_mean(plan)
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.did_you_mean(plan) == first
+    assert len(queries) == 0
+    in_wallets = selectors.did_you_mean(plan, category=wallets, filters={"line": "Heritage"})
+    assert "satchel" not in first and "satchel" not in in_wallets
+
+    committed(
+        django_capture_on_commit_callbacks,
+        lambda: Product.objects.create(
+            product_class=ProductClass.objects.get(), title="Bridle satchel", upc="MV-HE-SAT"
+        ),
+    )
+    assert selectors.did_you_mean(plan) == "bridle satchel"  # the new product's words
