@@ -2,7 +2,6 @@
 trigram typo tolerance: shop.catalogue.search)."""
 
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -506,33 +505,42 @@ def _listing_facts(
 def _count_facts(
     category: Category | None, chosen: dict[str, str], plan: search.SearchPlan | None
 ) -> tuple[dict[str, dict[str, int]], int]:
-    """One statement over the listing facts of the listing without its filters: each
-    product's options counted where the product meets the chosen filters other than the
-    option's own, and the products that meet them all."""
+    """One statement over the listing facts of the listing without its filters: each filter's
+    values counted where the product meets the chosen filters other than that one, and the
+    products that meet them all. Each product's three values are read out of its facets once
+    (a facet holds one value per attribute), then counted per filter."""
     base = _listing(category=category, plan=plan, sort=None).values("listing_facets")
     base_sql, base_params = base.query.sql_with_params()
-    keys = {code: key for key, code in FILTER_ATTRIBUTES.items()}
+    codes = list(FILTER_ATTRIBUTES.values())
+    columns = ", ".join(f"b.facets ->> %s AS v{i}" for i in range(len(codes)))
+    params: list[Any] = [*base_params, *codes]
+
+    def meets(*, but: int | None = None) -> str:
+        conditions = [f"v{i} = %s" for i, code in enumerate(codes) if code in chosen and i != but]
+        params.extend(chosen[code] for i, code in enumerate(codes) if code in chosen and i != but)
+        return " AND ".join(conditions) or "TRUE"
+
+    per_filter = [
+        f"SELECT {i}, v{i}, count(*) FROM f WHERE v{i} IS NOT NULL AND {meets(but=i)} GROUP BY v{i}"
+        for i in range(len(codes))
+    ]
+    statement = f"""
+        WITH b (facets) AS ({base_sql}),
+             f AS MATERIALIZED (SELECT {columns} FROM b)
+        {" UNION ALL ".join(per_filter)}
+        UNION ALL SELECT NULL, NULL, count(*) FROM f WHERE {meets()}
+    """
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH b (facets) AS ({base_sql})
-            SELECT f.key, f.value, count(*)
-            FROM b CROSS JOIN LATERAL jsonb_each_text(b.facets) AS f (key, value)
-            WHERE f.key = ANY(%s) AND b.facets @> (%s::jsonb - f.key)
-            GROUP BY f.key, f.value
-            UNION ALL
-            SELECT NULL, NULL, count(*) FROM b WHERE b.facets @> %s::jsonb
-            """,
-            [*base_params, list(keys), json.dumps(chosen), json.dumps(chosen)],
-        )
+        cursor.execute(statement, params)
         rows = cursor.fetchall()
+    keys = {code: key for key, code in FILTER_ATTRIBUTES.items()}
     counts: dict[str, dict[str, int]] = {key: {} for key in FILTER_ATTRIBUTES}
     total = 0
-    for code, option, n in rows:
-        if code is None:
+    for index, option, n in rows:
+        if index is None:
             total = n
         else:
-            counts[keys[code]][option] = n
+            counts[keys[codes[index]]][option] = n
     return counts, total
 
 
