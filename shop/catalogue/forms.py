@@ -1,6 +1,8 @@
+from html import escape
+
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from shop.catalogue.search import clean_query
@@ -21,13 +23,13 @@ class QuickSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         chosen = set(self.format_value(value))
-        options = format_html_join(
-            "\n",
-            '  <option value="{}"{}>{}</option>',
-            ((v, " selected" if str(v) in chosen else "", label) for v, label in self.choices),
+        options = "\n".join(
+            f'  <option value="{escape(str(v))}"{" selected" if str(v) in chosen else ""}>'
+            f"{escape(str(label))}</option>"
+            for v, label in self.choices
         )
         final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
-        return format_html("<select{}>\n{}\n</select>", flatatt(final), options)
+        return mark_safe(f"<select{flatatt(final)}>\n{options}\n</select>")
 
 
 class CatalogueFilterForm(forms.Form):

@@ -197,6 +197,10 @@ def catalogue_version(context) -> str:
 # that shows it), rendered lazy; the first row's have the lazy attribute taken out.
 EAGER_CARDS = 6
 CARD_CACHE_SECONDS = 24 * 3600
+# Cards this process has read, by key (the key holds the catalogue version, so one is never
+# stale, only unused once the version moves); cleared when full.
+CARDS_KEPT = 4096
+_cards_kept: dict[str, str] = {}
 _LAZY = 'loading="lazy" '
 
 
@@ -257,19 +261,19 @@ def card_picture(product) -> dict | None:
 
 @register.simple_tag(takes_context=True)
 def product_cards(context, product_ids, heading: str = "h2") -> list[str]:
-    """The cards of the products with these ids, in their order: those cached in one round
-    trip, the others rendered from one statement (shop.catalogue.selectors.card_rows; a
-    product without a price goes through Oscar's purchase info, selectors.card_products)
-    and stored."""
+    """The cards of the products with these ids, in their order: those this process has read
+    already, then those cached in one round trip, the others rendered from one statement
+    (shop.catalogue.selectors.card_rows; a product without a price goes through Oscar's
+    purchase info, selectors.card_products) and stored."""
     from django.template import Context
     from django.template.loader import get_template
 
     version = catalogue_version(context)
     keys = {pk: f"mv-card:{version}:{heading}:{pk}" for pk in product_ids}
-    cards = {}
-    if not version.startswith(UNAVAILABLE):
+    cards = {key: _cards_kept[key] for key in keys.values() if key in _cards_kept}
+    if not version.startswith(UNAVAILABLE) and len(cards) < len(keys):
         try:
-            cards = cache.get_many(list(keys.values()))
+            cards.update(cache.get_many([key for key in keys.values() if key not in cards]))
         except Exception:
             logger.warning("product cards: cache unavailable", exc_info=True)
             version = UNAVAILABLE
@@ -296,6 +300,10 @@ def product_cards(context, product_ids, heading: str = "h2") -> list[str]:
             except Exception:
                 logger.warning("product cards: cache unavailable", exc_info=True)
         cards.update(fresh)
+    if not version.startswith(UNAVAILABLE):
+        if len(_cards_kept) + len(cards) > CARDS_KEPT:
+            _cards_kept.clear()
+        _cards_kept.update(cards)
     found = [cards[keys[pk]] for pk in product_ids if keys[pk] in cards]
     return [
         mark_safe(card if i >= EAGER_CARDS else card.replace(_LAZY, "", 1))
