@@ -412,16 +412,22 @@ def search_plan(query: str) -> search.SearchPlan:
 
 def _corrections(terms: list[str]) -> dict[str, str]:
     """_nearest_words at CORRECTION_SIMILARITY, each word's answer kept under the listing
-    version (shoppers' words repeat: only words not seen since the vocabulary last changed
-    cost a query). A word with no near one is kept as ""."""
+    version, in the cache and in this process once read (shoppers' words repeat: only words
+    not seen since the vocabulary last changed cost a query). A word with no near one is kept
+    as ""."""
     words = list(dict.fromkeys(terms))
     try:
         version = listing_version()
         keys = {w: f"mv-listing:{version}:word:{_digest(w)}" for w in words}
-        known = cache.get_many(list(keys.values()))
+        known = {key: _kept[key] for key in keys.values() if key in _kept}
+        if len(known) < len(keys):
+            known.update(cache.get_many([key for key in keys.values() if key not in known]))
     except Exception:
         logger.warning("listing memo: cache unavailable", exc_info=True)
         return _nearest_words(words, search.CORRECTION_SIMILARITY)
+    if len(_kept) + len(keys) > KEPT_ENTRIES:
+        _kept.clear()
+    _kept.update(known)
     found = {w: known[keys[w]] for w in words if keys[w] in known}
     missing = [w for w in words if w not in found]
     if missing:

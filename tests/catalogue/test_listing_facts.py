@@ -644,3 +644,19 @@ def test_did_you_mean_is_kept_until_the_vocabulary_changes(
         ),
     )
     assert selectors.did_you_mean(plan) == "bridle satchel"  # the new product's words
+
+
+def test_typo_corrections_read_once_are_kept_by_the_process(demo_catalogue, monkeypatch):
+    from django.core.cache import cache
+
+    assert selectors.search_plan("walet bilfold").corrected_text == "wallet billfold"
+    assert selectors.search_plan("walet bilfold").corrected_text == "wallet billfold"
+    asked = []
+    monkeypatch.setattr(cache, "get_many", lambda keys, *a, **k: asked.append(keys) or {})
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.search_plan("bilfold walet").corrected_text == "billfold wallet"
+    assert not asked and len(queries) == 0
+    selectors.listing_version_seen(None)  # the process forgets what it kept
+    with CaptureQueriesContext(connection) as queries:
+        assert selectors.search_plan("walet").corrected_text == "wallet"
+    assert asked and len(queries) == 1  # nothing kept, the cache answered nothing: one lookup
