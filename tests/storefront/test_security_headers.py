@@ -156,3 +156,60 @@ def test_a_cached_page_gets_the_nonce_of_the_response_that_serves_it():
     later.csp_nonce = "second-nonce"
     served = page_cache.page_response(later, entry, basket_count=0).content.decode()
     assert '<script nonce="second-nonce">go()</script>' in served
+
+
+def _as_django_csp_builds_it(request, response) -> str:
+    """The header django-csp's own middleware writes for this request and response."""
+    from csp.constants import HEADER
+    from csp.middleware import CSPMiddleware
+
+    from shop.storefront.csp import StoreCSPMiddleware
+
+    class Reference(StoreCSPMiddleware):  # our policy parts, django-csp's process_response
+        process_response = CSPMiddleware.process_response
+
+    Reference(lambda r: response).process_response(request, response)
+    return response[HEADER]
+
+
+@pytest.mark.parametrize("path", ["/catalogue/", "/basket/", "/dashboard/orders/"])
+def test_the_kept_policy_is_the_one_django_csp_builds_with_this_requests_nonce(path, settings):
+    from csp.constants import HEADER
+
+    from shop.storefront.csp import StoreCSPMiddleware
+
+    settings.STRIPE_API_BASE = "http://127.0.0.1:8420"
+    middleware = StoreCSPMiddleware(lambda r: HttpResponse("x"))
+    headers = []
+    for _ in range(2):
+        request = RequestFactory().get(path)
+        middleware.process_request(request)
+        response = middleware.process_response(request, HttpResponse("x"))
+        headers.append(response[HEADER])
+        assert headers[-1] == _as_django_csp_builds_it(request, HttpResponse("x"))
+        assert "__MV_" not in headers[-1] and "http://127.0.0.1:8420" in headers[-1]
+    if path.startswith("/dashboard/"):
+        assert headers[0] == headers[1] and "'nonce-" not in headers[0]
+    else:
+        assert headers[0] != headers[1]  # a nonce of its own each time
+        assert re.sub(r"'nonce-[^']+'", "", headers[0]) == re.sub(r"'nonce-[^']+'", "", headers[1])
+    settings.STRIPE_API_BASE = "http://127.0.0.1:8421"  # a changed setting: built again
+    request = RequestFactory().get(path)
+    middleware.process_request(request)
+    assert "8421" in middleware.process_response(request, HttpResponse("x"))[HEADER]
+
+
+def test_a_view_with_its_own_policy_keeps_it():
+    from csp.constants import HEADER
+
+    from shop.storefront.csp import StoreCSPMiddleware
+
+    middleware = StoreCSPMiddleware(lambda r: HttpResponse("x"))
+    request = RequestFactory().get("/catalogue/")
+    middleware.process_request(request)
+    response = HttpResponse("x")
+    response._csp_update = {"img-src": ["https://images.example.com"]}
+    policy = middleware.process_response(request, response)[HEADER]
+    assert "https://images.example.com" in policy
+    plain = middleware.process_response(request, HttpResponse("x"))[HEADER]
+    assert "https://images.example.com" not in plain
