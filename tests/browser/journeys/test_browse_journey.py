@@ -1,8 +1,10 @@
 """Journey: a shopper browses a category the way people do, on the store `make run` starts.
 
 Opens Wallets from the menu (marked as the current page), narrows it by line (each value
-with its count, the count matching the pieces listed), sorts by price, pages on, comes back
-to page one, puts a key fob in the basket and makes it two there. Every page
+with its count, the count matching the pieces listed), sorts by price, declines analytics on
+that page (the banner's form brings them back to the same filtered address, banner gone),
+pages through everything the shop makes by price and back, follows a "did you mean" from a
+search that found nothing, puts a key fob in the basket and makes it two there. Every page
 is rendered past the page cache (the filter, sort and page make new addresses).
 """
 
@@ -43,14 +45,38 @@ def test_shopper_filters_sorts_pages_and_changes_the_basket(store, store_page: P
     first_card_img = page.locator(".mv-card img").first
     assert first_card_img.get_attribute("loading") is None  # the first row loads at once
 
+    # The analytics banner, declined here: back on this very address, without the banner.
+    filtered = page.url
+    banner = page.locator(".mv-consent")
+    expect(banner).to_be_visible()
+    banner.get_by_role("button", name="Decline").click()
+    expect(page).to_have_url(filtered)
+    expect(page.locator(".mv-consent")).to_have_count(0)
+
+    # Everything the shop makes, dearest first, over more than one page: on and back.
+    menu.get_by_role("link", name="Shop all").click()
+    page.get_by_label("Sort by").select_option(label="Price, high to low")
+    expect(page).to_have_url(re.compile(r"sort_by=price-desc"))
+    first = _prices(page)
+    assert first == sorted(first, reverse=True) and first
     pages = page.get_by_role("navigation", name="Pages")
-    if pages.count():
-        pages.get_by_role("link", name="Next").click()
-        expect(page).to_have_url(re.compile(r"page=2"))
-        more = _prices(page)
-        assert more == sorted(more) and more[0] >= prices[-1]
-        pages.get_by_role("link", name="Previous").click()
-        expect(page).not_to_have_url(re.compile(r"page=2"))
+    expect(pages.locator("[aria-current=page]")).to_have_text(re.compile(r"1$"))
+    pages.get_by_role("link", name="Next").click()
+    expect(page).to_have_url(re.compile(r"sort_by=price-desc&page=2"))
+    more = _prices(page)
+    assert more == sorted(more, reverse=True) and more[0] <= first[-1]
+    expect(pages.locator("[aria-current=page]")).to_have_text(re.compile(r"2$"))
+    pages.get_by_role("link", name="Previous").click()
+    expect(page).not_to_have_url(re.compile(r"page="))
+    assert _prices(page) == first
+
+    # A search that finds nothing offers the words it knows; following it finds pieces.
+    page.locator("#mv-q-bar").fill("brdle satchil")
+    page.locator("#mv-q-bar").press("Enter")
+    expect(page.get_by_role("heading", name=re.compile("Nothing found"))).to_be_visible()
+    page.locator(".mv-did-you-mean a").click()
+    expect(page.get_by_role("heading", level=1, name=re.compile("Results for"))).to_be_visible()
+    assert page.locator(".mv-card").count() > 0
 
     # A key fob into the basket, then two of it in the basket.
     steps.search_for(page, "key fob")
