@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 
 from shop.catalogue import selectors
 from shop.catalogue.models import ProductAttributeValue, ProductImage
+from shop.common.kept import Kept
 
 register = template.Library()
 logger = logging.getLogger(__name__)
@@ -197,10 +198,8 @@ def catalogue_version(context) -> str:
 # that shows it), rendered lazy; the first row's have the lazy attribute taken out.
 EAGER_CARDS = 6
 CARD_CACHE_SECONDS = 24 * 3600
-# Cards this process has read, by key (the key holds the catalogue version, so one is never
-# stale, only unused once the version moves); cleared when full.
-CARDS_KEPT = 4096
-_cards_kept: dict[str, str] = {}
+# Cards this process has read (their keys hold the catalogue version).
+_cards_kept = Kept(entries=4096)
 _LAZY = 'loading="lazy" '
 
 
@@ -270,10 +269,10 @@ def product_cards(context, product_ids, heading: str = "h2") -> list[str]:
 
     version = catalogue_version(context)
     keys = {pk: f"mv-card:{version}:{heading}:{pk}" for pk in product_ids}
-    cards = {key: _cards_kept[key] for key in keys.values() if key in _cards_kept}
-    if not version.startswith(UNAVAILABLE) and len(cards) < len(keys):
+    cards = {}
+    if not version.startswith(UNAVAILABLE):
         try:
-            cards.update(cache.get_many([key for key in keys.values() if key not in cards]))
+            cards = _cards_kept.read(list(keys.values()), cache)
         except Exception:
             logger.warning("product cards: cache unavailable", exc_info=True)
             version = UNAVAILABLE
@@ -297,13 +296,10 @@ def product_cards(context, product_ids, heading: str = "h2") -> list[str]:
         if not version.startswith(UNAVAILABLE):
             try:
                 cache.set_many(fresh, timeout=CARD_CACHE_SECONDS)
+                _cards_kept.update(fresh)
             except Exception:
                 logger.warning("product cards: cache unavailable", exc_info=True)
         cards.update(fresh)
-    if not version.startswith(UNAVAILABLE):
-        if len(_cards_kept) + len(cards) > CARDS_KEPT:
-            _cards_kept.clear()
-        _cards_kept.update(cards)
     found = [cards[keys[pk]] for pk in product_ids if keys[pk] in cards]
     return [
         mark_safe(card if i >= EAGER_CARDS else card.replace(_LAZY, "", 1))
