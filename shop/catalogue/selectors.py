@@ -37,6 +37,7 @@ from shop.catalogue.models import (
     ProductAttributeValue,
     ProductImage,
 )
+from shop.common.kept import Kept
 
 # Attribute codes of the leather-goods product class (see fixtures/catalogue.json).
 FILTER_ATTRIBUTES = {"tanning": "tanning_method", "certification": "certification", "line": "line"}
@@ -89,11 +90,9 @@ def listing_version_seen(version: str | None) -> None:
         _kept.clear()
 
 
-# What this process read from the memo, by key (the key holds the version, so an entry is
-# never stale, only unused once the version moves): a listing asks for its counts twice and
-# the filter options on every page. Read-only values; cleared when full.
-_kept: dict[str, Any] = {}
-KEPT_ENTRIES = 512
+# What this process read from the memo (a listing asks for its counts twice and the filter
+# options on every page) and the typo corrections. Read-only values.
+_kept = Kept(entries=512)
 
 
 def _memo(name: str, parts: Any, compute: Callable[[], T]) -> T:
@@ -102,22 +101,19 @@ def _memo(name: str, parts: Any, compute: Callable[[], T]) -> T:
     fails because Redis is down)."""
     try:
         key = f"mv-listing:{listing_version()}:{name}:{_digest(repr(parts))}"
-        if key in _kept:
-            return _kept[key]
-        found = cache.get(key)
+        found = _kept.read([key], cache).get(key)
+        if found is not None:
+            return found
     except Exception:  # the cache backend's own errors (redis.ConnectionError...)
         logger.warning("listing memo: cache unavailable", exc_info=True)
         return compute()
-    if found is None:
-        found = compute()
-        try:
-            cache.set(key, found, timeout=LISTING_MEMO_SECONDS)
-        except Exception:
-            logger.warning("listing memo: cache unavailable", exc_info=True)
-            return found
-    if len(_kept) >= KEPT_ENTRIES:
-        _kept.clear()
-    _kept[key] = found
+    found = compute()
+    try:
+        cache.set(key, found, timeout=LISTING_MEMO_SECONDS)
+    except Exception:
+        logger.warning("listing memo: cache unavailable", exc_info=True)
+        return found
+    _kept.update({key: found})
     return found
 
 
@@ -419,15 +415,10 @@ def _corrections(terms: list[str]) -> dict[str, str]:
     try:
         version = listing_version()
         keys = {w: f"mv-listing:{version}:word:{_digest(w)}" for w in words}
-        known = {key: _kept[key] for key in keys.values() if key in _kept}
-        if len(known) < len(keys):
-            known.update(cache.get_many([key for key in keys.values() if key not in known]))
+        known = _kept.read(list(keys.values()), cache)
     except Exception:
         logger.warning("listing memo: cache unavailable", exc_info=True)
         return _nearest_words(words, search.CORRECTION_SIMILARITY)
-    if len(_kept) + len(keys) > KEPT_ENTRIES:
-        _kept.clear()
-    _kept.update(known)
     found = {w: known[keys[w]] for w in words if keys[w] in known}
     missing = [w for w in words if w not in found]
     if missing:
@@ -518,24 +509,30 @@ def _count_facts(
     base = _listing(category=category, plan=plan, sort=None).values("listing_facets")
     base_sql, base_params = base.query.sql_with_params()
     codes = list(FILTER_ATTRIBUTES.values())
+    chosen_at = [i for i, code in enumerate(codes) if code in chosen]
+
+    def meets(others: list[int]) -> tuple[str, list[str]]:  # the chosen filters there
+        sql = " AND ".join(f"v{i} = %s" for i in others) or "TRUE"
+        return sql, [chosen[codes[i]] for i in others]
+
+    branches = []
+    for i in range(len(codes)):  # each filter's values, where the other chosen ones are met
+        sql, values = meets([j for j in chosen_at if j != i])
+        branches.append(
+            (
+                f"SELECT {i}, v{i}, count(*) FROM f WHERE v{i} IS NOT NULL AND {sql} GROUP BY v{i}",
+                values,
+            )
+        )
+    sql, values = meets(chosen_at)
+    branches.append((f"SELECT NULL, NULL, count(*) FROM f WHERE {sql}", values))
     columns = ", ".join(f"b.facets ->> %s AS v{i}" for i in range(len(codes)))
-    params: list[Any] = [*base_params, *codes]
-
-    def meets(*, but: int | None = None) -> str:
-        conditions = [f"v{i} = %s" for i, code in enumerate(codes) if code in chosen and i != but]
-        params.extend(chosen[code] for i, code in enumerate(codes) if code in chosen and i != but)
-        return " AND ".join(conditions) or "TRUE"
-
-    per_filter = [
-        f"SELECT {i}, v{i}, count(*) FROM f WHERE v{i} IS NOT NULL AND {meets(but=i)} GROUP BY v{i}"
-        for i in range(len(codes))
-    ]
     statement = f"""
         WITH b (facets) AS ({base_sql}),
              f AS MATERIALIZED (SELECT {columns} FROM b)
-        {" UNION ALL ".join(per_filter)}
-        UNION ALL SELECT NULL, NULL, count(*) FROM f WHERE {meets()}
+        {" UNION ALL ".join(sql for sql, _ in branches)}
     """
+    params = [*base_params, *codes, *(p for _, branch_params in branches for p in branch_params)]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
