@@ -198,15 +198,6 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "marlow-vale",
     },
-    # The page chrome (top bar, menu, footer: templates/oscar/layout.html), kept by each web
-    # process in its own memory: the same on every page, keyed by what varies (the catalogue
-    # version for the menu's categories, the current menu item).
-    "chrome": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "marlow-vale-chrome",
-        "TIMEOUT": 3600,
-        "OPTIONS": {"MAX_ENTRIES": 2000},
-    },
 }
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django import template
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db.models import Q, QuerySet
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -463,3 +464,95 @@ def get_item(mapping, key):
         return mapping.get(str(key))
     except AttributeError:
         return None
+
+
+# --- frames: the page's chrome rendered once per process --------------------------------------
+# `{% frame "name" a b ... fill x=expr y=expr %}...{% endframe %}` renders its content once per
+# top-level template (whose blocks it may hold) and values of a, b, ... (what the content
+# shows varies with), keeps the HTML in this process, and serves it again with each request's
+# own values put in where the content shows {{ x }}, {{ y }}: rendered once with a mark in
+# their place, each mark replaced by the value escaped as {{ }} escapes it. A fill is worked
+# out only when its mark is in the HTML ({% csrf_token %} in a signed-in visitor's forms: an
+# anonymous page's frame reads no token, so sets no CSRF cookie). The content must depend on
+# nothing else of the request; a fill may only be shown plainly ({{ x }}), never tested or
+# filtered inside. Nothing is invalidated: what changes is in the key (e.g. the catalogue
+# version for the menu), and the store is cleared when full or when settings change (tests).
+FRAMES_MAX = 2000
+_frames: dict[tuple, tuple[str, tuple[tuple[str, str], ...]]] = {}
+_FILL_MARK = f"mvfill{uuid.uuid4().hex}n"  # + the fill's index: random per process
+
+
+def _template_token(template_obj) -> str:
+    """Changes when the template object does (reloaded in development, another process)."""
+    token = getattr(template_obj, "_mv_frame_token", None)
+    if token is None:
+        token = uuid.uuid4().hex
+        template_obj._mv_frame_token = token
+    return token
+
+
+def clear_frames(**kwargs) -> None:
+    _frames.clear()
+
+
+setting_changed.connect(clear_frames)
+
+
+class FrameNode(template.Node):
+    def __init__(self, name: str, nodelist, vary: list, fills: dict):
+        self.name, self.nodelist, self.vary, self.fills = name, nodelist, vary, fills
+
+    def render(self, context) -> str:
+        top = context.template
+        key = (
+            self.name,
+            _template_token(top) if top is not None else "",
+            tuple(str(expr.resolve(context)) for expr in self.vary),
+        )
+        kept = _frames.get(key)
+        if kept is None:
+            marks = {name: f"{_FILL_MARK}{i}x" for i, name in enumerate(self.fills)}
+            with context.push(marks):
+                html = self.nodelist.render(context)
+            used = tuple((name, mark) for name, mark in marks.items() if mark in html)
+            if len(_frames) >= FRAMES_MAX:
+                _frames.clear()
+            kept = _frames[key] = (html, used)
+        html, used = kept
+        for name, mark in used:
+            value = self.fills[name].resolve(context)
+            html = html.replace(mark, str(conditional_escape(value)))
+        return mark_safe(html)
+
+
+@register.tag
+def frame(parser, token):
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("'frame' takes a name")
+    name = bits[1].strip("\"'")
+    vary, fills, rest = [], {}, bits[2:]
+    if "fill" in rest:
+        at = rest.index("fill")
+        for bit in rest[at + 1 :]:
+            fill, _, expr = bit.partition("=")
+            if not expr:
+                raise template.TemplateSyntaxError(f"frame fill {bit!r}: name=value")
+            fills[fill] = parser.compile_filter(expr)
+        rest = rest[:at]
+    vary = [parser.compile_filter(bit) for bit in rest]
+    nodelist = parser.parse(("endframe",))
+    parser.delete_first_token()
+    return FrameNode(name, nodelist, vary, fills)
+
+
+@register.simple_tag(takes_context=True)
+def header_state(context) -> str:
+    """What the header shows of the visitor: signed out, signed in, or with the dashboard link
+    (a frame's key in oscar/layout.html)."""
+    user = context.get("user")
+    if user is None or not user.is_authenticated:
+        return "anonymous"
+    if user.is_staff or user.has_perm("partner.dashboard_access"):
+        return "staff"
+    return "customer"
