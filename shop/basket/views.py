@@ -5,11 +5,13 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.sessions.serializers import JSONSerializer
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.http import JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.utils.decorators import method_decorator
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from django.views.generic import FormView
@@ -30,7 +32,15 @@ SAVED_TEMPLATE = "oscar/basket/partials/saved_basket.html"
 CSRF_SENTINEL = f"mvcsrf{uuid.uuid4().hex}"
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class BasketView(CoreBasketView):
+    """The page reads only: no request transaction (ATOMIC_REQUESTS' BEGIN and COMMIT, two
+    of its round trips to PostgreSQL). Changes to the lines keep theirs (post)."""
+
+    def post(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().post(request, *args, **kwargs)
+
     def get(self, request, *args, **kwargs):
         """Oscar's, with the line formset built only if something asks for it: the lines as
         they are are shown from basket_page (the same names, ids and values)."""

@@ -413,3 +413,34 @@ def test_saved_lines_show_their_pictures_read_with_the_lines(
     saved = page[page.index('<section class="mv-saved"') :]
     assert len(re.findall(r'<img src="/media/cache/[^"]+\.webp" width="240"', saved)) == 2
     assert not [q for q in queries if q["sql"].startswith('SELECT "catalogue_productimage"')]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_reads_outside_a_transaction_and_changes_run_in_one(shopper, monkeypatch):
+    """The basket page only reads: no ATOMIC_REQUESTS transaction (its BEGIN and COMMIT were
+    two of the page's round trips). A change to the lines is all or nothing, as before."""
+    from shop.basket import views
+
+    seen = []
+    basket_page, formset_valid = views.basket_page, views.BasketView.formset_valid
+
+    def reading(**kwargs):
+        seen.append(("read", connection.in_atomic_block))
+        return basket_page(**kwargs)
+
+    def changing(self, formset):
+        seen.append(("change", connection.in_atomic_block))
+        return formset_valid(self, formset)
+
+    monkeypatch.setattr(views, "basket_page", reading)
+    monkeypatch.setattr(views.BasketView, "formset_valid", changing)
+    lines = _lines()
+    _page(shopper)
+    data = {"form-TOTAL_FORMS": "3", "form-INITIAL_FORMS": "3"}
+    for index, line in enumerate(lines):
+        data[f"form-{index}-id"] = str(line.pk)
+        data[f"form-{index}-quantity"] = str(line.quantity + (index == 0))
+    assert shopper.post("/basket/", data).status_code == 302
+    assert _lines()[0].quantity == lines[0].quantity + 1
+    assert seen == [("read", False), ("change", True)]
+    assert connection.settings_dict["ATOMIC_REQUESTS"]  # still on for everything else
