@@ -1,4 +1,5 @@
 from html import escape
+from urllib.parse import quote
 
 from django import forms
 from django.forms.utils import flatatt
@@ -80,6 +81,39 @@ class CatalogueFilterForm(forms.Form):
                 )
             )
         return mark_safe("".join(parts))
+
+    def filter_chips(self, path: str) -> str:
+        """The chosen filters as chips, each a link to the listing without it (and without the
+        page number), then "Clear all": the markup the template drew (a test holds the two
+        equal), in Python (a listing draws them on every request the page cache misses)."""
+        chosen = {name: value for name, value in self.filters().items() if value}
+        if not chosen:
+            return ""
+        chips = []
+        for name, field in self.fields.items():
+            if name not in chosen:
+                continue
+            params = self.data.copy()
+            params.pop(name, None)
+            params.pop("page", None)
+            value = field.widget.value_from_datadict(self.data, self.files, name)
+            chips.append(
+                format_html(
+                    '<li><a class="mv-chip" href="?{}"><span><span class="mv-sr">Remove filter '
+                    '</span>{}: {}</span><span aria-hidden="true">&times;</span></a></li>',
+                    params.urlencode(),
+                    field.label,
+                    value,
+                )
+            )
+        query = self.cleaned_data.get("q")
+        clear = f"{path}?q={quote(query, safe='/')}" if query else path  # as |urlencode
+        return format_html(
+            '<ul class="mv-chips" aria-label="Active filters">{}<li><a href="{}">Clear all</a>'
+            "</li></ul>",
+            mark_safe("".join(chips)),
+            clear,
+        )
 
     def sort(self) -> str:
         return self.cleaned_data.get("sort_by") or "featured"

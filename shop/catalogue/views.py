@@ -82,6 +82,7 @@ class FilteredProductListView(ListView):
         self.form.show_counts(selectors.filter_counts(**self.list_kwargs()))
         ctx["filter_form"] = self.form
         ctx["active_filters"] = {k: v for k, v in self.list_kwargs()["filters"].items() if v}
+        ctx["filter_chips"] = self.form.filter_chips(self.request.path)
         params = self.request.GET.copy()
         params.pop("page", None)
         ctx["query_without_page"] = params.urlencode()

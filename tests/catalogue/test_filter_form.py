@@ -38,3 +38,47 @@ def test_filter_fields_are_the_fields_as_django_draws_them(demo_catalogue, form_
     if chosen.get("line"):
         assert f'value="{chosen["line"]}" selected' in drawn
     assert "(" in drawn  # the counts beside the values
+
+
+# What shop/partials/active_filters.html drew, before the form drew the chips itself.
+CHIPS_AS_THE_TEMPLATE_DREW_THEM = Template(
+    "{% load storefront_tags %}{% if active_filters %}"
+    '<ul class="mv-chips" aria-label="Active filters">'
+    "{% for field in filter_form %}{% if field.name in active_filters %}"
+    '<li><a class="mv-chip" href="?{% query_without request.GET field.name %}">'
+    '<span><span class="mv-sr">Remove filter </span>{{ field.label }}: {{ field.value }}</span>'
+    '<span aria-hidden="true">&times;</span></a></li>'
+    "{% endif %}{% endfor %}"
+    '<li><a href="{{ request.path }}{% if query %}?q={{ query|urlencode }}{% endif %}">'
+    "Clear all</a></li></ul>{% endif %}"
+)
+
+
+@pytest.mark.parametrize(
+    "form_class, query",
+    [
+        (CatalogueFilterForm, ""),
+        (CatalogueFilterForm, "sort_by=name&page=2"),
+        (CatalogueFilterForm, "line=Evergreen&sort_by=price-desc&page=3"),
+        (CatalogueFilterForm, "tanning=Vegetable-tanned&certification=&line=Heritage"),
+        (ProductSearchForm, "q=brown+wallet/<b>&line=Heritage&sort_by=name"),
+        (ProductSearchForm, "q=belt&tanning=Chrome-free+%28wet-white%29&page=2"),
+    ],
+)
+def test_filter_chips_are_the_chips_the_template_drew(rf, demo_catalogue, form_class, query):
+    request = rf.get("/catalogue/category/wallets_1/", QueryDict(query))
+    form = form_class(request.GET)
+    assert form.is_valid(), form.errors
+    active = {k: v for k, v in form.filters().items() if v}
+    context = {
+        "active_filters": active,
+        "filter_form": form,
+        "request": request,
+        "query": form.cleaned_data.get("q"),
+    }
+    expected = CHIPS_AS_THE_TEMPLATE_DREW_THEM.render(Context(context))
+    drawn = form.filter_chips(request.path)
+    assert drawn == expected
+    assert drawn.count('class="mv-chip"') == len(active)
+    if active:
+        assert "Clear all" in drawn and "page=" not in drawn
