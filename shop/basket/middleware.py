@@ -15,11 +15,11 @@ from oscar.apps.basket.middleware import BasketMiddleware as OscarBasketMiddlewa
 from oscar.core.loading import get_class
 
 from shop.basket.models import BASKET_ID, NOW, Basket, site_offers_query
-from shop.basket.precompiled import Precompiled
+from shop.common.precompiled import Precompiled
 
 Applicator = get_class("offer.applicator", "Applicator")
 
-# Read on every request that touches the basket, so compiled once (shop.basket.precompiled).
+# Read on every request that touches the basket, so compiled once (shop.common.precompiled).
 OPEN_ANONYMOUS_BASKET = Precompiled(
     lambda pk: Basket.objects.filter(pk=pk, owner=None, status=Basket.OPEN), BASKET_ID
 )

@@ -6,7 +6,7 @@ from django.utils import timezone
 from oscar.apps.basket.abstract_models import AbstractBasket
 from oscar.core.loading import get_model
 
-from shop.basket.precompiled import Precompiled
+from shop.common.precompiled import Precompiled
 
 
 class Basket(AbstractBasket):
@@ -76,7 +76,7 @@ class Basket(AbstractBasket):
         return with_surcharge(info, options_surcharge(product=product, options=options))
 
 
-# Read with every basket, compiled once (shop.basket.precompiled). The lines: product, parent
+# Read with every basket, compiled once (shop.common.precompiled). The lines: product, parent
 # and product class (stock policy), stock record and partner (placing the order), each line's
 # picture (`picture`: the file of the product's first image, else its parent's, as Oscar's
 # primary_image chooses; None when neither has one) and whether the basket has vouchers.

@@ -9,7 +9,6 @@ from django.core.exceptions import BadRequest
 from django.core.paginator import InvalidPage, Paginator
 from django.db import transaction
 from django.http import Http404, HttpResponsePermanentRedirect
-from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.views.generic import ListView
 from oscar.apps.catalogue.views import ProductDetailView as CoreProductDetailView
@@ -18,9 +17,14 @@ from shop.catalogue import selectors
 from shop.catalogue.extensions import PRODUCT_PAGE_CONTEXT
 from shop.catalogue.forms import CatalogueFilterForm, ProductSearchForm
 from shop.catalogue.models import Category
+from shop.common.precompiled import Precompiled
 from shop.common.workdays import dispatch_date
 
 MAX_PAGE_PARAM_LENGTH = 6
+MAX_ID = 2**31 - 1  # PostgreSQL's integer
+# A category page reads its category by id: compiled once (through the ORM it cost three
+# times the query's round trip).
+CATEGORY_BY_ID = Precompiled(lambda pk: Category.objects.filter(pk=pk), -918273645)
 
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
@@ -111,7 +115,11 @@ class ProductCategoryView(FilteredProductListView):
     template_name = "oscar/catalogue/category.html"
 
     def get(self, request, *args, **kwargs):
-        self.category = get_object_or_404(Category, pk=self.kwargs["pk"])
+        pk = int(self.kwargs["pk"])  # digits, by the URL's pattern
+        found = CATEGORY_BY_ID.run(pk) if pk <= MAX_ID else []
+        if not found:
+            raise Http404("No such category.")
+        self.category = found[0]
         if not (self.category.is_public or request.user.is_staff):
             raise Http404("No such category.")
         expected_path = self.category.get_absolute_url()

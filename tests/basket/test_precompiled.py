@@ -1,4 +1,4 @@
-"""Precompiled querysets (shop.basket.precompiled) give what the same querysets give through
+"""Precompiled querysets (shop.common.precompiled) give what the same querysets give through
 the ORM: the same rows, fields, related objects (no query to reach them), annotations."""
 
 import datetime as dt
@@ -15,7 +15,7 @@ from oscar.test.factories import ConditionalOfferFactory, RangeFactory
 
 from shop.basket.middleware import SITE_OFFERS
 from shop.basket.models import ATTRIBUTES, LINES, Basket, _attributes_query, _lines_query
-from shop.basket.precompiled import Precompiled
+from shop.common.precompiled import Precompiled
 from shop.catalogue.models import Product, ProductImage
 from tests.basket.helpers import fill_basket
 

@@ -71,3 +71,28 @@ def test_listings_read_outside_a_request_transaction(transactional_db, client, m
         assert client.get(path).status_code == 200, path
     assert seen == [False, False, False]
     assert connection.settings_dict["ATOMIC_REQUESTS"]  # still on for everything else
+
+
+def test_a_category_page_finds_its_category_by_id_and_only_a_shown_one(
+    client, admin_client, demo_catalogue
+):
+    """The category is read by a precompiled statement (views.CATEGORY_BY_ID): the same row
+    as the ORM's, a 404 for an id that names none or that no integer column holds (never a
+    database error), a hidden category for staff only, and the canonical address."""
+    from shop.catalogue.views import CATEGORY_BY_ID
+
+    wallets = Category.objects.get(slug="wallets")
+    (found,) = CATEGORY_BY_ID.run(wallets.pk)
+    assert found == wallets and found.__dict__.keys() >= {"path", "name", "is_public", "slug"}
+    assert (found.name, found.path, found.slug) == (wallets.name, wallets.path, wallets.slug)
+    url = wallets.get_absolute_url()
+    assert client.get(url).status_code == 200
+    for pk in (999999, 2**31 - 1, 2**31, 10**30):
+        assert client.get(f"/catalogue/category/wallets_{pk}/").status_code == 404, pk
+    # Another slug before the id: sent to the category's own address.
+    moved = client.get(f"/catalogue/category/purses_{wallets.pk}/?sort_by=name")
+    assert moved.status_code == 301 and moved["Location"] == url
+    Category.objects.filter(pk=wallets.pk).update(is_public=False)
+    catalogue_version_bump()
+    assert client.get(url, {"sort_by": "newest"}).status_code == 404
+    assert admin_client.get(url, {"sort_by": "newest"}).status_code == 200
