@@ -15,8 +15,8 @@ from oscar.test.factories import ConditionalOfferFactory, RangeFactory
 
 from shop.basket.middleware import SITE_OFFERS
 from shop.basket.models import ATTRIBUTES, LINES, Basket, _attributes_query, _lines_query
-from shop.common.precompiled import Precompiled
 from shop.catalogue.models import Product, ProductImage
+from shop.common.precompiled import Precompiled
 from tests.basket.helpers import fill_basket
 
 pytestmark = pytest.mark.django_db
