@@ -222,15 +222,26 @@ def listing_page(
     if offset >= total:
         return [], total
     chosen = {FILTER_ATTRIBUTES[key]: value for key, value in (filters or {}).items() if value}
-    groups = plan.groups if plan is not None and plan.terms else ()
+    groups = _groups(plan)
     sql, params = _page_statement(category is not None, bool(chosen), groups, sort)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _bound(params, category, chosen, groups) + [limit, offset])
+        return [row[0] for row in cursor.fetchall()], total
+
+
+def _groups(plan: search.SearchPlan | None) -> tuple[tuple[str, ...], ...]:
+    return plan.groups if plan is not None and plan.terms else ()
+
+
+def _bound(
+    params: tuple, category: Category | None, chosen: dict[str, str], groups: tuple
+) -> list[Any]:
+    """A compiled statement's parameters with this listing's values where its marks are."""
     values: dict[Any, Any] = {_CATEGORY_MARK: getattr(category, "pk", None)}
     values[_FACETS_MARK] = Jsonb(chosen)
     for g, group in enumerate(groups):
         values.update({_phrase_mark(g, i): phrase for i, phrase in enumerate(group)})
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [values.get(_mark_of(p), p) for p in params] + [limit, offset])
-        return [row[0] for row in cursor.fetchall()], total
+    return [values.get(_mark_of(p), p) for p in params]
 
 
 # A page's statement is compiled from _listing once per shape (in a category or not, filtered
@@ -261,21 +272,70 @@ def _page_statement(
     sort = sort if sort in SORTS else "featured"
     shape = (in_category, filtered, tuple(len(group) for group in groups), sort)
     found = _page_statements.get(shape)
+    if found is None and in_category and not groups:
+        found = _page_statements[shape] = _category_page_statement(filtered, sort)
     if found is None:
-        marked = tuple(
-            tuple(_phrase_mark(g, i) for i in range(len(group))) for g, group in enumerate(groups)
-        )
-        listing = _listing(
-            category=Category(pk=_CATEGORY_MARK) if in_category else None,
-            filters={"line": _FACETS_MARK} if filtered else None,
-            plan=search.SearchPlan(terms=("mark",), corrected=("mark",), groups=marked)
-            if groups
-            else None,
-            sort=sort,
-        )
+        listing = _marked_listing(in_category, filtered, groups, sort)
         sql, params = listing.values_list("pk", flat=True).query.sql_with_params()
         found = _page_statements[shape] = (f"{sql} LIMIT %s OFFSET %s", tuple(params))
     return found
+
+
+def _marked_listing(
+    in_category: bool, filtered: bool, groups: tuple[tuple[str, ...], ...], sort: str | None
+) -> QuerySet:
+    """_listing of this shape with marks where a listing's values go (_bound puts them in)."""
+    marked = tuple(
+        tuple(_phrase_mark(g, i) for i in range(len(group))) for g, group in enumerate(groups)
+    )
+    return _listing(
+        category=Category(pk=_CATEGORY_MARK) if in_category else None,
+        filters={"line": _FACETS_MARK} if filtered else None,
+        plan=search.SearchPlan(terms=("mark",), corrected=("mark",), groups=marked)
+        if groups
+        else None,
+        sort=sort,
+    )
+
+
+# The listing facts' base statement (the listing's facets, unfiltered, unsorted): compiled
+# once per shape too (in a category or not, the phrases per search group).
+_facts_bases: dict[tuple, tuple[str, tuple]] = {}
+
+
+def _facts_base(in_category: bool, groups: tuple[tuple[str, ...], ...]) -> tuple[str, tuple]:
+    shape = (in_category, tuple(len(group) for group in groups))
+    found = _facts_bases.get(shape)
+    if found is None:
+        base = _marked_listing(in_category, False, groups, None).values("listing_facets")
+        sql, params = base.query.sql_with_params()
+        found = _facts_bases[shape] = (sql, tuple(params))
+    return found
+
+
+# A category page without search words reads the category's listing entries
+# (models.ListingEntry), walking the index of its sort: the same products in the same order as
+# _listing (tests hold the two equal), the product row telling whether it is browsable now.
+_ENTRY_ORDER = {
+    "featured": "e.is_evergreen DESC, e.date_created DESC, e.product_id",
+    "newest": "e.date_created DESC, e.product_id",
+    "price-asc": "e.price, e.product_id",
+    "price-desc": "e.price DESC, e.product_id",
+    "name": "e.title, e.product_id",
+}
+assert _ENTRY_ORDER.keys() == SORTS.keys()
+
+
+def _category_page_statement(filtered: bool, sort: str) -> tuple[str, tuple]:
+    facets = " AND e.facets @> %s" if filtered else ""
+    sql = (
+        "SELECT e.product_id FROM catalogue_listingentry e"
+        " JOIN catalogue_product p ON p.id = e.product_id"
+        f" WHERE e.category_id = %s AND p.parent_id IS NULL AND p.is_public{facets}"
+        f" ORDER BY {_ENTRY_ORDER[sort]} LIMIT %s OFFSET %s"
+    )
+    params = (_CATEGORY_MARK, Jsonb({"line": _FACETS_MARK})) if filtered else (_CATEGORY_MARK,)
+    return sql, params
 
 
 def listing_count(
@@ -506,8 +566,9 @@ def _count_facts(
     values counted where the product meets the chosen filters other than that one, and the
     products that meet them all. Each product's three values are read out of its facets once
     (a facet holds one value per attribute), then counted per filter."""
-    base = _listing(category=category, plan=plan, sort=None).values("listing_facets")
-    base_sql, base_params = base.query.sql_with_params()
+    groups = _groups(plan)
+    base_sql, marked_params = _facts_base(category is not None, groups)
+    base_params = _bound(marked_params, category, chosen, groups)
     codes = list(FILTER_ATTRIBUTES.values())
     chosen_at = [i for i, code in enumerate(codes) if code in chosen]
 

@@ -49,6 +49,7 @@ alone unless ``reset_stock=True``.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import Counter
@@ -67,6 +68,7 @@ from django.utils.text import slugify
 
 from shop.catalogue import imagegen
 from shop.catalogue.models import (
+    EVERGREEN_FACETS,
     AttributeOption,
     AttributeOptionGroup,
     Category,
@@ -690,7 +692,20 @@ _REFRESH_SQL = f"""
         search_dirty = false
     WHERE p.id IN (SELECT id FROM catalogue_product WHERE {{where}} ORDER BY id LIMIT %s
                    FOR UPDATE SKIP LOCKED)
-    RETURNING coalesce(p.parent_id, p.id)
+    RETURNING p.id, coalesce(p.parent_id, p.id)
+"""
+# Each refreshed product's places in its categories' listings (models.ListingEntry), written
+# anew from the listing facts just refreshed; variants have none (they are not listed).
+_ENTRIES_DELETE_SQL = "DELETE FROM catalogue_listingentry WHERE product_id = ANY(%s)"
+_ENTRIES_INSERT_SQL = """
+    INSERT INTO catalogue_listingentry
+        (category_id, product_id, is_evergreen, date_created, price, title, facets)
+    SELECT c.id, p.id, p.listing_facets @> %s::jsonb, p.date_created, p.listing_price, p.title,
+           p.listing_facets
+    FROM catalogue_product p
+    CROSS JOIN LATERAL unnest(p.listing_categories) AS listed(category_id)
+    JOIN catalogue_category c ON c.id = listed.category_id
+    WHERE p.parent_id IS NULL AND {where}
 """
 # Unstemmed words of titles, categories and attributes of browsable-shaped products (no
 # variants: their words are their parent's), with how many products use each; {where}
@@ -709,13 +724,17 @@ SEARCH_REFRESH_BATCH = 1000
 
 
 def search_refresh(
-    *, product_ids: Collection[int] | None = None, rebuild_words: bool = False
+    *,
+    product_ids: Collection[int] | None = None,
+    rebuild_words: bool = False,
+    entries: bool = True,
 ) -> int:
     """Rebuild the search documents of ``product_ids``, or of every product marked dirty, in
     batches (each its own transaction; rows another refresh holds are skipped, it does them),
     and add the words of the products refreshed to the vocabulary; ``rebuild_words``: make
     the vocabulary anew instead (the loader, `refresh_search --all`: words no product uses
-    any more go). Returns how many products were refreshed."""
+    any more go); with them, the products' listing entries (``entries``: not before the
+    migration that makes their table). Returns how many products were refreshed."""
     if product_ids is not None:
         ids = sorted(set(product_ids))
         step = SEARCH_REFRESH_BATCH
@@ -728,7 +747,10 @@ def search_refresh(
         for where, params in work:
             with transaction.atomic():
                 cursor.execute(_REFRESH_SQL.format(config=CONFIG, where=where), params)
-                refreshed = [row[0] for row in cursor.fetchall()]
+                rows = cursor.fetchall()
+                refreshed = [row[1] for row in rows]
+                if rows and entries:
+                    listing_entries_write(cursor, [row[0] for row in rows])
             done += len(refreshed)
             owners.update(refreshed)
             if product_ids is None and len(refreshed) < SEARCH_REFRESH_BATCH:
@@ -742,6 +764,18 @@ def search_refresh(
     if done or rebuild_words:
         listing_version_bump()
     return done
+
+
+def listing_entries_write(cursor, product_ids: list[int] | None) -> None:
+    """The listing entries of ``product_ids`` (None: of every product) written anew from
+    their listing facts (in the caller's transaction)."""
+    evergreen = json.dumps(EVERGREEN_FACETS)
+    if product_ids is None:
+        cursor.execute("DELETE FROM catalogue_listingentry")
+        cursor.execute(_ENTRIES_INSERT_SQL.format(where="true"), [evergreen])
+        return
+    cursor.execute(_ENTRIES_DELETE_SQL, [product_ids])
+    cursor.execute(_ENTRIES_INSERT_SQL.format(where="p.id = ANY(%s)"), [evergreen, product_ids])
 
 
 def listing_version_bump() -> None:

@@ -6,6 +6,7 @@ beside the filters, the filter options, typo corrections) must match the catalog
 checked here against the products counted by hand from their own rows."""
 
 import itertools
+import json
 import math
 import threading
 from decimal import Decimal
@@ -19,6 +20,7 @@ from shop.catalogue.models import (
     AttributeOption,
     AttributeOptionGroup,
     Category,
+    ListingEntry,
     Product,
     ProductAttribute,
     ProductClass,
@@ -660,3 +662,103 @@ def test_typo_corrections_read_once_are_kept_by_the_process(demo_catalogue, monk
     with CaptureQueriesContext(connection) as queries:
         assert selectors.search_plan("walet").corrected_text == "wallet"
     assert asked and len(queries) == 1  # nothing kept, the cache answered nothing: one lookup
+
+
+# --- the category pages' listing entries ---------------------------------------------------------
+
+
+def _entries() -> set[tuple]:
+    rows = ListingEntry.objects.values_list(
+        "category_id", "product_id", "is_evergreen", "date_created", "price", "title", "facets"
+    )
+    return {(*row[:-1], json.dumps(row[-1], sort_keys=True)) for row in rows}
+
+
+def _entries_by_hand() -> set[tuple]:
+    """One per category of each product that is not a variant, from its listing facts."""
+    categories = set(Category.objects.values_list("pk", flat=True))
+    return {
+        (c, p.pk, p.listing_facets.get("line") == "Evergreen", p.date_created)
+        + (p.listing_price, p.title, json.dumps(p.listing_facets, sort_keys=True))
+        for p in Product.objects.filter(parent=None)
+        for c in p.listing_categories
+        if c in categories
+    }
+
+
+def test_listing_entries_follow_the_listing_facts(
+    demo_catalogue, django_capture_on_commit_callbacks, refresh_at_commit
+):
+    """Written with the listing facts by the same refresh: as the facts say after loading,
+    after a rename and a move, and after a category is deleted; a product hidden leaves the
+    category's pages at once (the product row says so), before any refresh."""
+    capture = django_capture_on_commit_callbacks
+    assert _entries() == _entries_by_hand()
+    assert len(_entries()) >= Product.objects.filter(parent=None).count() > 20
+    wallets = Category.objects.get(slug="wallets")
+
+    def page(sort="name") -> list[int]:
+        return selectors.listing_page(offset=0, limit=1000, category=wallets, sort=sort)[0]
+
+    def orm(sort="name") -> list[int]:
+        return list(
+            selectors.product_list(category=wallets, sort=sort).values_list("pk", flat=True)
+        )
+
+    bifold = Product.objects.get(upc="MV-EG-BIF")
+    bifold.title = "Aardvark bifold"
+    committed(capture, bifold.save)
+    assert page()[0] == bifold.pk and page() == orm()
+    slim = committed(capture, lambda: wallets.add_child(name="Slim wallets", is_public=True))
+    committed(capture, lambda: bifold.categories.set([slim]))
+    assert (slim.pk, bifold.pk) in {e[:2] for e in _entries()}
+    assert _entries() == _entries_by_hand()
+    committed(capture, slim.delete)
+    assert _entries() == _entries_by_hand()
+    assert bifold.pk not in page() and page() == orm()
+
+    hidden = page()[0]
+    Product.objects.filter(pk=hidden).update(is_public=False)  # no refresh
+    for sort in SORTS:
+        assert hidden not in page(sort) and page(sort) == orm(sort), sort
+
+
+def test_the_facts_statement_is_compiled_once_per_shape(demo_catalogue):
+    """The counts' base statement is compiled once per shape (in a category or not, the
+    phrases of each search group) and run with each listing's own values: other categories
+    and words still get their own counts, a category with a search and a group of synonyms
+    included."""
+    selectors._facts_bases.clear()
+    facts = _facts_by_hand()
+    categories = list(Category.objects.browsable().filter(depth=1))
+    for category in categories:
+        for chosen in FILTER_COMBOS[:3]:
+            counted = selectors._count_facts(category, _codes(chosen), None)
+            ids = _in_category(facts, category)
+            assert counted[0] == _counts_by_hand(facts, ids=ids, chosen=chosen), category
+    assert len(selectors._facts_bases) == 1
+    wallets = Category.objects.get(slug="wallets")
+    for query in ("wallet", "belt", "billfold heritage", "walet"):
+        plan = selectors.search_plan(query)
+        for category in (None, wallets):
+            listed = selectors.product_list(category=category, plan=plan)
+            ids = set(listed.values_list("pk", flat=True))
+            for chosen in FILTER_COMBOS[:3]:
+                counted, total = selectors._count_facts(category, _codes(chosen), plan)
+                assert counted == _counts_by_hand(facts, ids=ids, chosen=chosen), (query, chosen)
+                assert total == listed.filter(**_orm_filters(chosen)).count(), (query, chosen)
+    shapes = {
+        (c, tuple(len(g) for g in selectors.search_plan(q).groups))
+        for c in (True, False)
+        for q in ("wallet", "belt", "billfold heritage", "walet")
+    }
+    assert len(selectors._facts_bases) == 1 + len(shapes)
+
+
+def _codes(chosen: dict[str, str]) -> dict[str, str]:
+    return {FILTER_ATTRIBUTES[key]: value for key, value in chosen.items() if value}
+
+
+def _orm_filters(chosen: dict[str, str]) -> dict:
+    codes = _codes(chosen)
+    return {"listing_facets__contains": codes} if codes else {}

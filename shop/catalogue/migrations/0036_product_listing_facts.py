@@ -10,7 +10,7 @@ def fill(apps, schema_editor):
     from shop.catalogue.services import search_refresh
 
     apps.get_model("catalogue", "Product").objects.update(search_dirty=True)
-    search_refresh()
+    search_refresh(entries=False)  # their table comes with 0039
 
 
 class Migration(migrations.Migration):
