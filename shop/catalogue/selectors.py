@@ -218,11 +218,24 @@ def listing_page(
     whole listing has. The count comes with the filter counts (``listing_count``: one memo,
     one statement on a miss), so the page's statement stops after its rows: on a large
     category it walks the sort's index (Product's Meta) instead of sorting them all."""
-    total = listing_count(category=category, filters=filters, plan=plan)
-    if offset >= total:
-        return [], total
     chosen = {FILTER_ATTRIBUTES[key]: value for key, value in (filters or {}).items() if value}
     groups = _groups(plan)
+    page: dict[str, list[int]] = {}
+    if groups:  # counts not kept yet: read with the page, over one scan of the matches
+
+        def facts_and_page() -> tuple[dict[str, dict[str, int]], int]:
+            counts, total, page["ids"] = _search_facts_and_page(
+                category, chosen, groups, sort, limit=limit, offset=offset
+            )
+            return counts, total
+
+        total = _listing_facts(category, filters, plan, compute=facts_and_page)[1]
+        if "ids" in page:
+            return page["ids"], total
+    else:
+        total = listing_count(category=category, filters=filters, plan=plan)
+    if offset >= total:
+        return [], total
     sql, params = _page_statement(category is not None, bool(chosen), groups, sort)
     with connection.cursor() as cursor:
         cursor.execute(sql, _bound(params, category, chosen, groups) + [limit, offset])
@@ -548,14 +561,18 @@ def filter_counts(
 
 
 def _listing_facts(
-    category: Category | None, filters: dict[str, str] | None, plan: search.SearchPlan | None
+    category: Category | None,
+    filters: dict[str, str] | None,
+    plan: search.SearchPlan | None,
+    compute: Callable[[], tuple[dict[str, dict[str, int]], int]] | None = None,
 ) -> tuple[dict[str, dict[str, int]], int]:
-    """A listing's filter counts and its own count, kept under the listing version."""
+    """A listing's filter counts and its own count, kept under the listing version (made by
+    ``compute`` when given and not kept yet: the same counts, read with a page)."""
     chosen = {FILTER_ATTRIBUTES[key]: value for key, value in (filters or {}).items() if value}
     return _memo(
         "facts",
         (getattr(category, "pk", None), sorted(chosen.items()), plan and plan.groups),
-        lambda: _count_facts(category, chosen, plan),
+        compute or (lambda: _count_facts(category, chosen, plan)),
     )
 
 
@@ -569,43 +586,126 @@ def _count_facts(
     groups = _groups(plan)
     base_sql, marked_params = _facts_base(category is not None, groups)
     base_params = _bound(marked_params, category, chosen, groups)
-    codes = list(FILTER_ATTRIBUTES.values())
-    chosen_at = [i for i, code in enumerate(codes) if code in chosen]
-
-    def meets(others: list[int]) -> tuple[str, list[str]]:  # the chosen filters there
-        sql = " AND ".join(f"v{i} = %s" for i in others) or "TRUE"
-        return sql, [chosen[codes[i]] for i in others]
-
-    branches = []
-    for i in range(len(codes)):  # each filter's values, where the other chosen ones are met
-        sql, values = meets([j for j in chosen_at if j != i])
-        branches.append(
-            (
-                f"SELECT {i}, v{i}, count(*) FROM f WHERE v{i} IS NOT NULL AND {sql} GROUP BY v{i}",
-                values,
-            )
-        )
-    sql, values = meets(chosen_at)
-    branches.append((f"SELECT NULL, NULL, count(*) FROM f WHERE {sql}", values))
-    columns = ", ".join(f"b.facets ->> %s AS v{i}" for i in range(len(codes)))
+    branches, branch_params = _facts_branches(chosen, "")
+    columns = ", ".join(f"b.facets ->> %s AS v{i}" for i in range(len(_CODES)))
     statement = f"""
         WITH b (facets) AS ({base_sql}),
              f AS MATERIALIZED (SELECT {columns} FROM b)
-        {" UNION ALL ".join(sql for sql, _ in branches)}
+        {branches}
     """
-    params = [*base_params, *codes, *(p for _, branch_params in branches for p in branch_params)]
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        rows = cursor.fetchall()
+        cursor.execute(statement, [*base_params, *_CODES, *branch_params])
+        return _facts_of(cursor.fetchall())
+
+
+_CODES = list(FILTER_ATTRIBUTES.values())
+
+
+def _facts_branches(chosen: dict[str, str], extra: str) -> tuple[str, list[str]]:
+    """The UNION ALL of the counts over f (v0, v1, v2: each product's filter values): each
+    filter's values where the other chosen filters are met, then the products that meet them
+    all; ``extra`` columns added to each branch."""
+    chosen_at = [i for i, code in enumerate(_CODES) if code in chosen]
+
+    def meets(others: list[int]) -> tuple[str, list[str]]:  # the chosen filters there
+        sql = " AND ".join(f"v{i} = %s" for i in others) or "TRUE"
+        return sql, [chosen[_CODES[i]] for i in others]
+
+    branches, params = [], []
+    for i in range(len(_CODES)):  # each filter's values, where the other chosen ones are met
+        sql, values = meets([j for j in chosen_at if j != i])
+        branches.append(
+            f"SELECT {i}, v{i}, count(*){extra} FROM f"
+            f" WHERE v{i} IS NOT NULL AND {sql} GROUP BY v{i}"
+        )
+        params += values
+    sql, values = meets(chosen_at)
+    branches.append(f"SELECT NULL, NULL, count(*){extra} FROM f WHERE {sql}")
+    params += values
+    return " UNION ALL ".join(branches), params
+
+
+def _facts_of(rows) -> tuple[dict[str, dict[str, int]], int]:
     keys = {code: key for key, code in FILTER_ATTRIBUTES.items()}
     counts: dict[str, dict[str, int]] = {key: {} for key in FILTER_ATTRIBUTES}
     total = 0
-    for index, option, n in rows:
+    for index, option, n, *_ in rows:
         if index is None:
             total = n
         else:
-            counts[keys[codes[index]]][option] = n
+            counts[keys[_CODES[index]]][option] = n
     return counts, total
+
+
+# A search whose counts are not kept yet reads them and its page in one statement: the matches
+# read once (a broad word matches most of the catalogue: at 18,000 products each scan cost
+# ~18 ms), with the page's sort keys; compiled once per shape (in a category or not, the
+# phrases per group, the sort). The page's order is _listing's (tests hold the two equal).
+_MATCH_ORDER = {
+    "featured": "is_evergreen DESC, date_created DESC, pk",
+    "newest": "date_created DESC, pk",
+    "price-asc": "from_price, pk",
+    "price-desc": "from_price DESC, pk",
+    "name": "title, pk",
+}
+assert _MATCH_ORDER.keys() == SORTS.keys()
+_MATCH_COLUMNS = ("pk", "listing_facets", "relevance", "from_price", "is_evergreen")
+_search_statements: dict[tuple, tuple[str, tuple]] = {}
+
+
+def _search_statement(
+    in_category: bool, groups: tuple[tuple[str, ...], ...], sort: str
+) -> tuple[str, tuple]:
+    sort = sort if sort in SORTS else "featured"
+    shape = (in_category, tuple(len(group) for group in groups), sort)
+    found = _search_statements.get(shape)
+    if found is None:
+        matches = _marked_listing(in_category, False, groups, sort).order_by()
+        sql, params = matches.values(
+            *_MATCH_COLUMNS, "date_created", "title"
+        ).query.sql_with_params()
+        found = _search_statements[shape] = (sql, tuple(params))
+    return found
+
+
+def _search_facts_and_page(
+    category: Category | None,
+    chosen: dict[str, str],
+    groups: tuple[tuple[str, ...], ...],
+    sort: str,
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[dict[str, dict[str, int]], int, list[int]]:
+    """The search's filter counts, its count and one page of its ids (filtered, sorted)."""
+    sort = sort if sort in SORTS else "featured"
+    matches_sql, marked = _search_statement(category is not None, groups, sort)
+    branches, branch_params = _facts_branches(chosen, ", NULL::int[]")
+    columns = ", ".join(f"m.listing_facets ->> %s AS v{i}" for i in range(len(_CODES)))
+    order = f"relevance DESC, {_MATCH_ORDER[sort]}"
+    statement = f"""
+        WITH m AS MATERIALIZED ({matches_sql}),
+             f AS MATERIALIZED (SELECT {columns} FROM m)
+        {branches}
+        UNION ALL
+        SELECT -1, NULL, NULL, (SELECT array_agg(q.pk ORDER BY {order}) FROM (
+            SELECT * FROM m WHERE m.listing_facets @> %s ORDER BY {order} LIMIT %s OFFSET %s
+        ) q)
+    """
+    params = [
+        *_bound(marked, category, chosen, groups),
+        *_CODES,
+        *branch_params,
+        Jsonb(chosen),
+        limit,
+        offset,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    ids = next((row[3] or [] for row in rows if row[0] == -1), [])
+    counts, total = _facts_of([row for row in rows if row[0] != -1])
+    return counts, total, ids
 
 
 def evergreen_highlights(*, limit: int = 8) -> QuerySet:

@@ -441,12 +441,16 @@ def test_a_page_statement_is_compiled_once_per_shape(demo_catalogue):
             ).values_list("pk", flat=True)
             assert ids == list(expected), (category.slug, line)
     assert len(selectors._page_statements) == 1
+    selectors._search_statements.clear()
     for query in ("wallet", "belt", "bag"):
         plan = selectors.search_plan(query)
-        ids, _ = selectors.listing_page(offset=0, limit=1000, plan=plan, sort="featured")
-        assert ids == list(selectors.product_list(plan=plan).values_list("pk", flat=True))
-        assert ids, query
+        expected = list(selectors.product_list(plan=plan).values_list("pk", flat=True))
+        # First its counts and page together (counts not kept yet), then the page alone.
+        for _ in range(2):
+            ids, _ = selectors.listing_page(offset=0, limit=1000, plan=plan, sort="featured")
+            assert ids == expected and ids, query
     assert len(selectors._page_statements) == 2
+    assert len(selectors._search_statements) == 1
 
 
 def test_a_page_past_the_end_is_empty_with_the_listings_count(demo_catalogue):
@@ -762,3 +766,29 @@ def _codes(chosen: dict[str, str]) -> dict[str, str]:
 def _orm_filters(chosen: dict[str, str]) -> dict:
     codes = _codes(chosen)
     return {"listing_facets__contains": codes} if codes else {}
+
+
+def test_a_searchs_counts_and_page_read_together_are_what_each_reads_alone(demo_catalogue):
+    """A search whose counts are not kept yet reads them with its page in one statement
+    (selectors._search_facts_and_page): the page is product_list's order for every sort,
+    filter and page, in a category too and with a group of synonyms; the counts are those of
+    the counts' own statement."""
+    wallets = Category.objects.get(slug="wallets")
+    for query in ("wallet", "walet heritage", "leather", "billfold", "tan belt"):
+        plan = selectors.search_plan(query)
+        groups = plan.groups if plan.terms else ()
+        for category, filters, sort in itertools.product((None, wallets), FILTER_COMBOS, SORTS):
+            where = (query, getattr(category, "slug", None), filters, sort)
+            chosen = _codes(filters)
+            listed = list(
+                selectors.product_list(
+                    category=category, plan=plan, filters=filters, sort=sort
+                ).values_list("pk", flat=True)
+            )
+            alone = selectors._count_facts(category, chosen, plan)
+            for offset, limit in ((0, 1000), (1, 2), (len(listed), 12)):
+                counts, total, ids = selectors._search_facts_and_page(
+                    category, chosen, groups, sort, limit=limit, offset=offset
+                )
+                assert ids == listed[offset : offset + limit], (where, offset)
+                assert (counts, total) == alone and total == len(listed), where
