@@ -17,11 +17,11 @@ from shop.catalogue import selectors
 from shop.catalogue.extensions import PRODUCT_PAGE_CONTEXT
 from shop.catalogue.forms import CatalogueFilterForm, ProductSearchForm
 from shop.catalogue.models import Category
+from shop.common.parsing import parse_id
 from shop.common.precompiled import Precompiled
 from shop.common.workdays import dispatch_date
 
 MAX_PAGE_PARAM_LENGTH = 6
-MAX_ID = 2**31 - 1  # PostgreSQL's integer
 # A category page reads its category by id: compiled once (through the ORM it cost three
 # times the query's round trip).
 CATEGORY_BY_ID = Precompiled(lambda pk: Category.objects.filter(pk=pk), -918273645)
@@ -115,8 +115,8 @@ class ProductCategoryView(FilteredProductListView):
     template_name = "oscar/catalogue/category.html"
 
     def get(self, request, *args, **kwargs):
-        pk = int(self.kwargs["pk"])  # digits, by the URL's pattern
-        found = CATEGORY_BY_ID.run(pk) if pk <= MAX_ID else []
+        pk = parse_id(self.kwargs["pk"])
+        found = CATEGORY_BY_ID.run(pk) if pk is not None else []
         if not found:
             raise Http404("No such category.")
         self.category = found[0]
