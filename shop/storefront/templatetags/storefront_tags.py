@@ -1,7 +1,6 @@
 """Small template helpers for the storefront theme (header menu, product facts, gallery,
 filter links). Reads only; each tag costs at most one query."""
 
-import functools
 import hashlib
 import logging
 import re
@@ -89,30 +88,6 @@ class ProductFacts:
     @property
     def is_evergreen(self) -> bool:
         return self.line == "Evergreen"
-
-
-# The analytics consent banner (shop.growth.middleware cuts it out once a visitor has chosen):
-# the same on every page but for the page's address and the visitor's CSRF token, so it is
-# rendered once per process with marks in their places.
-_BANNER_NEXT = "__MV_BANNER_NEXT__"
-_BANNER_CSRF = "__MV_BANNER_CSRF__"
-
-
-@functools.cache
-def _banner_html() -> str:
-    from django.template.loader import render_to_string
-
-    context = {"next": _BANNER_NEXT, "csrf_token": _BANNER_CSRF}
-    return render_to_string("shop/growth/consent_banner.html", context)
-
-
-@register.simple_tag(takes_context=True)
-def consent_banner(context) -> str:
-    from django.middleware.csrf import get_token
-
-    request = context["request"]
-    html = _banner_html().replace(_BANNER_NEXT, conditional_escape(request.get_full_path()))
-    return mark_safe(html.replace(_BANNER_CSRF, get_token(request)))
 
 
 @register.simple_tag
