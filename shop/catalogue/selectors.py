@@ -329,14 +329,21 @@ def _facts_base(in_category: bool, groups: tuple[tuple[str, ...], ...]) -> tuple
 # A category page without search words reads the category's listing entries
 # (models.ListingEntry), walking the index of its sort: the same products in the same order as
 # _listing (tests hold the two equal), the product row telling whether it is browsable now.
-_ENTRY_ORDER = {
-    "featured": "e.is_evergreen DESC, e.date_created DESC, e.product_id",
-    "newest": "e.date_created DESC, e.product_id",
-    "price-asc": "e.price, e.product_id",
-    "price-desc": "e.price DESC, e.product_id",
-    "name": "e.title, e.product_id",
+def _order_sql(sort: str, columns: dict[str, str]) -> str:
+    """SORTS[sort] as an ORDER BY over ``columns`` (each sort key's column there), in the
+    directions SORTS gives: the one place the sorts are written."""
+    return ", ".join(
+        f"{columns[key[1:]]} DESC" if key.startswith("-") else columns[key] for key in SORTS[sort]
+    )
+
+
+_ENTRY_COLUMNS = {
+    "is_evergreen": "e.is_evergreen",
+    "date_created": "e.date_created",
+    "from_price": "e.price",
+    "title": "e.title",
+    "pk": "e.product_id",
 }
-assert _ENTRY_ORDER.keys() == SORTS.keys()
 
 
 def _category_page_statement(filtered: bool, sort: str) -> tuple[str, tuple]:
@@ -345,7 +352,7 @@ def _category_page_statement(filtered: bool, sort: str) -> tuple[str, tuple]:
         "SELECT e.product_id FROM catalogue_listingentry e"
         " JOIN catalogue_product p ON p.id = e.product_id"
         f" WHERE e.category_id = %s AND p.parent_id IS NULL AND p.is_public{facets}"
-        f" ORDER BY {_ENTRY_ORDER[sort]} LIMIT %s OFFSET %s"
+        f" ORDER BY {_order_sql(sort, _ENTRY_COLUMNS)} LIMIT %s OFFSET %s"
     )
     params = (_CATEGORY_MARK, Jsonb({"line": _FACETS_MARK})) if filtered else (_CATEGORY_MARK,)
     return sql, params
@@ -641,15 +648,7 @@ def _facts_of(rows) -> tuple[dict[str, dict[str, int]], int]:
 # read once (a broad word matches most of the catalogue: at 18,000 products each scan cost
 # ~18 ms), with the page's sort keys; compiled once per shape (in a category or not, the
 # phrases per group, the sort). The page's order is _listing's (tests hold the two equal).
-_MATCH_ORDER = {
-    "featured": "is_evergreen DESC, date_created DESC, pk",
-    "newest": "date_created DESC, pk",
-    "price-asc": "from_price, pk",
-    "price-desc": "from_price DESC, pk",
-    "name": "title, pk",
-}
-assert _MATCH_ORDER.keys() == SORTS.keys()
-_MATCH_COLUMNS = ("pk", "listing_facets", "relevance", "from_price", "is_evergreen")
+_MATCH_COLUMNS = {key: key for key in ("is_evergreen", "date_created", "from_price", "title", "pk")}
 _search_statements: dict[tuple, tuple[str, tuple]] = {}
 
 
@@ -662,7 +661,7 @@ def _search_statement(
     if found is None:
         matches = _marked_listing(in_category, False, groups, sort).order_by()
         sql, params = matches.values(
-            *_MATCH_COLUMNS, "date_created", "title"
+            "listing_facets", "relevance", *_MATCH_COLUMNS
         ).query.sql_with_params()
         found = _search_statements[shape] = (sql, tuple(params))
     return found
@@ -682,7 +681,7 @@ def _search_facts_and_page(
     matches_sql, marked = _search_statement(category is not None, groups, sort)
     branches, branch_params = _facts_branches(chosen, ", NULL::int[]")
     columns = ", ".join(f"m.listing_facets ->> %s AS v{i}" for i in range(len(_CODES)))
-    order = f"relevance DESC, {_MATCH_ORDER[sort]}"
+    order = f"relevance DESC, {_order_sql(sort, _MATCH_COLUMNS)}"
     statement = f"""
         WITH m AS MATERIALIZED ({matches_sql}),
              f AS MATERIALIZED (SELECT {columns} FROM m)
