@@ -3,6 +3,7 @@ from urllib.parse import quote
 
 from django import forms
 from django.forms.utils import flatatt
+from django.http import QueryDict
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
@@ -33,6 +34,15 @@ class QuickSelect(forms.Select):
         return mark_safe(f"<select{flatatt(final)}>\n{options}\n</select>")
 
 
+def query_without(params: QueryDict, *keys: str) -> str:
+    """The query string ``params`` without ``keys`` and without the page number: where a
+    listing's links go when they change what it lists (each starts again at page 1)."""
+    params = params.copy()
+    for key in (*keys, "page"):
+        params.pop(key, None)
+    return params.urlencode()
+
+
 def _set_choices(field: forms.ChoiceField, choices: list[tuple[str, str]]) -> None:
     """What ``field.choices = choices`` does for a flat list of (value, label) pairs, which is
     already the normalized form, without normalizing it again (a listing sets six on every
@@ -60,6 +70,10 @@ class CatalogueFilterForm(forms.Form):
 
     def filters(self) -> dict[str, str]:
         return {k: self.cleaned_data[k] for k in ("tanning", "certification", "line")}
+
+    def active_filters(self) -> dict[str, str]:
+        """The filters chosen (a value given)."""
+        return {k: v for k, v in self.filters().items() if v}
 
     def show_counts(self, counts: dict[str, dict[str, int]]) -> None:
         """Label each filter value with how many products of the result it leaves."""
@@ -96,22 +110,19 @@ class CatalogueFilterForm(forms.Form):
         """The chosen filters as chips, each a link to the listing without it (and without the
         page number), then "Clear all": the markup the template drew (a test holds the two
         equal), in Python (a listing draws them on every request the page cache misses)."""
-        chosen = {name: value for name, value in self.filters().items() if value}
+        chosen = self.active_filters()
         if not chosen:
             return ""
         chips = []
         for name, field in self.fields.items():
             if name not in chosen:
                 continue
-            params = self.data.copy()
-            params.pop(name, None)
-            params.pop("page", None)
             value = field.widget.value_from_datadict(self.data, self.files, name)
             chips.append(
                 format_html(
                     '<li><a class="mv-chip" href="?{}"><span><span class="mv-sr">Remove filter '
                     '</span>{}: {}</span><span aria-hidden="true">&times;</span></a></li>',
-                    params.urlencode(),
+                    query_without(self.data, name),
                     field.label,
                     value,
                 )

@@ -15,7 +15,7 @@ from oscar.apps.catalogue.views import ProductDetailView as CoreProductDetailVie
 
 from shop.catalogue import selectors
 from shop.catalogue.extensions import PRODUCT_PAGE_CONTEXT
-from shop.catalogue.forms import CatalogueFilterForm, ProductSearchForm
+from shop.catalogue.forms import CatalogueFilterForm, ProductSearchForm, query_without
 from shop.catalogue.models import Category
 from shop.common.parsing import parse_id
 from shop.common.precompiled import Precompiled
@@ -85,11 +85,9 @@ class FilteredProductListView(ListView):
         ctx = super().get_context_data(**kwargs)
         self.form.show_counts(selectors.filter_counts(**self.list_kwargs()))
         ctx["filter_form"] = self.form
-        ctx["active_filters"] = {k: v for k, v in self.list_kwargs()["filters"].items() if v}
+        ctx["active_filters"] = self.form.active_filters()
         ctx["filter_chips"] = self.form.filter_chips(self.request.path)
-        params = self.request.GET.copy()
-        params.pop("page", None)
-        ctx["query_without_page"] = params.urlencode()
+        ctx["query_without_page"] = query_without(self.request.GET)
         ctx["summary"] = "All products"
         return ctx
 

@@ -16,6 +16,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from shop.catalogue import selectors
+from shop.catalogue.forms import query_without
 from shop.catalogue.models import ProductAttributeValue, ProductImage
 from shop.common.kept import Kept
 
@@ -283,13 +284,7 @@ def product_cards(context, product_ids, heading: str = "h2") -> list[str]:
     ]
 
 
-@register.simple_tag
-def query_without(params, *keys):
-    """The query string `params` (a QueryDict) without `keys` and without the page number."""
-    params = params.copy()
-    for key in (*keys, "page"):
-        params.pop(key, None)
-    return params.urlencode()
+register.simple_tag(query_without)  # shop.catalogue.forms: {% query_without request.GET "q" %}
 
 
 @register.filter
