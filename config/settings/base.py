@@ -158,6 +158,8 @@ TEMPLATES = [
                 "oscar.core.context_processors.metadata",
                 "shop.storefront.context_processors.storefront",
             ],
+            # {% url %} with each address worked out once per process.
+            "builtins": ["shop.storefront.templatetags.urls_once"],
         },
     }
 ]
@@ -319,7 +321,9 @@ CHECKOUT_ATTEMPT_MINUTES = env.int("CHECKOUT_ATTEMPT_MINUTES", default=60)
 # --- Oscar ---
 OSCAR_SHOP_NAME = "Marlow & Vale"
 OSCAR_SHOP_TAGLINE = "Leather goods made by hand in Walsall since 1962"
-OSCAR_HOMEPAGE = reverse_lazy("storefront:home")
+# The home page's view; templates' {{ homepage_url }} (shop.storefront.context_processors).
+STOREFRONT_HOME_VIEW = "storefront:home"
+OSCAR_HOMEPAGE = reverse_lazy(STOREFRONT_HOME_VIEW)
 OSCAR_DEFAULT_CURRENCY = "GBP"
 # Oscar's thumbnail tag raises its errors when this is on (it defaults to DEBUG). sorl's
 # key-value store can fail when two requests make the first thumbnails of one picture at once

@@ -4,6 +4,8 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from oscar.apps.catalogue.abstract_models import AbstractProduct
 
+from shop.common.urls import reverse_once
+
 BROWSABLE = models.Q(parent_id__isnull=True, is_public=True)
 # The listing facts of an Evergreen piece contain this (the "line" attribute's option): the
 # featured sort puts them first (shop.catalogue.selectors), through the index below.
@@ -70,6 +72,10 @@ class Product(AbstractProduct):
                 condition=models.Q(search_dirty=True),
             ),
         ]
+
+    def get_absolute_url(self) -> str:
+        """Oscar's address, worked out once per process (a basket page shows three)."""
+        return reverse_once("catalogue:detail", kwargs={"product_slug": self.slug, "pk": self.id})
 
 
 class ListingEntry(models.Model):

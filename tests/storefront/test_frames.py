@@ -120,3 +120,14 @@ def test_the_header_carries_each_visitors_search_words_and_token(demo_catalogue)
     staff = Client()
     staff.force_login(UserFactory(is_staff=True))
     assert "Dashboard" in _tools(staff.get("/catalogue/?sort_by=newest").content.decode())
+
+
+def test_the_footers_year_is_nows():
+    """The footer's frame key ({% current_year %}) is the year {% now "Y" %} shows, in the
+    shop's time zone or any other (a year apart on either side of the date line)."""
+    from django.utils import timezone
+
+    for zone in ("Europe/London", "Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        with timezone.override(zone):
+            now_y = Template('{% now "Y" %}').render(Context())
+            assert str(storefront_tags.current_year()) == now_y

@@ -32,6 +32,7 @@ from shop.catalogue.models import (
 )
 from shop.catalogue.tasks import refresh_search_documents
 from shop.storefront import page_cache
+from shop.storefront.templatetags import storefront_tags
 from shop.storefront.templatetags.storefront_tags import EAGER_CARDS
 from tests.factories import committed
 
@@ -476,6 +477,7 @@ def test_the_top_bar_and_footer_are_on_every_page_and_the_footer_follows_the_yea
     assert len(seen) == 1  # the same on every page, signed in or not
 
     monkeypatch.setattr(defaulttags, "datetime", _NextYear)
+    monkeypatch.setattr(storefront_tags, "datetime", _NextYear)  # the footer frame's key
     for visitor in (client, signed_in):
         _, footer = _top_and_bottom(_page(visitor, "/catalogue/", {"sort_by": "name"}))
         assert f"1962&ndash;{year + 1} Marlow &amp; Vale" in footer

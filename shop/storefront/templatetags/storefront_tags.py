@@ -6,12 +6,14 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django import template
 from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
@@ -44,6 +46,13 @@ from shop.shipping.methods import FREE_TRACKED_THRESHOLD as FREE_DELIVERY_THRESH
 def nav_categories():
     """Top-level public categories for the header menu (one query)."""
     return list(selectors.menu_categories())
+
+
+@register.simple_tag
+def current_year() -> int:
+    """This year in the current time zone, read as {% now "Y" %} reads it (without the date
+    formatting: the footer's frame key, on every page)."""
+    return datetime.now(tz=timezone.get_current_timezone()).year
 
 
 @register.simple_tag(takes_context=True)
