@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
@@ -104,7 +106,21 @@ OSCAR_REPAIRS = [
     ),
 ]
 
-urlpatterns = [
+OSCAR_URLS = apps.get_app_config("oscar").urls[0]
+# Resolving an address walks these patterns in order. The shop's busiest pages (Oscar's
+# catalogue, search and basket) come first: behind the ~60 patterns declared before Oscar's
+# they cost ~140 us per request to resolve, ~10 us first. None declared before them matches
+# their addresses (tests/config/test_urls.py resolves every address both ways).
+BUSIEST = [p for p in OSCAR_URLS if str(p.pattern) in ("catalogue/", "search/", "basket/")]
+
+
+def oscar_urls(*, without: Sequence = ()):
+    """Oscar's own addresses (those in `without` left out: they are resolved earlier)."""
+    return path("", include([p for p in OSCAR_URLS if p not in without]))
+
+
+# The shop's addresses in precedence order (the first that matches wins), Oscar's last.
+DECLARED = [
     *OSCAR_REPAIRS,
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -150,8 +166,9 @@ urlpatterns = [
     path("accounts/register/", private_views.register, name="register-checked"),
     # Oscar's logout, POST only (a GET shows a page with the button).
     path("accounts/logout/", private_views.logout, name="logout-post"),
-    path("", include(apps.get_app_config("oscar").urls[0])),
 ]
+
+urlpatterns = [*BUSIEST, *DECLARED, oscar_urls(without=BUSIEST)]
 
 if settings.SERVE_MEDIA:
     urlpatterns.insert(0, re_path(r"^media/(?P<path>.+)$", public_media, name="public-media"))
