@@ -378,7 +378,7 @@ def test_a_renamed_category_shows_in_the_menu_at_once_after_commit(
     belts = Category.objects.get(slug="belts")
     signed_in = Client()
     signed_in.force_login(customer)
-    pages = ("/catalogue/", reverse("storefront:page", args=["care"]))
+    pages = ("/catalogue/", reverse("storefront:page", args=["care"]), "/basket/")
     for visitor in (client, signed_in):
         for path in pages:
             assert ">Belts</a>" in _nav(_page(visitor, path))
@@ -388,6 +388,42 @@ def test_a_renamed_category_shows_in_the_menu_at_once_after_commit(
         for path in pages:
             menu = _nav(_page(visitor, path))
             assert ">Belts and braces</a>" in menu and ">Belts</a>" not in menu, path
+
+
+def test_pages_the_cache_does_not_serve_read_the_menus_version_once_a_second(
+    client, demo_catalogue, monkeypatch
+):
+    """The basket (never served from the page cache) keys its header's menu on the catalogue
+    version as this process read it within MENU_VERSION_READ_SECONDS: one read for many
+    pages; a change made by another process (the version moved in the cache, the row changed
+    without this process's signals) shows once that time is up."""
+    from django.core.cache import cache
+
+    reads = []
+    real_get = cache.get
+
+    def counted(key, *args, **kwargs):
+        if key == page_cache.VERSION_KEY:
+            reads.append(key)
+        return real_get(key, *args, **kwargs)
+
+    page_cache.catalogue_version()  # the version exists, as on any running store
+    monkeypatch.setattr(cache, "get", counted)
+    clock = [1000.0]
+    monkeypatch.setattr(page_cache, "_clock", lambda: clock[0])
+    page_cache.catalogue_version_forget()
+    for _ in range(3):
+        assert ">Belts</a>" in _nav(_page(client, "/basket/"))
+    assert len(reads) == 1
+
+    Category.objects.filter(slug="belts").update(name="Belts and braces")  # elsewhere
+    cache.set(page_cache.VERSION_KEY, "moved by another process", timeout=None)
+    clock[0] += page_cache.MENU_VERSION_READ_SECONDS / 2
+    assert ">Belts</a>" in _nav(_page(client, "/basket/"))  # within the second: as read
+    clock[0] += page_cache.MENU_VERSION_READ_SECONDS
+    menu = _nav(_page(client, "/basket/"))
+    assert ">Belts and braces</a>" in menu and ">Belts</a>" not in menu
+    assert len(reads) == 2
 
 
 def _crumbs(response) -> list[str]:

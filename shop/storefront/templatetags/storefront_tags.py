@@ -161,8 +161,8 @@ def gallery_images(product):
 @register.simple_tag(takes_context=True)
 def catalogue_version(context) -> str:
     """The catalogue's version (shop.storefront.page_cache): any change to what a listing
-    shows, a price included, moves it. Product cards, the menu and a category's links are
-    cached under it. Read once per request."""
+    shows, a price included, moves it. Product cards and a category's links are cached
+    under it. Read once per request."""
     from shop.storefront.page_cache import catalogue_version as version
 
     request = context.get("request")
@@ -177,6 +177,20 @@ def catalogue_version(context) -> str:
     if request is not None:
         request._mv_catalogue_version = found
     return found
+
+
+@register.simple_tag(takes_context=True)
+def menu_version(context) -> str:
+    """The catalogue version the header's menu is kept under: this request's when it has read
+    it (every page the page cache serves or stores), else the one this process read within
+    page_cache.MENU_VERSION_READ_SECONDS (the basket and checkout then ask the cache nothing
+    for their header), else read now (and kept for the request, as catalogue_version)."""
+    from shop.storefront.page_cache import catalogue_version_recent
+
+    request = context.get("request")
+    if request is not None and hasattr(request, "_mv_catalogue_version"):
+        return request._mv_catalogue_version
+    return catalogue_version_recent() or catalogue_version(context)
 
 
 # A listing's cards: the first row's pictures load at once, the rest lazily. Each card is
