@@ -3,9 +3,11 @@
 Opens Wallets from the menu (marked as the current page), narrows it by line (each value
 with its count, the count matching the pieces listed), sorts by price, declines analytics on
 that page (the banner's form brings them back to the same filtered address, banner gone),
-pages through everything the shop makes by price and back, follows a "did you mean" from a
-search that found nothing, puts a key fob in the basket and makes it two there. Every page
-is rendered past the page cache (the filter, sort and page make new addresses).
+takes the filter away by its chip, pages through everything the shop makes by price and
+back, follows a "did you mean" from a search that found nothing, puts a key fob in the
+basket and makes it two there, and goes back to Wallets from the basket's menu and home by
+the breadcrumb. Every page is rendered past the page cache (the filter, sort and page make
+new addresses).
 """
 
 import re
@@ -53,6 +55,15 @@ def test_shopper_filters_sorts_pages_and_changes_the_basket(store, store_page: P
     expect(page).to_have_url(filtered)
     expect(page.locator(".mv-consent")).to_have_count(0)
 
+    # The filter's chip takes it away again: the sort stays, every line is listed.
+    page.get_by_role("link", name=re.compile("Remove filter")).click()
+    expect(page).not_to_have_url(re.compile(r"line="))
+    expect(page).to_have_url(re.compile(r"sort_by=price-asc"))
+    everything = int(re.search(r"\d+", page.locator(".mv-count").inner_text()).group())
+    assert everything > count
+    prices = _prices(page)
+    assert prices == sorted(prices) and prices
+
     # Everything the shop makes, dearest first, over more than one page: on and back.
     menu.get_by_role("link", name="Shop all").click()
     page.get_by_label("Sort by").select_option(label="Price, high to low")
@@ -90,3 +101,9 @@ def test_shopper_filters_sorts_pages_and_changes_the_basket(store, store_page: P
     field.press("Enter")
     expect(page.locator("main input[name$='-quantity']").first).to_have_value("2")
     expect(page.get_by_role("link", name=re.compile(r"Basket, 2 items"))).to_be_visible()
+
+    # The basket (never a cached page) has the same menu and links: back to Wallets from it.
+    menu.get_by_role("link", name="Wallets").click()
+    expect(page.get_by_role("heading", level=1, name="Wallets")).to_be_visible()
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="Home").click()
+    expect(page).to_have_url(re.compile(r"/$"))
