@@ -45,11 +45,11 @@ def _fresh_cache():
     from django.core.cache import cache
 
     from shop.catalogue.selectors import listing_version_seen
-    from shop.storefront.page_cache import catalogue_version_forget
+    from shop.storefront.page_cache import MENU_VERSION
 
     cache.clear()
     listing_version_seen(None)  # the process's memo of the listing version goes with it
-    catalogue_version_forget()  # and its menus' catalogue version
+    MENU_VERSION.forget()  # and its menus' catalogue version
     # Celery's "never wait for a result inside a task" guard is a process global: eager tasks
     # run at once by two live-server threads can leave it set for every later test.
     _set_task_join_will_block(False)

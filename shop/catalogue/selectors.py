@@ -37,7 +37,7 @@ from shop.catalogue.models import (
     ProductAttributeValue,
     ProductImage,
 )
-from shop.common.kept import Kept
+from shop.common.kept import Kept, Recent
 
 # Attribute codes of the leather-goods product class (see fixtures/catalogue.json).
 FILTER_ATTRIBUTES = {"tanning": "tanning_method", "certification": "certification", "line": "line"}
@@ -66,28 +66,28 @@ LISTING_MEMO_SECONDS = 600
 # it up to three times): another process's bump is seen that much later, this process's own
 # at once (services.listing_version_bump calls listing_version_seen).
 LISTING_VERSION_READ_SECONDS = 1.0
-_version_read: tuple[float, str] | None = None
+_version_read = Recent(LISTING_VERSION_READ_SECONDS)
 
 
 def listing_version() -> str:
-    global _version_read
-    now = time.monotonic()
-    if _version_read is not None and now - _version_read[0] < LISTING_VERSION_READ_SECONDS:
-        return _version_read[1]
-    version = cache.get(LISTING_VERSION_KEY)
+    version = _version_read.get()
     if version is None:
-        cache.add(LISTING_VERSION_KEY, str(time.time_ns()), timeout=None)
-        version = cache.get(LISTING_VERSION_KEY)
-    _version_read = (now, str(version))
-    return str(version)
+        found = cache.get(LISTING_VERSION_KEY)
+        if found is None:
+            cache.add(LISTING_VERSION_KEY, str(time.time_ns()), timeout=None)
+            found = cache.get(LISTING_VERSION_KEY)
+        version = str(found)
+        _version_read.seen(version)
+    return version
 
 
 def listing_version_seen(version: str | None) -> None:
     """This process set the version (or forgets what it read, and what it kept, with None)."""
-    global _version_read
-    _version_read = None if version is None else (time.monotonic(), version)
     if version is None:
+        _version_read.forget()
         _kept.clear()
+    else:
+        _version_read.seen(version)
 
 
 # What this process read from the memo (a listing asks for its counts twice and the filter

@@ -1,11 +1,15 @@
-"""Values a process keeps once read from the cache, by key.
+"""Values a process keeps once read from the cache.
 
-For values cached under a version that is part of their key (the catalogue or listing
+Kept: values cached under a version that is part of their key (the catalogue or listing
 version): an entry is never stale, only unused once the version moves, so the process may
-keep it without asking the cache again. Cleared when full."""
+keep it without asking the cache again. Cleared when full.
+
+Recent: a version itself, as read from the cache, kept for a moment, for what may follow
+another process's change that much later."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 
@@ -34,3 +38,27 @@ class Kept:
             self.update(fresh)
             found.update(fresh)
         return found
+
+
+class Recent:
+    """A value this process read, trusted for ``seconds`` after the read (``clock``: a
+    monotonic clock, replaceable in tests)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.clock = time.monotonic
+        self._read: tuple[float, str] | None = None
+
+    def get(self) -> str | None:
+        """The value read less than ``seconds`` ago, else None."""
+        read = self._read
+        if read is not None and self.clock() - read[0] < self.seconds:
+            return read[1]
+        return None
+
+    def seen(self, value: str) -> None:
+        """The value has just been read (or set by this process)."""
+        self._read = (self.clock(), value)
+
+    def forget(self) -> None:
+        self._read = None

@@ -45,6 +45,7 @@ from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 
 from shop.common.commit import commit_batch_add
+from shop.common.kept import Recent
 from shop.common.workdays import dispatch_date
 from shop.growth.visitor import analytics_consent
 
@@ -64,7 +65,6 @@ DEFAULT_WAIT_SECONDS = 0.5  # how long a request waits for another's render of t
 RENDER_LOCK_SECONDS = 10  # a renderer that died frees its page after this
 POLL_SECONDS = 0.01
 _sleep = time.sleep
-_clock = time.monotonic
 VERSION_KEY = "mv:page:version"
 CLOCK_KEY = "mv:page:clock"
 PRODUCT_KEY = "mv:page:product:{}"
@@ -93,43 +93,24 @@ def catalogue_version() -> str:
     if version is None:
         cache.add(VERSION_KEY, str(time.time_ns()), timeout=None)
         version = cache.get(VERSION_KEY)
-    catalogue_version_seen(str(version))
+    MENU_VERSION.seen(str(version))
     return str(version)
 
 
 # Pages the cache does not serve (the basket, checkout, a signed-in visitor's pages) key their
 # header's menu on the version too: for them, what this process read within the last
 # MENU_VERSION_READ_SECONDS does (another process's change shows in their menu that much
-# later, this process's own at once), as listings read the listing version. Whatever else is
-# keyed on the version (cards, a category's links) reads it on every request.
+# later, this process's own at once), as listings read the listing version. Every read of
+# the version refreshes it; whatever else is keyed on the version (cards, a category's
+# links) reads it on every request.
 MENU_VERSION_READ_SECONDS = 1.0
-_menu_version_read: tuple[float, str] | None = None
-
-
-def catalogue_version_seen(version: str) -> None:
-    """This process has just read the version (here, or with the page in one round trip)."""
-    global _menu_version_read
-    _menu_version_read = (_clock(), version)
-
-
-def catalogue_version_recent() -> str | None:
-    """The version this process read within MENU_VERSION_READ_SECONDS, else None."""
-    read = _menu_version_read
-    if read is not None and _clock() - read[0] < MENU_VERSION_READ_SECONDS:
-        return read[1]
-    return None
-
-
-def catalogue_version_forget() -> None:
-    """The next menu in this process reads the version again."""
-    global _menu_version_read
-    _menu_version_read = None
+MENU_VERSION = Recent(MENU_VERSION_READ_SECONDS)
 
 
 def catalogue_version_bump() -> None:
     """Every cached page is stale from now on. A cache that does not answer is logged, not
     raised: saving a product must not fail because Redis is down (pages expire anyway)."""
-    catalogue_version_forget()  # this process's menus follow at once
+    MENU_VERSION.forget()  # this process's menus follow at once
     try:
         cache.set(VERSION_KEY, str(time.time_ns()), timeout=None)
     except Exception:  # the cache backend's own errors (redis.ConnectionError...)
@@ -395,7 +376,7 @@ class PageCacheMiddleware:
             found = cache.get_many(keys)
             if VERSION_KEY in found:
                 version = str(found[VERSION_KEY])
-                catalogue_version_seen(version)
+                MENU_VERSION.seen(version)
             else:
                 version = catalogue_version()
             clock = int(found[CLOCK_KEY]) if CLOCK_KEY in found else page_clock()

@@ -410,8 +410,8 @@ def test_pages_the_cache_does_not_serve_read_the_menus_version_once_a_second(
     page_cache.catalogue_version()  # the version exists, as on any running store
     monkeypatch.setattr(cache, "get", counted)
     clock = [1000.0]
-    monkeypatch.setattr(page_cache, "_clock", lambda: clock[0])
-    page_cache.catalogue_version_forget()
+    monkeypatch.setattr(page_cache.MENU_VERSION, "clock", lambda: clock[0])
+    page_cache.MENU_VERSION.forget()
     for _ in range(3):
         assert ">Belts</a>" in _nav(_page(client, "/basket/"))
     assert len(reads) == 1

@@ -185,12 +185,11 @@ def menu_version(context) -> str:
     it (every page the page cache serves or stores), else the one this process read within
     page_cache.MENU_VERSION_READ_SECONDS (the basket and checkout then ask the cache nothing
     for their header), else read now (and kept for the request, as catalogue_version)."""
-    from shop.storefront.page_cache import catalogue_version_recent
+    from shop.storefront.page_cache import MENU_VERSION
 
     request = context.get("request")
-    if request is not None and hasattr(request, "_mv_catalogue_version"):
-        return request._mv_catalogue_version
-    return catalogue_version_recent() or catalogue_version(context)
+    recent = None if hasattr(request, "_mv_catalogue_version") else MENU_VERSION.get()
+    return recent or catalogue_version(context)
 
 
 # A listing's cards: the first row's pictures load at once, the rest lazily. Each card is
