@@ -37,6 +37,7 @@ from shop.catalogue.models import (
     ProductAttributeValue,
     ProductImage,
 )
+from shop.common import cache_writes
 from shop.common.kept import Kept, Recent
 
 # Attribute codes of the leather-goods product class (see fixtures/catalogue.json).
@@ -109,7 +110,7 @@ def _memo(name: str, parts: Any, compute: Callable[[], T]) -> T:
         return compute()
     found = compute()
     try:
-        cache.set(key, found, timeout=LISTING_MEMO_SECONDS)
+        cache_writes.set_many({key: found}, timeout=LISTING_MEMO_SECONDS)
     except Exception:
         logger.warning("listing memo: cache unavailable", exc_info=True)
         return found
@@ -506,7 +507,9 @@ def _corrections(terms: list[str]) -> dict[str, str]:
         fresh = {w: nearest.get(w, "") for w in missing}
         found.update(fresh)
         try:
-            cache.set_many({keys[w]: v for w, v in fresh.items()}, timeout=LISTING_MEMO_SECONDS)
+            cache_writes.set_many(
+                {keys[w]: v for w, v in fresh.items()}, timeout=LISTING_MEMO_SECONDS
+            )
         except Exception:
             logger.warning("listing memo: cache unavailable", exc_info=True)
     return {w: v for w, v in found.items() if v}

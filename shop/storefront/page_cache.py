@@ -44,6 +44,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 
+from shop.common import cache_writes
 from shop.common.commit import commit_batch_add
 from shop.common.kept import Recent
 from shop.common.workdays import dispatch_date
@@ -296,6 +297,41 @@ def render_lock_key(key: str) -> str:
     return f"{key}:rendering"
 
 
+# On Redis, the page's first round trip also takes its render lock when the page is missing
+# (a page the cache holds may still be stale: whether it is, only Python can tell, and the lock
+# is then taken in a round trip of its own). Answers the values of KEYS but the last (the
+# lock) and 1 if the lock was taken, 0 if another request holds it, -1 if it was not tried.
+_READ_SCRIPT = """
+local found = redis.call('MGET', unpack(KEYS, 1, #KEYS - 1))
+if found[tonumber(ARGV[1])] then return {found, -1} end
+if redis.call('SET', KEYS[#KEYS], '1', 'NX', 'PX', ARGV[2]) then return {found, 1} end
+return {found, 0}
+"""
+_read_script = None
+
+
+def read_and_lock(keys: list[str], page: str) -> tuple[dict, bool | None]:
+    """The values of ``keys`` (``page`` among them) and, when the page is missing, whether its
+    render lock was taken for this request (True) or another holds it (False), in one round
+    trip on Redis. None: the lock was not tried (the page is there, or the cache is not
+    Redis)."""
+    global _read_script
+    redis = _redis_client()
+    if redis is None:
+        return cache.get_many(keys), None
+    if _read_script is None:
+        _read_script = redis.register_script(_READ_SCRIPT)
+    lock = render_lock_key(page)
+    raw, flag = _read_script(
+        keys=[cache.make_key(k) for k in (*keys, lock)],
+        args=[keys.index(page) + 1, RENDER_LOCK_SECONDS * 1000],
+        client=redis,
+    )
+    decode = cache.client.decode
+    found = {k: decode(v) for k, v in zip(keys, raw, strict=True) if v is not None}
+    return found, (None if flag < 0 else flag == 1)
+
+
 def page_awaited(key: str, *, version: str, product_key: str | None) -> dict | None:
     """Another request is rendering this page: wait for the page it stores, if that page is
     fresh for the version read on arrival. None when it does not come in time, or when the
@@ -321,15 +357,15 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            response = self.get_response(request)
-            self.store(request, response)
-        finally:
-            if lock := getattr(request, "_page_cache_lock", None):
-                try:
-                    cache.delete(lock)  # after the store: whoever waits finds the page
-                except Exception:
-                    logger.warning("page cache: could not free %s", lock, exc_info=True)
+        # What the page wrote to the cache (memos, cards, the page) and the freeing of its render
+        # lock go in one round trip, once it is rendered (shop.common.cache_writes).
+        with cache_writes.batched():
+            try:
+                response = self.get_response(request)
+                self.store(request, response)
+            finally:
+                if lock := getattr(request, "_page_cache_lock", None):
+                    cache_writes.delete(lock)  # after the store: whoever waits finds the page
         return response
 
     def store(self, request: HttpRequest, response: HttpResponse) -> None:
@@ -340,10 +376,7 @@ class PageCacheMiddleware:
             if entry is not None:
                 entry["version"] = request._page_cache_version  # as read before rendering
                 entry["clock"] = request._page_cache_clock
-                try:
-                    cache.set(key, entry, timeout=page_cache_seconds())
-                except Exception:
-                    logger.warning("page cache: could not store %s", key, exc_info=True)
+                cache_writes.set_many({key: entry}, timeout=page_cache_seconds())
                 if not request._page_cache_basket:  # the page as served is the stored one
                     response["ETag"] = page_etag(request, entry, basket_count=0)
                 response["Cache-Control"] = "private, no-cache"
@@ -373,7 +406,7 @@ class PageCacheMiddleware:
             product_key = PRODUCT_KEY.format(view_kwargs["pk"])
         try:
             keys = [k for k in (VERSION_KEY, CLOCK_KEY, key, count_key, product_key) if k]
-            found = cache.get_many(keys)
+            found, locked = read_and_lock(keys, key)
             if VERSION_KEY in found:
                 version = str(found[VERSION_KEY])
                 MENU_VERSION.seen(version)
@@ -389,7 +422,9 @@ class PageCacheMiddleware:
         if not entry_is_fresh(entry, version=version, product_tick=found.get(product_key)):
             entry, served = None, "wait"
             try:
-                if cache.add(render_lock_key(key), 1, timeout=RENDER_LOCK_SECONDS):
+                if locked is None:
+                    locked = cache.add(render_lock_key(key), 1, timeout=RENDER_LOCK_SECONDS)
+                if locked:
                     request._page_cache_lock = render_lock_key(key)
                 else:
                     entry = page_awaited(key, version=version, product_key=product_key)

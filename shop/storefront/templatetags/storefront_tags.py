@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 from shop.catalogue import selectors
 from shop.catalogue.forms import query_without
 from shop.catalogue.models import ProductAttributeValue, ProductImage
+from shop.common import cache_writes
 from shop.common.kept import Kept
 
 register = template.Library()
@@ -239,7 +240,7 @@ def card_thumbnails(names: list[str]) -> dict[str, dict]:
         fresh[key] = found[name]
     if fresh and kept is not None:
         try:
-            cache.set_many(fresh, timeout=THUMB_CACHE_SECONDS)
+            cache_writes.set_many(fresh, timeout=THUMB_CACHE_SECONDS)
         except Exception:
             logger.warning("card thumbnails: cache unavailable", exc_info=True)
     return found
@@ -294,7 +295,7 @@ def product_cards(context, product_ids, heading: str = "h2") -> list[str]:
             fresh[keys[product.pk]] = template.render(Context(card))
         if not version.startswith(UNAVAILABLE):
             try:
-                cache.set_many(fresh, timeout=CARD_CACHE_SECONDS)
+                cache_writes.set_many(fresh, timeout=CARD_CACHE_SECONDS)
                 _cards_kept.update(fresh)
             except Exception:
                 logger.warning("product cards: cache unavailable", exc_info=True)
