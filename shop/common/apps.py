@@ -6,4 +6,6 @@ class CommonConfig(AppConfig):
     label = "common"
 
     def ready(self) -> None:
-        from shop.common import signals  # noqa: F401
+        from shop.common import csrf_tokens, signals  # noqa: F401
+
+        csrf_tokens.install()
