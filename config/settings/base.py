@@ -35,6 +35,8 @@ else:
     DATABASES = {"default": embedded_db.settings_database(VAR_DIR)}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://…)")
+# Django's PostgreSQL backend, its health check without a round trip (shop.common.postgresql).
+DATABASES["default"]["ENGINE"] = "shop.common.postgresql"
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
