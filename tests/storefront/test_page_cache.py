@@ -311,11 +311,8 @@ def test_a_price_or_a_new_stock_record_still_stales_every_page(demo_catalogue):
         assert page_cache.catalogue_version() != before, change
 
 
-def test_product_pages_stale_with_a_real_redis_cache(demo_catalogue, settings):
-    """Production's cache (django-redis): the page clock's increments and the product keys."""
+def _redis_cache(settings) -> None:
     import uuid
-
-    from django.core.cache import cache
 
     settings.CACHES = {
         **settings.CACHES,
@@ -326,6 +323,13 @@ def test_product_pages_stale_with_a_real_redis_cache(demo_catalogue, settings):
             "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
         },
     }
+
+
+def test_product_pages_stale_with_a_real_redis_cache(demo_catalogue, settings):
+    """Production's cache (django-redis): the page clock's increments and the product keys."""
+    from django.core.cache import cache
+
+    _redis_cache(settings)
     try:
         product = _standalone()
         path = product.get_absolute_url()
@@ -427,20 +431,6 @@ def test_waiting_never_serves_a_page_older_than_the_request(demo_catalogue, monk
     page = _get(Client(), path)
     assert page["X-Page-Cache"] == "miss"
     assert _price_text(Decimal("999.00")) in page.content.decode()
-
-
-def _redis_cache(settings) -> None:
-    import uuid
-
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/0",
-            "KEY_PREFIX": f"test-page-cache-{uuid.uuid4().hex}",
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-        },
-    }
 
 
 def test_on_redis_a_missing_page_is_read_and_locked_in_one_round_trip(demo_catalogue, settings):
