@@ -1,3 +1,4 @@
+import copy
 from html import escape
 from urllib.parse import quote
 
@@ -36,11 +37,27 @@ class QuickSelect(forms.Select):
 
 def query_without(params: QueryDict, *keys: str) -> str:
     """The query string ``params`` without ``keys`` and without the page number: where a
-    listing's links go when they change what it lists (each starts again at page 1)."""
-    params = params.copy()
-    for key in (*keys, "page"):
-        params.pop(key, None)
-    return params.urlencode()
+    listing's links go when they change what it lists (each starts again at page 1). A new
+    QueryDict holding the others (QueryDict.copy deep-copies every value: a listing asks
+    once per chip and once for its pages)."""
+    dropped = {*keys, "page"}
+    kept = QueryDict(mutable=True, encoding=params.encoding)
+    for key, values in params.lists():
+        if key not in dropped:
+            kept.setlist(key, values)
+    return kept.urlencode()
+
+
+def _field_copy(field: forms.Field) -> forms.Field:
+    """What a form's copy of a class field needs to be its own (Django deep-copies it, its
+    widget and its choices, normalizing them again: a third of building a listing's form).
+    The choice lists are shared: they are only ever replaced (_set_choices), never changed."""
+    copied = copy.copy(field)
+    copied.widget = copy.copy(field.widget)
+    copied.widget.attrs = dict(field.widget.attrs)
+    copied.error_messages = dict(field.error_messages)
+    copied.validators = list(field.validators)
+    return copied
 
 
 def _set_choices(field: forms.ChoiceField, choices: list[tuple[str, str]]) -> None:
@@ -64,7 +81,14 @@ class CatalogueFilterForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+        # Django's BaseForm deep-copies base_fields: given none to copy, it copies nothing,
+        # and the form's own copies are made here (_field_copy).
+        self.base_fields = {}
+        try:
+            super().__init__(*args, **kwargs)
+        finally:
+            del self.base_fields  # the class's again
+        self.fields = {name: _field_copy(field) for name, field in self.base_fields.items()}
         for key, values in filter_options().items():
             _set_choices(self.fields[key], [("", "All")] + [(v, v) for v in values])
 

@@ -82,3 +82,52 @@ def test_filter_chips_are_the_chips_the_template_drew(rf, demo_catalogue, form_c
     assert drawn.count('class="mv-chip"') == len(active)
     if active:
         assert "Clear all" in drawn and "page=" not in drawn
+
+
+def test_each_form_has_its_own_fields_and_the_class_keeps_its_own(demo_catalogue):
+    """The form copies its class's fields without deep copies (forms._field_copy): what one
+    form changes (counts beside the values, a widget's attributes, an error message) stays in
+    that form."""
+    first = CatalogueFilterForm(QueryDict("line=Evergreen"))
+    assert first.is_valid(), first.errors
+    first.show_counts(selectors.filter_counts(filters=first.filters()))
+    first.fields["line"].widget.attrs["data-x"] = "1"
+    first.fields["line"].error_messages["invalid_choice"] = "changed"
+    first.fields["sort_by"].validators.append(lambda value: None)
+    second = CatalogueFilterForm(QueryDict(""))
+    for form in (second, CatalogueFilterForm.base_fields):
+        fields = form.fields if hasattr(form, "fields") else form
+        assert "data-x" not in fields["line"].widget.attrs
+        assert fields["line"].error_messages["invalid_choice"] != "changed"
+        assert fields["sort_by"].validators == []
+    assert all("(" not in label for _, label in second.fields["line"].choices)
+    assert any("(" in label for _, label in first.fields["line"].choices)
+    assert list(second.fields) == list(CatalogueFilterForm.base_fields)
+    assert list(ProductSearchForm(QueryDict("q=belt")).fields) == [
+        "tanning",
+        "certification",
+        "line",
+        "sort_by",
+        "q",
+    ]
+    # A choice the form does not offer is still refused, with Django's message.
+    bad = CatalogueFilterForm(QueryDict("line=Nope"))
+    assert not bad.is_valid()
+    assert "Select a valid choice" in str(bad.errors["line"])
+
+
+@pytest.mark.parametrize(
+    "query, keys, expected",
+    [
+        ("line=Evergreen&page=3&sort_by=name", (), "line=Evergreen&sort_by=name"),
+        ("q=tan+belt&line=A%26B&page=2", ("line",), "q=tan+belt"),
+        ("q=caf%C3%A9&tanning=x&tanning=y", ("q",), "tanning=x&tanning=y"),
+        ("page=2", (), ""),
+    ],
+)
+def test_query_without_drops_the_keys_and_the_page(query, keys, expected):
+    from shop.catalogue.forms import query_without
+
+    params = QueryDict(query)
+    assert query_without(params, *keys) == expected
+    assert params.urlencode() == QueryDict(query).urlencode()  # the request's own untouched
