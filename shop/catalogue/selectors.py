@@ -512,6 +512,8 @@ def _corrections(terms: list[str]) -> dict[str, str]:
             )
         except Exception:
             logger.warning("listing memo: cache unavailable", exc_info=True)
+        else:  # kept here too: the cache has them only once the request ends
+            _kept.update({keys[w]: v for w, v in fresh.items()})
     return {w: v for w, v in found.items() if v}
 
 

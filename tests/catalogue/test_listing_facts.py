@@ -668,6 +668,25 @@ def test_typo_corrections_read_once_are_kept_by_the_process(demo_catalogue, monk
     assert asked and len(queries) == 1  # nothing kept, the cache answered nothing: one lookup
 
 
+def test_in_a_request_what_is_looked_up_is_kept_before_the_cache_has_it(demo_catalogue):
+    """During a request the cache gets the corrections only at its end (shop.common.cache_writes):
+    the process keeps them meanwhile, so the same request never looks them up twice."""
+    from django.core.cache import cache
+
+    from shop.common import cache_writes
+
+    with cache_writes.batched():
+        with CaptureQueriesContext(connection) as queries:
+            assert selectors.search_plan("walet").corrected_text == "wallet"
+            assert selectors.search_plan("walet").corrected_text == "wallet"
+        assert len(queries) == 1
+        assert cache_writes.pending_count() == 1
+        selectors.listing_version_seen(selectors.listing_version())  # kept, version unchanged
+        key = f"mv-listing:{selectors.listing_version()}:word:{selectors._digest('walet')}"
+        assert cache.get(key) is None
+    assert cache.get(key) == "wallet"
+
+
 # --- the category pages' listing entries ---------------------------------------------------------
 
 
