@@ -614,27 +614,37 @@ _CODES = list(FILTER_ATTRIBUTES.values())
 
 
 def _facts_branches(chosen: dict[str, str], extra: str) -> tuple[str, list[str]]:
-    """The UNION ALL of the counts over f (v0, v1, v2: each product's filter values): each
-    filter's values where the other chosen filters are met, then the products that meet them
-    all; ``extra`` columns added to each branch."""
+    """The counts over f (v0, v1, v2: each product's filter values) in one pass: each filter's
+    values where the other chosen filters are met (grouping set (v_i)), then the products that
+    meet them all (the empty set); ``extra`` columns added to each row. A value none of those
+    products has is left out, as is a product without the attribute. (Four scans of f, one per
+    count, cost a broad search at 18,000 products ~12 of its ~48 ms.)"""
     chosen_at = [i for i, code in enumerate(_CODES) if code in chosen]
 
     def meets(others: list[int]) -> tuple[str, list[str]]:  # the chosen filters there
         sql = " AND ".join(f"v{i} = %s" for i in others) or "TRUE"
         return sql, [chosen[_CODES[i]] for i in others]
 
-    branches, params = [], []
-    for i in range(len(_CODES)):  # each filter's values, where the other chosen ones are met
-        sql, values = meets([j for j in chosen_at if j != i])
-        branches.append(
-            f"SELECT {i}, v{i}, count(*){extra} FROM f"
-            f" WHERE v{i} IS NOT NULL AND {sql} GROUP BY v{i}"
-        )
-        params += values
-    sql, values = meets(chosen_at)
-    branches.append(f"SELECT NULL, NULL, count(*){extra} FROM f WHERE {sql}")
-    params += values
-    return " UNION ALL ".join(branches), params
+    values = ", ".join(f"v{i}" for i in range(len(_CODES)))
+    everything = (1 << len(_CODES)) - 1  # GROUPING(): a bit per value not grouped on
+    index_of, counts, params = [], [], []
+    for i in range(len(_CODES)):
+        grouped = everything ^ (1 << (len(_CODES) - 1 - i))
+        sql, args = meets([j for j in chosen_at if j != i])
+        index_of.append(f"WHEN {grouped} THEN {i}")
+        counts.append(f"WHEN {grouped} THEN count(*) FILTER (WHERE {sql})")
+        params += args
+    sql, args = meets(chosen_at)
+    counts.append(f"ELSE count(*) FILTER (WHERE {sql})")
+    params += args
+    statement = (
+        f"SELECT i, v, n{extra} FROM ("
+        f" SELECT CASE GROUPING({values}) {' '.join(index_of)} END AS i,"
+        f" COALESCE({values}) AS v, CASE GROUPING({values}) {' '.join(counts)} END AS n"
+        f" FROM f GROUP BY GROUPING SETS ({', '.join(f'(v{i})' for i in range(len(_CODES)))}, ())"
+        f") counted WHERE i IS NULL OR (v IS NOT NULL AND n > 0)"
+    )
+    return statement, params
 
 
 def _facts_of(rows) -> tuple[dict[str, dict[str, int]], int]:
