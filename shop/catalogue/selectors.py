@@ -598,22 +598,22 @@ def _count_facts(
     groups = _groups(plan)
     base_sql, marked_params = _facts_base(category is not None, groups)
     base_params = _bound(marked_params, category, chosen, groups)
-    branches, branch_params = _facts_branches(chosen, "")
+    counts_sql, counts_params = _facts_counts(chosen, "")
     columns = ", ".join(f"b.facets ->> %s AS v{i}" for i in range(len(_CODES)))
     statement = f"""
         WITH b (facets) AS ({base_sql}),
              f AS MATERIALIZED (SELECT {columns} FROM b)
-        {branches}
+        {counts_sql}
     """
     with connection.cursor() as cursor:
-        cursor.execute(statement, [*base_params, *_CODES, *branch_params])
+        cursor.execute(statement, [*base_params, *_CODES, *counts_params])
         return _facts_of(cursor.fetchall())
 
 
 _CODES = list(FILTER_ATTRIBUTES.values())
 
 
-def _facts_branches(chosen: dict[str, str], extra: str) -> tuple[str, list[str]]:
+def _facts_counts(chosen: dict[str, str], extra: str) -> tuple[str, list[str]]:
     """The counts over f (v0, v1, v2: each product's filter values) in one pass: each filter's
     values where the other chosen filters are met (grouping set (v_i)), then the products that
     meet them all (the empty set); ``extra`` columns added to each row. A value none of those
@@ -694,13 +694,13 @@ def _search_facts_and_page(
     """The search's filter counts, its count and one page of its ids (filtered, sorted)."""
     sort = sort if sort in SORTS else "featured"
     matches_sql, marked = _search_statement(category is not None, groups, sort)
-    branches, branch_params = _facts_branches(chosen, ", NULL::int[]")
+    counts_sql, counts_params = _facts_counts(chosen, ", NULL::int[]")
     columns = ", ".join(f"m.listing_facets ->> %s AS v{i}" for i in range(len(_CODES)))
     order = f"relevance DESC, {_order_sql(sort, _MATCH_COLUMNS)}"
     statement = f"""
         WITH m AS MATERIALIZED ({matches_sql}),
              f AS MATERIALIZED (SELECT {columns} FROM m)
-        {branches}
+        {counts_sql}
         UNION ALL
         SELECT -1, NULL, NULL, (SELECT array_agg(q.pk ORDER BY {order}) FROM (
             SELECT * FROM m WHERE m.listing_facets @> %s ORDER BY {order} LIMIT %s OFFSET %s
@@ -709,7 +709,7 @@ def _search_facts_and_page(
     params = [
         *_bound(marked, category, chosen, groups),
         *_CODES,
-        *branch_params,
+        *counts_params,
         Jsonb(chosen),
         limit,
         offset,

@@ -34,6 +34,13 @@ _pending: ContextVar[list[tuple[str, Any, int | None]] | None] = ContextVar(
 )
 
 
+def redis_client():
+    """The default cache's Redis client when the cache is django-redis (production's), for
+    pipelines and scripts; None for another backend (the tests' local memory)."""
+    client = getattr(cache, "client", None)
+    return client.get_client(write=True) if hasattr(client, "get_client") else None
+
+
 def set_many(values: dict[str, Any], timeout: int | None) -> None:
     """cache.set_many, at the end of the request when a batch is open. Outside a batch the
     cache's own errors are raised, as cache.set_many raises them."""
@@ -80,16 +87,16 @@ def send(writes: list[tuple[str, Any, int | None]]) -> None:
     else one call each."""
     if not writes:
         return
-    client = getattr(cache, "client", None)
     try:
-        if hasattr(client, "get_client"):  # django-redis' DefaultClient
-            pipeline = client.get_client(write=True).pipeline(transaction=False)
+        redis = redis_client()
+        if redis is not None:  # django-redis' client encodes and names the keys
+            pipeline = redis.pipeline(transaction=False)
             for kind, what, timeout in writes:
                 if kind == "set":
                     for key, value in what.items():
-                        client.set(key, value, timeout, client=pipeline)
+                        cache.client.set(key, value, timeout, client=pipeline)
                 else:
-                    client.delete(what, client=pipeline)
+                    cache.client.delete(what, client=pipeline)
             pipeline.execute()
             return
         for kind, what, timeout in writes:

@@ -154,17 +154,12 @@ return tick
 """
 
 
-def _redis_client():
-    client = getattr(cache, "client", None)
-    return client.get_client(write=True) if hasattr(client, "get_client") else None
-
-
 def product_pages_bump(product_ids: frozenset[int] | set[int]) -> None:
     """These products' own pages are stale from now on (other pages are not). The keys outlive
     every page stored before the bump; a cache that does not answer is logged, not raised."""
     ttl = page_cache_seconds() + 60
     try:
-        redis = _redis_client()
+        redis = cache_writes.redis_client()
         if redis is not None:
             keys = [cache.make_key(CLOCK_KEY)]
             keys += [cache.make_key(PRODUCT_KEY.format(pk)) for pk in product_ids]
@@ -316,7 +311,7 @@ def read_and_lock(keys: list[str], page: str) -> tuple[dict, bool | None]:
     trip on Redis. None: the lock was not tried (the page is there, or the cache is not
     Redis)."""
     global _read_script
-    redis = _redis_client()
+    redis = cache_writes.redis_client()
     if redis is None:
         return cache.get_many(keys), None
     if _read_script is None:
