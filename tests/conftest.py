@@ -251,3 +251,29 @@ def paid_order(client, demo_catalogue, localstripe):
     response = client.post("/checkout/payment-confirm/", {"payment_intent_id": pi_id})
     assert response["Location"] == "/checkout/thank-you/"
     return get_model("order", "Order").objects.get()
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """Points the default cache at a real Redis with django-redis, production's backend, under
+    a key prefix of its own; call it (``location=`` another server). Its keys go afterwards."""
+    import uuid
+
+    def point(location: str = "redis://127.0.0.1:6379/0") -> None:
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": location,
+                "KEY_PREFIX": f"test-redis-cache-{uuid.uuid4().hex}",
+                "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+            },
+        }
+
+    yield point
+    from django.core.cache import cache
+
+    try:
+        cache.delete_pattern("*")  # the prefix's keys only
+    except Exception:  # a server nothing listens on
+        pass

@@ -2,7 +2,6 @@
 (shop.common.cache_writes), in one pipeline on django-redis."""
 
 import logging
-import uuid
 
 import pytest
 import redis
@@ -48,22 +47,8 @@ def test_a_batch_inside_a_batch_sends_its_own_at_its_end():
     assert cache.get("cw:outer") == 1
 
 
-def _redis_cache(settings, location: str = "redis://127.0.0.1:6379/0") -> str:
-    prefix = f"test-cache-writes-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": location,
-            "KEY_PREFIX": prefix,
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-        },
-    }
-    return prefix
-
-
-def test_on_redis_a_batch_is_one_pipeline_without_multi(settings, monkeypatch):
-    _redis_cache(settings)
+def test_on_redis_a_batch_is_one_pipeline_without_multi(redis_cache, monkeypatch):
+    redis_cache()
     executed = []
     real_execute = redis.client.Pipeline.execute
 
@@ -72,26 +57,23 @@ def test_on_redis_a_batch_is_one_pipeline_without_multi(settings, monkeypatch):
         return real_execute(pipeline, *args, **kwargs)
 
     monkeypatch.setattr(redis.client.Pipeline, "execute", counted)
-    try:
-        cache.set("cw:lock", 1)
-        with cache_writes.batched():
-            cache_writes.set_many({"cw:a": {"x": 1}, "cw:n": 7}, timeout=60)
-            cache_writes.set_many({"cw:b": "b"}, timeout=None)
-            cache_writes.delete("cw:lock")
-        assert executed == [(False, 4)]
-        assert cache.get_many(["cw:a", "cw:n", "cw:b", "cw:lock"]) == {
-            "cw:a": {"x": 1},
-            "cw:n": 7,
-            "cw:b": "b",
-        }
-        assert 0 < cache.ttl("cw:a") <= 60
-        assert cache.ttl("cw:b") is None  # no timeout: kept until evicted
-    finally:
-        cache.delete_pattern("*")
+    cache.set("cw:lock", 1)
+    with cache_writes.batched():
+        cache_writes.set_many({"cw:a": {"x": 1}, "cw:n": 7}, timeout=60)
+        cache_writes.set_many({"cw:b": "b"}, timeout=None)
+        cache_writes.delete("cw:lock")
+    assert executed == [(False, 4)]
+    assert cache.get_many(["cw:a", "cw:n", "cw:b", "cw:lock"]) == {
+        "cw:a": {"x": 1},
+        "cw:n": 7,
+        "cw:b": "b",
+    }
+    assert 0 < cache.ttl("cw:a") <= 60
+    assert cache.ttl("cw:b") is None  # no timeout: kept until evicted
 
 
-def test_a_cache_that_does_not_answer_at_the_end_is_logged_not_raised(settings, caplog):
-    _redis_cache(settings, location="redis://127.0.0.1:1/0")  # nothing listens there
+def test_a_cache_that_does_not_answer_at_the_end_is_logged_not_raised(redis_cache, caplog):
+    redis_cache(location="redis://127.0.0.1:1/0")  # nothing listens there
     with caplog.at_level(logging.WARNING, logger="shop.common.cache_writes"):
         with cache_writes.batched():
             cache_writes.set_many({"cw:a": 1}, timeout=60)

@@ -311,49 +311,32 @@ def test_a_price_or_a_new_stock_record_still_stales_every_page(demo_catalogue):
         assert page_cache.catalogue_version() != before, change
 
 
-def _redis_cache(settings) -> None:
-    import uuid
-
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/0",
-            "KEY_PREFIX": f"test-page-cache-{uuid.uuid4().hex}",
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-        },
-    }
-
-
-def test_product_pages_stale_with_a_real_redis_cache(demo_catalogue, settings):
+def test_product_pages_stale_with_a_real_redis_cache(redis_cache, demo_catalogue):
     """Production's cache (django-redis): the page clock's increments and the product keys."""
     from django.core.cache import cache
 
-    _redis_cache(settings)
-    try:
-        product = _standalone()
-        path = product.get_absolute_url()
-        assert _cached(path) == "hit" and _cached("/") == "hit"
-        StockRecord.objects.get(product=product).allocate(1)
-        assert _get(Client(), path)["X-Page-Cache"] == "miss"
-        assert _get(Client(), "/")["X-Page-Cache"] == "hit"
-        # One bump: the clock ticked and the product's key holds the tick, for longer than
-        # any page stored before it lives.
-        product_key = page_cache.PRODUCT_KEY.format(product.pk)
-        assert cache.get(product_key) == page_cache.page_clock()
-        assert (
-            page_cache.page_cache_seconds()
-            < cache.ttl(product_key)
-            <= (page_cache.page_cache_seconds() + 60)
-        )
-        page_cache.product_pages_bump(frozenset({product.pk}))
-        assert cache.get(product_key) == page_cache.page_clock()
-        cache.delete(page_cache.CLOCK_KEY)  # evicted: starts again above every product key
-        assert _cached(path) == "hit"
-        StockRecord.objects.get(product=product).allocate(1)
-        assert _get(Client(), path)["X-Page-Cache"] == "miss"
-    finally:
-        cache.delete_pattern("*")
+    redis_cache()
+    product = _standalone()
+    path = product.get_absolute_url()
+    assert _cached(path) == "hit" and _cached("/") == "hit"
+    StockRecord.objects.get(product=product).allocate(1)
+    assert _get(Client(), path)["X-Page-Cache"] == "miss"
+    assert _get(Client(), "/")["X-Page-Cache"] == "hit"
+    # One bump: the clock ticked and the product's key holds the tick, for longer than
+    # any page stored before it lives.
+    product_key = page_cache.PRODUCT_KEY.format(product.pk)
+    assert cache.get(product_key) == page_cache.page_clock()
+    assert (
+        page_cache.page_cache_seconds()
+        < cache.ttl(product_key)
+        <= (page_cache.page_cache_seconds() + 60)
+    )
+    page_cache.product_pages_bump(frozenset({product.pk}))
+    assert cache.get(product_key) == page_cache.page_clock()
+    cache.delete(page_cache.CLOCK_KEY)  # evicted: starts again above every product key
+    assert _cached(path) == "hit"
+    StockRecord.objects.get(product=product).allocate(1)
+    assert _get(Client(), path)["X-Page-Cache"] == "miss"
 
 
 def _render_lock(path: str) -> str:
@@ -433,69 +416,63 @@ def test_waiting_never_serves_a_page_older_than_the_request(demo_catalogue, monk
     assert _price_text(Decimal("999.00")) in page.content.decode()
 
 
-def test_on_redis_a_missing_page_is_read_and_locked_in_one_round_trip(demo_catalogue, settings):
+def test_on_redis_a_missing_page_is_read_and_locked_in_one_round_trip(redis_cache, demo_catalogue):
     from django.core.cache import cache
 
-    _redis_cache(settings)
-    try:
-        cache.set(page_cache.VERSION_KEY, "v1")
-        keys = [page_cache.VERSION_KEY, "page-a"]
-        found, locked = page_cache.read_and_lock(keys, "page-a")
-        assert (found, locked) == ({page_cache.VERSION_KEY: "v1"}, True)
-        lock = page_cache.render_lock_key("page-a")
-        assert cache.get(lock) == 1
-        assert 0 < cache.ttl(lock) <= page_cache.RENDER_LOCK_SECONDS
-        assert page_cache.read_and_lock(keys, "page-a")[1] is False  # another request's now
-        cache.set("page-b", {"content": "<p>", "version": "v0"})
-        found, locked = page_cache.read_and_lock([page_cache.VERSION_KEY, "page-b"], "page-b")
-        assert found["page-b"] == {"content": "<p>", "version": "v0"}
-        assert locked is None  # there, maybe stale: only the middleware can tell
-        assert cache.get(page_cache.render_lock_key("page-b")) is None
-    finally:
-        cache.delete_pattern("*")
+    redis_cache()
+    cache.set(page_cache.VERSION_KEY, "v1")
+    keys = [page_cache.VERSION_KEY, "page-a"]
+    found, locked = page_cache.read_and_lock(keys, "page-a")
+    assert (found, locked) == ({page_cache.VERSION_KEY: "v1"}, True)
+    lock = page_cache.render_lock_key("page-a")
+    assert cache.get(lock) == 1
+    assert 0 < cache.ttl(lock) <= page_cache.RENDER_LOCK_SECONDS
+    assert page_cache.read_and_lock(keys, "page-a")[1] is False  # another request's now
+    cache.set("page-b", {"content": "<p>", "version": "v0"})
+    found, locked = page_cache.read_and_lock([page_cache.VERSION_KEY, "page-b"], "page-b")
+    assert found["page-b"] == {"content": "<p>", "version": "v0"}
+    assert locked is None  # there, maybe stale: only the middleware can tell
+    assert cache.get(page_cache.render_lock_key("page-b")) is None
 
 
 def test_on_redis_a_rendered_listing_writes_once_when_it_is_ready(
-    demo_catalogue, settings, monkeypatch
+    redis_cache, demo_catalogue, monkeypatch
 ):
     """Its counts, cards and the page go in one pipeline at the end, with the freeing of its
     render lock: nothing is written on the way (one write round trip instead of four)."""
     import redis
     from django.core.cache import cache
 
-    _redis_cache(settings)
+    redis_cache()
     path = f"{_standalone().get_categories().first().get_absolute_url()}?sort_by=price-asc"
-    try:
-        assert _get(Client(), path)["X-Page-Cache"] == "miss"  # thumbnails made and kept
-        page_cache.catalogue_version_bump()  # its cards and counts are stale now
-        from shop.catalogue.services import listing_version_bump
+    assert _get(Client(), path)["X-Page-Cache"] == "miss"  # thumbnails made and kept
+    page_cache.catalogue_version_bump()  # its cards and counts are stale now
+    from shop.catalogue.services import listing_version_bump
 
-        listing_version_bump()
-        commands, pipelines = [], []
-        real_command, real_execute = redis.Redis.execute_command, redis.client.Pipeline.execute
+    listing_version_bump()
+    commands, pipelines = [], []
+    real_command, real_execute = redis.Redis.execute_command, redis.client.Pipeline.execute
 
-        def command(client, *args, **options):
-            if not isinstance(client, redis.client.Pipeline):
-                commands.append(args[0])
-            return real_command(client, *args, **options)
+    def command(client, *args, **options):
+        if not isinstance(client, redis.client.Pipeline):
+            commands.append(args[0])
+        return real_command(client, *args, **options)
 
-        def execute(pipeline, *args, **kwargs):
-            pipelines.append([c[0][0] for c in pipeline.command_stack])
-            return real_execute(pipeline, *args, **kwargs)
+    def execute(pipeline, *args, **kwargs):
+        pipelines.append([c[0][0] for c in pipeline.command_stack])
+        return real_execute(pipeline, *args, **kwargs)
 
-        monkeypatch.setattr(redis.Redis, "execute_command", command)
-        monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
-        response = _get(Client(), f"{path}&page=1")  # not stored yet: read and locked at once
-        monkeypatch.undo()
-        assert response["X-Page-Cache"] == "miss"
-        assert not {"SET", "DEL", "SETEX", "MSET"} & set(commands), commands
-        assert commands[0] == "EVALSHA"  # the page, its version and its lock at once
-        assert len(pipelines) == 1
-        written = pipelines[0]
-        assert written[-2:] == ["SET", "DEL"]  # the page, then its lock freed
-        assert written.count("SET") > 2  # the counts and the cards before it
-        assert _get(Client(), f"{path}&page=1")["X-Page-Cache"] == "hit"
-        lock = page_cache.render_lock_key(page_cache.page_key(response.wsgi_request))
-        assert cache.get(lock) is None
-    finally:
-        cache.delete_pattern("*")
+    monkeypatch.setattr(redis.Redis, "execute_command", command)
+    monkeypatch.setattr(redis.client.Pipeline, "execute", execute)
+    response = _get(Client(), f"{path}&page=1")  # not stored yet: read and locked at once
+    monkeypatch.undo()
+    assert response["X-Page-Cache"] == "miss"
+    assert not {"SET", "DEL", "SETEX", "MSET"} & set(commands), commands
+    assert commands[0] == "EVALSHA"  # the page, its version and its lock at once
+    assert len(pipelines) == 1
+    written = pipelines[0]
+    assert written[-2:] == ["SET", "DEL"]  # the page, then its lock freed
+    assert written.count("SET") > 2  # the counts and the cards before it
+    assert _get(Client(), f"{path}&page=1")["X-Page-Cache"] == "hit"
+    lock = page_cache.render_lock_key(page_cache.page_key(response.wsgi_request))
+    assert cache.get(lock) is None
