@@ -1,7 +1,8 @@
 """Journey: a shopper browses a category the way people do, on the store `make run` starts.
 
 Opens Wallets from the menu (marked as the current page), narrows it by line (each value
-with its count, the count matching the pieces listed), sorts by price, declines analytics on
+with its count, the count matching the pieces listed; everything the shop makes shows its own
+counts), sorts by price, declines analytics on
 that page (the banner's form brings them back to the same filtered address, banner gone),
 takes the filter away by its chip, pages through everything the shop makes by price and
 back, follows a "did you mean" from a search that found nothing, puts a key fob in the
@@ -64,8 +65,13 @@ def test_shopper_filters_sorts_pages_and_changes_the_basket(store, store_page: P
     prices = _prices(page)
     assert prices == sorted(prices) and prices
 
-    # Everything the shop makes, dearest first, over more than one page: on and back.
+    # Everything the shop makes, dearest first, over more than one page: on and back. Its
+    # filter shows its own counts, one beside each value, not those of Wallets just seen (each
+    # request's form counts on its own copy of the fields).
     menu.get_by_role("link", name="Shop all").click()
+    everywhere = page.get_by_label("Line").locator("option", has_text="Evergreen").inner_text()
+    assert re.fullmatch(r"Evergreen \(\d+\)", everywhere.strip()), everywhere
+    assert int(re.search(r"\((\d+)\)", everywhere).group(1)) > count
     page.get_by_label("Sort by").select_option(label="Price, high to low")
     expect(page).to_have_url(re.compile(r"sort_by=price-desc"))
     first = _prices(page)
