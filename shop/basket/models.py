@@ -43,11 +43,13 @@ class Basket(AbstractBasket):
                 prefetched(self, "vouchers", [])
             elif lines:
                 prefetch_related_objects([self], "vouchers")
-            # A queryset holding the lines, as Oscar's was (formsets, count(), exists()).
             # Whether any site offer was active when the lines were read: if none, the offer
             # applicator need not look (shop.basket.middleware.BasketApplicator).
             self.site_offers_active = lines[0].site_offers_active if lines else None
-            self._lines = self.lines.order_by("pk")
+            # A queryset holding the lines, as Oscar's was (formsets, count(), exists()). Its
+            # filter stays deferred until a copy of it is made (order_by() built it at once:
+            # 2.5% of the basket page's instructions); a copy orders by Line's own ordering.
+            self._lines = self.lines.all()
             self._lines._result_cache = lines
             self._lines._prefetch_done = True
         return self._lines

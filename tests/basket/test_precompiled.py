@@ -8,13 +8,14 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signing import Signer
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oscar.apps.offer.models import Benefit, Condition, ConditionalOffer
 from oscar.test.factories import ConditionalOfferFactory, RangeFactory
 
 from shop.basket.middleware import SITE_OFFERS
-from shop.basket.models import ATTRIBUTES, LINES, Basket, _attributes_query, _lines_query
+from shop.basket.models import ATTRIBUTES, LINES, Basket, Line, _attributes_query, _lines_query
 from shop.catalogue.models import Product, ProductImage
 from shop.common.precompiled import Precompiled
 from tests.basket.helpers import fill_basket
@@ -104,8 +105,9 @@ def test_attributes_are_what_the_orm_reads(client, demo_personalization):
 def test_a_basket_reads_its_lines_attributes_and_vouchers_once(
     client, demo_personalization, django_assert_num_queries
 ):
+    fill_basket(Client())  # someone else's basket
     fill_basket(client)
-    basket = Basket.objects.get()
+    basket = Basket.objects.order_by("pk").last()
     with django_assert_num_queries(4):  # lines, attributes, personalisation offers and values
         lines = list(basket.all_lines())
     with django_assert_num_queries(0):
@@ -114,6 +116,10 @@ def test_a_basket_reads_its_lines_attributes_and_vouchers_once(
         for line in lines:
             assert [a.option.code for a in line.attributes.all()] == ["personalization"]
             assert line.attributes.all()[0].line is line
+    # A copy of the lines' queryset reads this basket's lines, in the same order.
+    copy = basket.all_lines().filter(quantity__gte=1)
+    assert [line.pk for line in copy] == [line.pk for line in lines]
+    assert Line.objects.exclude(basket=basket).exists()  # other baskets' lines are left out
 
 
 def _offer(name, **fields):
