@@ -695,22 +695,27 @@ def _search_facts_and_page(
     sort = sort if sort in SORTS else "featured"
     matches_sql, marked = _search_statement(category is not None, groups, sort)
     counts_sql, counts_params = _facts_counts(chosen, ", NULL::int[]")
-    columns = ", ".join(f"m.listing_facets ->> %s AS v{i}" for i in range(len(_CODES)))
+    values = ", ".join(f"m.listing_facets ->> %s AS v{i}" for i in range(len(_CODES)))
+    keys = ", ".join(f"m.{column}" for column in ("relevance", *_MATCH_COLUMNS))
+    meets = " AND ".join(f"v{_CODES.index(code)} = %s" for code in chosen) or "TRUE"
     order = f"relevance DESC, {_order_sql(sort, _MATCH_COLUMNS)}"
+    # The matches' filter values are read out of their facets once, and the facets are not
+    # kept: the rows stay narrow enough to stay in memory (with the facets, a broad search at
+    # 18,000 products wrote them to a temporary file), and the page is filtered on the same
+    # values the counts are.
     statement = f"""
-        WITH m AS MATERIALIZED ({matches_sql}),
-             f AS MATERIALIZED (SELECT {columns} FROM m)
+        WITH f AS MATERIALIZED (SELECT {values}, {keys} FROM ({matches_sql}) m)
         {counts_sql}
         UNION ALL
         SELECT -1, NULL, NULL, (SELECT array_agg(q.pk ORDER BY {order}) FROM (
-            SELECT * FROM m WHERE m.listing_facets @> %s ORDER BY {order} LIMIT %s OFFSET %s
+            SELECT * FROM f WHERE {meets} ORDER BY {order} LIMIT %s OFFSET %s
         ) q)
     """
     params = [
-        *_bound(marked, category, chosen, groups),
         *_CODES,
+        *_bound(marked, category, chosen, groups),
         *counts_params,
-        Jsonb(chosen),
+        *chosen.values(),
         limit,
         offset,
     ]
