@@ -96,3 +96,33 @@ def test_a_category_page_finds_its_category_by_id_and_only_a_shown_one(
     catalogue_version_bump()
     assert client.get(url, {"sort_by": "newest"}).status_code == 404
     assert admin_client.get(url, {"sort_by": "newest"}).status_code == 200
+
+
+def test_card_rows_are_what_the_orm_reads_for_any_number_of_ids(demo_catalogue):
+    """card_rows runs its statement compiled once (the ids in one array parameter): the same
+    rows as its queryset through the ORM, in the order of the ids asked for, leaving out ids
+    of products that are not browsable or do not exist; one statement for any count."""
+    from django.test.utils import CaptureQueriesContext
+
+    from shop.catalogue import selectors
+    from shop.catalogue.models import Product
+
+    browsable = list(Product.objects.browsable().order_by("-pk").values_list("pk", flat=True))
+    child = Product.objects.filter(parent__isnull=False).values_list("pk", flat=True)[0]
+    assert len(browsable) > 20
+    for ids in (browsable[:1], browsable[3:15][::-1], [child, *browsable[:20], 999_999]):
+        orm = {row[0]: row for row in selectors._card_rows_query(ids)}
+        with CaptureQueriesContext(connection) as queries:
+            cards = selectors.card_rows(ids)
+        assert len(queries) == 1
+        assert [card.pk for card in cards] == [pk for pk in ids if pk in orm]
+        for card in cards:
+            pk, title, slug, structure, price, evergreen, picture = orm[card.pk]
+            assert (card.title, card.slug, card.structure) == (title, slug, structure)
+            assert (card.from_price, card.is_evergreen, card.picture) == (
+                price,
+                evergreen,
+                picture or "",
+            )
+    assert len({q["sql"] for q in queries}) == 1
+    assert selectors.card_rows([]) == []
