@@ -119,3 +119,55 @@ class Precompiled:
                 field.set_cached_value(obj, related)
             objects.append(obj)
         return objects
+
+
+class PrecompiledRows:
+    """A ``values_list()`` queryset compiled to SQL once, as Precompiled; each run gives its
+    rows as tuples (the fields' converters applied), for reads that need plain values rather
+    than model instances (making an instance runs its class's __init__ and signals)."""
+
+    def __init__(self, build: Callable[..., QuerySet], *markers):
+        self.build = build
+        self.markers = markers
+        self._compiled: tuple[str, tuple, tuple, str, Any, dict] | None = None
+        self._lock = threading.Lock()
+
+    def compiled(self) -> tuple[str, tuple, tuple, str, Any, dict]:
+        if self._compiled is None:
+            with self._lock:
+                if self._compiled is None:
+                    self._compiled = self._compile()
+        return self._compiled
+
+    def _compile(self) -> tuple[str, tuple, tuple, str, Any, dict]:
+        queryset = self.build(*self.markers)
+        if queryset._iterable_class.__name__ != "ValuesListIterable":
+            raise ImproperlyConfigured("precompiled rows come from values_list() querysets")
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        positions = []
+        for marker in self.markers:
+            found = tuple(
+                i
+                for i, value in enumerate(params)
+                if type(value) is type(marker) and value == marker
+            )
+            if not found:
+                raise ImproperlyConfigured(f"marker {marker!r} is not a parameter of {sql}")
+            positions.append(found)
+        fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        converters = compiler.get_converters(fields)
+        return sql, tuple(params), tuple(positions), queryset.db, compiler, converters
+
+    def run(self, *values) -> list[tuple]:
+        sql, params, positions, db, compiler, converters = self.compiled()
+        bound = list(params)
+        for places, value in zip(positions, values, strict=True):
+            for i in places:
+                bound[i] = value
+        with connections[db].cursor() as cursor:
+            cursor.execute(sql, bound)
+            rows = cursor.fetchall()
+        if converters:
+            return [tuple(row) for row in compiler.apply_converters(rows, converters)]
+        return rows

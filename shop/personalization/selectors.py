@@ -43,7 +43,20 @@ def _offer_base(product):
 # Reads the offers that may apply to base products (product ids, product class ids) with
 # their active values (`active_values`): what bases_offers_query and active_values_query say,
 # read another way (the basket reads them with queries compiled once, shop.basket.models).
-OfferRowsReader = Callable[[Sequence[int], Sequence[int | None]], list[PersonalizationOffer]]
+# Model instances, or plain objects with the fields below: all that choosing among the offers
+# and viewing them reads (_offers_by_base, _view).
+OfferRowsReader = Callable[[Sequence[int], Sequence[int | None]], list]
+OFFER_FIELDS = (
+    "pk",
+    "product_id",
+    "product_class_id",
+    "kind",
+    "is_active",
+    "surcharge",
+    "cost",
+    "lead_days",
+)
+VALUE_FIELDS = ("offer_id", "group", "code", "label", "hex", "surcharge", "cost", "lead_days")
 
 
 def offers_for_products(
