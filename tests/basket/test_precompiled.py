@@ -194,6 +194,32 @@ def test_a_marker_the_query_does_not_hold_is_refused(db):
         ).compiled()
 
 
+def test_precompiled_rows_are_the_orms_values_list(demo_catalogue):
+    """PrecompiledRows runs a values_list queryset compiled once: the same tuples, the
+    fields' converters applied (JSON decoded, the amounts Decimals), for any value."""
+    from decimal import Decimal
+
+    from shop.common.precompiled import PrecompiledRows
+
+    def build(pk):
+        return (
+            Product.objects.filter(pk__gte=pk)
+            .order_by("pk")
+            .values_list("pk", "title", "listing_facets", "listing_price")
+        )
+
+    rows = PrecompiledRows(build, -918273645)
+    first, tenth = Product.objects.order_by("pk").values_list("pk", flat=True)[:10:9]
+    for start in (first, tenth):
+        assert rows.run(start) == list(build(start))
+    row = next(r for r in rows.run(first) if r[3] is not None)
+    assert isinstance(row[2], dict) and isinstance(row[3], Decimal)
+    with pytest.raises(ImproperlyConfigured):
+        PrecompiledRows(lambda pk: Product.objects.filter(pk=pk), -1).compiled()
+    with pytest.raises(ImproperlyConfigured):
+        PrecompiledRows(lambda pk: build(1), -1).compiled()
+
+
 def _views(views: dict) -> list:
     """Offer views by base, with the order of their values (the product page lists them)."""
     return [
