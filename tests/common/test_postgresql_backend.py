@@ -57,3 +57,40 @@ def test_a_connection_the_server_closed_is_not_usable_and_is_replaced(kept):
 def test_a_closed_connection_is_not_usable(kept):
     kept.connection.close()
     assert not kept.is_usable()
+
+
+def test_timestamps_are_read_by_the_compiled_loader_as_django_reads_them():
+    """In UTC the connection reads timestamptz with psycopg's compiled loader: the datetimes
+    Django's own loader gives (aware, tzinfo UTC), and Django's cursors keep it."""
+    import datetime as dt
+
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    from shop.common.postgresql.base import UTCTimestamptzLoader
+
+    connection.ensure_connection()
+    raw = connection.connection
+    oid = raw.adapters.types["timestamptz"].oid
+    assert raw.adapters.get_loader(oid, Format.TEXT) is UTCTimestamptzLoader
+    texts = [
+        "2026-12-04 03:25:40.727581+00",
+        "1901-02-03 04:05:06+00",
+        "2026-03-29 00:59:59.999999+00",
+        "2026-10-25 01:30:00+01",
+        "0044-03-15 12:00:00+00",
+        "9999-12-31 23:59:59+00",
+    ]
+    sql = "SELECT " + ", ".join(f"'{text}'::timestamptz" for text in texts)
+    with connection.cursor() as cursor:
+        assert cursor.cursor.adapters.get_loader(oid, Format.TEXT) is UTCTimestamptzLoader
+        cursor.execute(sql)
+        fast = cursor.fetchone()
+    with connection.cursor() as cursor:
+        register_tzloader(dt.UTC, cursor.cursor)  # Django's own, on this cursor only
+        cursor.execute(sql)
+        django = cursor.fetchone()
+    assert fast == django
+    assert all(value.tzinfo is dt.UTC for value in fast)
+    assert fast[3] == dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)
+    assert fast[0].microsecond == 727581
