@@ -164,53 +164,57 @@ ATTRIBUTES = Precompiled(_attributes_query, BASKET_ID)
 
 
 # The personalization offers of the lines' products (shop.personalization.selectors reads
-# them, and picks among them), compiled once per number of products and of product classes,
-# read as plain rows: making the 7 offers and 21 values of a 3-line basket model instances,
-# only to be turned into views, was ~6% of the basket page.
-_OFFER_QUERIES: dict[tuple[int, int], tuple[PrecompiledRows, PrecompiledRows]] = {}
+# them, and picks among them) with their active values joined, one statement compiled once
+# per number of products and of product classes, read as plain rows: making the 7 offers and
+# 21 values of a 3-line basket model instances, only to be turned into views, was ~6% of the
+# basket page, and reading the values in a second statement another round trip.
+_OFFER_QUERIES: dict[tuple[int, int], PrecompiledRows] = {}
 
 
-def _offer_queries(products: int, classes: int) -> tuple[PrecompiledRows, PrecompiledRows]:
+def _offers_query(products: int, classes: int) -> PrecompiledRows:
     from shop.personalization.selectors import (
+        ACTIVE_VALUES_ORDER,
         OFFER_FIELDS,
         VALUE_FIELDS,
-        active_values_query,
+        active_values_relation,
         bases_offers_query,
     )
 
-    queries = _OFFER_QUERIES.get((products, classes))
-    if queries is None:
+    query = _OFFER_QUERIES.get((products, classes))
+    if query is None:
         markers = [BASKET_ID - n for n in range(1, products + classes + 1)]
+        value_fields = [f"active_values__{name}" for name in ("pk", *VALUE_FIELDS[1:])]
 
         def offers(*ids):
-            return bases_offers_query(product_ids=ids[:products], product_class_ids=ids[products:])
+            return (
+                bases_offers_query(product_ids=ids[:products], product_class_ids=ids[products:])
+                .annotate(active_values=active_values_relation())
+                .order_by("kind", "pk", *ACTIVE_VALUES_ORDER)
+                .values_list(*OFFER_FIELDS, *value_fields)
+            )
 
-        def values(*ids):
-            return active_values_query().filter(offer__in=offers(*ids).values("pk"))
-
-        queries = (
-            PrecompiledRows(lambda *ids: offers(*ids).values_list(*OFFER_FIELDS), *markers),
-            PrecompiledRows(lambda *ids: values(*ids).values_list(*VALUE_FIELDS), *markers),
-        )
-        _OFFER_QUERIES[(products, classes)] = queries
-    return queries
+        query = _OFFER_QUERIES[(products, classes)] = PrecompiledRows(offers, *markers)
+    return query
 
 
 def read_personalization_offers(product_ids, product_class_ids) -> list[SimpleNamespace]:
     """shop.personalization.selectors.OfferRowsReader: the offers with their active values,
-    as plain objects of OFFER_FIELDS and VALUE_FIELDS, two queries compiled once (the values
-    by their offers' condition, in their order)."""
+    as plain objects of OFFER_FIELDS and VALUE_FIELDS, in one statement compiled once (a row
+    per offer and value, the values in their order)."""
     from shop.personalization.selectors import OFFER_FIELDS, VALUE_FIELDS
 
-    offers, values = _offer_queries(len(product_ids), len(product_class_ids))
-    rows = [
-        SimpleNamespace(**dict(zip(OFFER_FIELDS, row, strict=True)), active_values=[])
-        for row in offers.run(*product_ids, *product_class_ids)
-    ]
-    by_offer = {row.pk: row.active_values for row in rows}
-    for value in values.run(*product_ids, *product_class_ids):
-        by_offer[value[0]].append(SimpleNamespace(**dict(zip(VALUE_FIELDS, value, strict=True))))
-    return rows
+    offers: dict[int, SimpleNamespace] = {}
+    width = len(OFFER_FIELDS)
+    query = _offers_query(len(product_ids), len(product_class_ids))
+    for row in query.run(*product_ids, *product_class_ids):
+        offer = offers.get(row[0])
+        if offer is None:
+            fields = dict(zip(OFFER_FIELDS, row[:width], strict=True))
+            offer = offers[row[0]] = SimpleNamespace(**fields, active_values=[])
+        if row[width] is not None:  # the value's id: None when the offer has none active
+            value = dict(zip(VALUE_FIELDS[1:], row[width + 1 :], strict=True))
+            offer.active_values.append(SimpleNamespace(offer_id=offer.pk, **value))
+    return list(offers.values())
 
 
 def prefetched(instance, name: str, objects: list) -> None:

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import FilteredRelation, Prefetch, Q
 
 from shop.personalization.models import (
     OrderLinePersonalization,
@@ -91,9 +91,27 @@ def bases_offers_query(*, product_ids, product_class_ids):
     )
 
 
+# The values shoppers may choose (an offer's `active_values`): active ones.
+ACTIVE_VALUE = {"is_active": True}
+
+
 def active_values_query():
-    """The values shoppers may choose (an offer's `active_values`)."""
-    return PersonalizationValue.objects.filter(is_active=True)
+    """The values shoppers may choose, in their order."""
+    return PersonalizationValue.objects.filter(**ACTIVE_VALUE)
+
+
+def active_values_relation() -> FilteredRelation:
+    """An offer's values shoppers may choose, as a relation to join (one row per value, an
+    offer without any joined to nothing); annotated as `active_values`, ordered by
+    ACTIVE_VALUES_ORDER (the values' own order)."""
+    return FilteredRelation(
+        "values", condition=Q(**{f"values__{name}": v for name, v in ACTIVE_VALUE.items()})
+    )
+
+
+ACTIVE_VALUES_ORDER = tuple(
+    f"active_values__{name}" for name in PersonalizationValue._meta.ordering
+)
 
 
 def _offers_by_base(
