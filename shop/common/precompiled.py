@@ -39,6 +39,19 @@ class _Compiled:
     converters: dict
 
 
+def _marker_positions(sql: str, params, markers: tuple) -> list[tuple[int, ...]]:
+    """Where each marker's value goes among the compiled query's parameters."""
+    positions = []
+    for marker in markers:
+        found = tuple(
+            i for i, value in enumerate(params) if type(value) is type(marker) and value == marker
+        )
+        if not found:
+            raise ImproperlyConfigured(f"marker {marker!r} is not a parameter of {sql}")
+        positions.append(found)
+    return positions
+
+
 class Precompiled:
     """`build(*markers)` returns the queryset; each marker must be a value the query's
     parameters hold nowhere else (e.g. -918273645 for an id)."""
@@ -64,16 +77,7 @@ class Precompiled:
             raise ImproperlyConfigured("precompiled querysets make model instances only")
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
-        positions = []
-        for marker in self.markers:
-            found = tuple(
-                i
-                for i, value in enumerate(params)
-                if type(value) is type(marker) and value == marker
-            )
-            if not found:
-                raise ImproperlyConfigured(f"marker {marker!r} is not a parameter of {sql}")
-            positions.append(found)
+        positions = _marker_positions(sql, params, self.markers)
         select, klass_info = compiler.select, compiler.klass_info
         select_fields = klass_info["select_fields"]
         start, end = select_fields[0], select_fields[-1] + 1
@@ -145,16 +149,7 @@ class PrecompiledRows:
             raise ImproperlyConfigured("precompiled rows come from values_list() querysets")
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
-        positions = []
-        for marker in self.markers:
-            found = tuple(
-                i
-                for i, value in enumerate(params)
-                if type(value) is type(marker) and value == marker
-            )
-            if not found:
-                raise ImproperlyConfigured(f"marker {marker!r} is not a parameter of {sql}")
-            positions.append(found)
+        positions = _marker_positions(sql, params, self.markers)
         fields = [column[0] for column in compiler.select[0 : compiler.col_count]]
         converters = compiler.get_converters(fields)
         return sql, tuple(params), tuple(positions), queryset.db, compiler, converters
