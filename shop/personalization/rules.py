@@ -3,7 +3,7 @@ callers pass the product's offers (see selectors.offers_for_product)."""
 
 import re
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from shop.personalization.models import Kind, ValueGroup
@@ -72,7 +72,7 @@ class Choices:
     gift_message: str = ""
 
     def is_empty(self) -> bool:
-        return not any(asdict(self).values())
+        return not any(getattr(self, name) for name in CHOICE_FIELDS)
 
     @property
     def made_to_order(self) -> bool:
@@ -86,7 +86,7 @@ class Choices:
     def as_line_value(self) -> dict[str, str]:
         """Canonical form stored on basket/order lines (sorted keys, only what was chosen),
         so identical choices give identical line references and merge."""
-        return {k: v for k, v in sorted(asdict(self).items()) if v}
+        return {name: v for name in sorted(CHOICE_FIELDS) if (v := getattr(self, name))}
 
     @classmethod
     def from_line_value(cls, value: object) -> "Choices":
@@ -94,6 +94,10 @@ class Choices:
             return cls()
         known = cls.__dataclass_fields__
         return cls(**{k: str(v) for k, v in value.items() if k in known})
+
+
+# Choices' fields (plain strings: reading them needs no deep copy, as asdict makes).
+CHOICE_FIELDS = tuple(f.name for f in fields(Choices))
 
 
 @dataclass(frozen=True)
