@@ -1,8 +1,8 @@
 """Querysets compiled to SQL once per process, run with each request's values.
 
 Django compiles a queryset to SQL every time it is evaluated. For the queries every basket
-request runs (the basket, its lines with seven tables joined and a picture and voucher flag
-annotated, their attributes, the site's offers) compiling cost several times running them.
+request runs (the basket, its lines with seven tables joined, a picture, a voucher flag and
+their attributes annotated, the site's offers) compiling cost several times running them.
 A Precompiled query is an ordinary queryset, built once with marker values where the
 request's values go and compiled once; each run executes that SQL with the request's values
 in the markers' places and makes the model instances as Django's ModelIterable does

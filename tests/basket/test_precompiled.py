@@ -16,7 +16,7 @@ from oscar.apps.offer.models import Benefit, Condition, ConditionalOffer
 from oscar.test.factories import ConditionalOfferFactory, RangeFactory
 
 from shop.basket.middleware import SITE_OFFERS
-from shop.basket.models import ATTRIBUTES, LINES, Basket, Line, _attributes_query, _lines_query
+from shop.basket.models import LINES, Basket, Line, LineAttribute, _lines_query
 from shop.catalogue.models import Product, ProductImage
 from shop.common.precompiled import Precompiled
 from tests.basket.helpers import fill_basket
@@ -93,14 +93,31 @@ def test_lines_are_what_the_orm_reads(client, demo_personalization, django_asser
 
 
 def test_attributes_are_what_the_orm_reads(client, demo_personalization):
+    """Each line's attributes, read with the lines as JSON rows, are what the ORM reads: the
+    same rows in the same order, every field of the attribute and its option of the same
+    value and type, saved instances of the default database; one option instance per option."""
     fill_basket(client)
     basket = Basket.objects.get()
-    fast, orm = ATTRIBUTES.run(basket.pk), list(_attributes_query(basket.pk))
-    assert [a.pk for a in fast] == [a.pk for a in orm] and len(fast) == 3
+    line = basket.all_lines()[0]
+    # A second attribute on one line, with a value JSON holds in a list.
+    LineAttribute.objects.create(
+        line=line, option=line.attributes.all()[0].option, value=["a", 1, None]
+    )
+    basket = Basket.objects.get()
+    fast = [a for line in basket.all_lines() for a in line.attributes.all()]
+    orm = list(
+        LineAttribute.objects.filter(line__basket=basket)
+        .select_related("option")
+        .order_by("line_id", "pk")
+    )
+    assert [a.pk for a in fast] == [a.pk for a in orm] and len(fast) == 4
     for mine, theirs in zip(fast, orm, strict=True):
-        assert _fields(mine) == _fields(theirs)
-        assert _fields(mine.option) == _fields(theirs.option)
-        assert isinstance(mine.value, str | dict | list)
+        for a, b in ((mine, theirs), (mine.option, theirs.option)):
+            assert _fields(a) == _fields(b) and not _deferred(a)
+            assert [type(v) for v in _fields(a).values()] == [type(v) for v in _fields(b).values()]
+            assert a._state.adding is False and a._state.db == "default"
+    assert fast[1].value == ["a", 1, None]
+    assert len({id(a.option) for a in fast}) == 1
 
 
 def test_a_basket_reads_its_lines_attributes_and_vouchers_once(
@@ -109,7 +126,7 @@ def test_a_basket_reads_its_lines_attributes_and_vouchers_once(
     fill_basket(Client())  # someone else's basket
     fill_basket(client)
     basket = Basket.objects.order_by("pk").last()
-    with django_assert_num_queries(3):  # lines, attributes, personalisation offers (values joined)
+    with django_assert_num_queries(2):  # lines (attributes with them), personalisation offers
         lines = list(basket.all_lines())
     with django_assert_num_queries(0):
         assert basket.all_lines().count() == 3 and basket.all_lines().exists()
