@@ -14,15 +14,12 @@ from django.utils import timezone
 from oscar.apps.basket.middleware import BasketMiddleware as OscarBasketMiddleware
 from oscar.core.loading import get_class
 
-from shop.basket.models import BASKET_ID, NOW, Basket, site_offers_query
+from shop.basket.models import NOW, Basket, site_offers_query
 from shop.common.precompiled import Precompiled
 
 Applicator = get_class("offer.applicator", "Applicator")
 
 # Read on every request that touches the basket, so compiled once (shop.common.precompiled).
-OPEN_ANONYMOUS_BASKET = Precompiled(
-    lambda pk: Basket.objects.filter(pk=pk, owner=None, status=Basket.OPEN), BASKET_ID
-)
 SITE_OFFERS = Precompiled(site_offers_query, NOW)
 
 
@@ -52,18 +49,17 @@ class BasketMiddleware(OscarBasketMiddleware):
 
     def get_cookie_basket(self, cookie_key, request, manager):
         """Oscar's: the open anonymous basket the signed cookie names (a cookie naming none
-        is deleted), read with a precompiled query."""
+        is deleted), read with its lines (Basket.open_anonymous)."""
         value = request.COOKIES.get(cookie_key)
         if value is None:
             return None
         try:
-            found = OPEN_ANONYMOUS_BASKET.run(int(Signer().unsign(value)))
+            found = Basket.open_anonymous(int(Signer().unsign(value)))
         except (BadSignature, ValueError, OverflowError):
-            found = []
-        if not found:
+            found = None
+        if found is None:
             request.cookies_to_delete.append(cookie_key)
-            return None
-        return found[0]
+        return found
 
     def apply_offers_to_basket(self, request, basket):
         """Oscar's (the offers for this basket, user and request, applied), with the site's

@@ -25,7 +25,9 @@ class Basket(AbstractBasket):
         if self._lines is None:
             from shop.personalization.selectors import offers_for_products
 
-            lines = LINES.run(self.id, timezone.now(), known={"basket": self})
+            lines = self.__dict__.pop("_lines_read", None)  # read with the basket
+            if lines is None:
+                lines = LINES.run(self.id, timezone.now(), known={"basket": self})
             options = {}
             for line in lines:
                 attributes = [attribute_from_row(row, options) for row in line.attribute_rows]
@@ -57,6 +59,34 @@ class Basket(AbstractBasket):
             self._lines._result_cache = lines
             self._lines._prefetch_done = True
         return self._lines
+
+    @classmethod
+    def open_anonymous(cls, basket_id: int) -> "Basket | None":
+        """The open basket of no one `basket_id` (a visitor's basket cookie names it), None if
+        there is none: read with its lines (OPEN_ANONYMOUS_LINES), one statement where there
+        were two on every request that loads a visitor's basket; only a basket without lines
+        is read on its own after. all_lines takes the lines read so (once), unless the basket
+        changed first."""
+        lines = OPEN_ANONYMOUS_LINES.run(basket_id, timezone.now())
+        if lines:
+            basket = lines[0].basket
+            for line in lines:
+                line.basket = basket  # one basket object, as LINES gives
+        else:
+            found = OPEN_ANONYMOUS_BASKET.run(basket_id)
+            if not found:
+                return None
+            basket = found[0]
+        basket._lines_read = lines
+        return basket
+
+    def reset_offer_applications(self):
+        self.__dict__.pop("_lines_read", None)
+        super().reset_offer_applications()
+
+    def flush(self):
+        self.__dict__.pop("_lines_read", None)
+        super().flush()
 
     @property
     def offers_memo(self) -> dict:
@@ -190,7 +220,24 @@ def attribute_from_row(row: list, options: dict[int, Any]):
     return instance
 
 
+# What makes a basket a visitor's (their cookie names it): open, and no one's.
+OPEN_ANONYMOUS = {"owner": None, "status": Basket.OPEN}
+
+
+def _open_anonymous_lines_query(basket_id: int, now: datetime):
+    """LINES of the open anonymous basket `basket_id`, each with the basket."""
+    return (
+        _lines_query(basket_id, now)
+        .filter(**{f"basket__{name}": value for name, value in OPEN_ANONYMOUS.items()})
+        .select_related("basket")
+    )
+
+
 LINES = Precompiled(_lines_query, BASKET_ID, NOW)
+OPEN_ANONYMOUS_LINES = Precompiled(_open_anonymous_lines_query, BASKET_ID, NOW)
+OPEN_ANONYMOUS_BASKET = Precompiled(
+    lambda pk: Basket.objects.filter(pk=pk, **OPEN_ANONYMOUS), BASKET_ID
+)
 
 
 # The personalization offers of the lines' products (shop.personalization.selectors reads

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.html import escape
 from django.utils.translation import get_language
 
-from shop.basket.models import Basket, Line
+from shop.basket.models import OPEN_ANONYMOUS, Line
 
 
 def cookie_basket_id(request: HttpRequest) -> int | None:
@@ -45,7 +45,8 @@ def open_basket_item_count(*, basket_id: int | None) -> int:
     if total is None:
         total = (
             Line.objects.filter(
-                basket_id=basket_id, basket__status=Basket.OPEN, basket__owner__isnull=True
+                basket_id=basket_id,
+                **{f"basket__{name}": value for name, value in OPEN_ANONYMOUS.items()},
             ).aggregate(n=Sum("quantity"))["n"]
             or 0
         )

@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oscar.apps.offer.models import Benefit, Condition, ConditionalOffer
-from oscar.test.factories import ConditionalOfferFactory, RangeFactory
+from oscar.test.factories import ConditionalOfferFactory, RangeFactory, UserFactory
 
 from shop.basket.middleware import SITE_OFFERS
 from shop.basket.models import LINES, Basket, Line, LineAttribute, _lines_query
@@ -187,6 +187,63 @@ def test_no_site_offer_is_read_when_none_was_active_with_the_lines(client, demo_
     offer.save()
     page, read = offers_read()
     assert read == 1 and '<th scope="row">Later</th>' in page  # active: read once, applied
+
+
+def test_a_visitors_basket_is_read_with_its_lines_in_one_statement(
+    client, demo_personalization, django_assert_num_queries
+):
+    """Basket.open_anonymous: the basket a visitor's cookie names, with its lines as LINES
+    reads them (one basket object), in one statement; all_lines takes them once."""
+    fill_basket(Client())  # someone else's basket
+    fill_basket(client)
+    basket = Basket.objects.order_by("pk").last()
+    with django_assert_num_queries(1):
+        found = Basket.open_anonymous(basket.pk)
+    assert type(found) is Basket and _fields(found) == _fields(basket)
+    assert found._state.adding is False and found._state.db == "default"
+    with django_assert_num_queries(1):  # the personalisation offers: the lines were read
+        lines = list(found.all_lines())
+    orm = list(_lines_query(basket.pk, timezone.now()).prefetch_related("attributes"))
+    assert [line.pk for line in lines] == [line.pk for line in orm] and len(lines) == 3
+    with django_assert_num_queries(0):
+        for mine, theirs in zip(lines, orm, strict=True):
+            assert mine.basket is found and _fields(mine) == _fields(theirs)
+            assert (mine.picture, mine.basket_has_vouchers, mine.site_offers_active) == (
+                theirs.picture,
+                theirs.basket_has_vouchers,
+                theirs.site_offers_active,
+            )
+            for path in RELATED:
+                a, b = _follow(mine, path), _follow(theirs, path)
+                assert (a is None) == (b is None) and (a is None or _fields(a) == _fields(b))
+            assert [a.pk for a in mine.attributes.all()] == [a.pk for a in theirs.attributes.all()]
+    # Taken once: a change to the basket reads its lines again.
+    found.reset_offer_applications()
+    with django_assert_num_queries(1):
+        assert len(found.all_lines()) == 3
+    emptied = Basket.open_anonymous(basket.pk)
+    emptied.flush()  # before its lines were asked for
+    assert list(emptied.all_lines()) == []
+
+
+def test_a_visitors_basket_without_lines_or_not_open_is_read_apart_or_not_at_all(
+    client, demo_catalogue, django_assert_num_queries
+):
+    client.post(f"/basket/add/{Product.objects.get(upc='MV-HE-KEY').pk}/", {"quantity": 1})
+    basket = Basket.objects.get()
+    basket.flush()
+    with django_assert_num_queries(2):  # no lines: the basket on its own
+        found = Basket.open_anonymous(basket.pk)
+    with django_assert_num_queries(0):
+        assert found.pk == basket.pk and list(found.all_lines()) == [] and found.is_empty
+    assert Basket.open_anonymous(basket.pk + 1000) is None
+    basket.owner = UserFactory()
+    basket.save()
+    assert Basket.open_anonymous(basket.pk) is None  # someone's
+    basket.owner = None
+    basket.save()
+    basket.submit()
+    assert Basket.open_anonymous(basket.pk) is None  # no longer open
 
 
 def test_a_cookie_naming_a_basket_that_is_not_open_is_dropped(client, demo_catalogue):
