@@ -55,11 +55,13 @@ class BasketView(CoreBasketView):
 
     def get(self, request, *args, **kwargs):
         """Oscar's, with the line formset built only if something asks for it: the lines as
-        they are are shown from basket_page (the same names, ids and values)."""
-        loaded_basket(request)
-        self.object_list = self.get_queryset()
-        self._unbuilt_formset = SimpleLazyObject(self.construct_formset)
-        return self.render_to_response(self.get_context_data(formset=self._unbuilt_formset))
+        they are are shown from basket_page (the same names, ids and values); the basket
+        only read, its totals summed once each."""
+        with loaded_basket(request).totals_kept():
+            self.object_list = self.get_queryset()
+            self._unbuilt_formset = SimpleLazyObject(self.construct_formset)
+            context = self.get_context_data(formset=self._unbuilt_formset)
+        return self.render_to_response(context)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

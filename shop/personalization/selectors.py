@@ -190,12 +190,20 @@ def options_surcharge(*, product, options: list[dict]) -> Decimal:
 
 
 def line_quote(line, offers: dict[str, OfferView] | None = None) -> Quote:
+    """The line's personalization priced with `offers` (its product's by default). Kept on
+    the line object for the same choices and offers: the basket page prices each line, then
+    shows what it was priced for."""
     choices = line_choices(line)
     if choices.is_empty():
         return Quote()
     if offers is None:
         offers = offers_for_product(product=line.product)
-    return quote(offers=offers, choices=choices)
+    kept = line.__dict__.get("_mv_quote")
+    if kept is not None and kept[0] is offers and kept[1] == choices:
+        return kept[2]
+    priced = quote(offers=offers, choices=choices)
+    line._mv_quote = (offers, choices, priced)
+    return priced
 
 
 def personalization_option():

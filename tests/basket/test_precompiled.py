@@ -246,6 +246,25 @@ def test_a_visitors_basket_without_lines_or_not_open_is_read_apart_or_not_at_all
     assert Basket.open_anonymous(basket.pk) is None  # no longer open
 
 
+def test_a_lines_attributes_queryset_is_the_one_django_builds(client, demo_personalization):
+    """prefetched() makes a line's attributes queryset directly (shop.basket.models): the
+    same SQL, hints and known line as Django's related manager gives; a copy of it reads
+    that line's attributes only, each knowing its line."""
+    from shop.basket.models import _reverse_queryset
+
+    fill_basket(client)
+    line, other = Line.objects.order_by("pk")[:2]
+    mine = _reverse_queryset(line, Line._meta.get_field("attributes"))
+    django = line.attributes.all()
+    assert type(mine) is type(django) and mine.model is django.model and mine.db == django.db
+    assert str(mine.query) == str(django.query) and mine._hints == django._hints
+    assert mine._known_related_objects == django._known_related_objects
+    copy = list(mine.filter(pk__gte=0))
+    assert [a.pk for a in copy] == [a.pk for a in line.attributes.filter(pk__gte=0)]
+    assert copy and all(a.line is line for a in copy)
+    assert not set(a.pk for a in copy) & set(other.attributes.values_list("pk", flat=True))
+
+
 def test_a_cookie_naming_a_basket_that_is_not_open_is_dropped(client, demo_catalogue):
     client.post(f"/basket/add/{Product.objects.get(upc='MV-HE-KEY').pk}/", {"quantity": 1})
     basket = Basket.objects.get()
