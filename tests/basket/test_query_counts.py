@@ -95,3 +95,27 @@ def test_pages_for_a_visitor_with_a_basket_cost_one_query_when_cached(
             response = client.get(path)
         assert response["X-Page-Cache"] == "hit", path
         assert "Basket, 3 items" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_uncached_page_shows_a_visitors_count_without_loading_their_basket(
+    client, demo_personalization
+):
+    """A search no one made before (a page-cache miss): the header's count is the cached
+    count's (one aggregate at most), not the whole basket read and priced."""
+    fill_basket(client)
+    client.get("/")  # the "added" message shown
+    for n, path in enumerate(["/search/?q=wallet", "/catalogue/?sort_by=price-asc"]):
+        statements = []
+
+        def record(execute, sql, params, many, context, statements=statements):
+            statements.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(record):
+            response = client.get(f"{path}&_n=uncached-{n}")
+        assert response.status_code == 200 and response["X-Page-Cache"] != "hit", path
+        assert "Basket, 3 items" in response.content.decode()
+        lines = [sql for sql in statements if '"basket_line"' in sql]
+        assert all("SUM(" in sql for sql in lines), lines  # the count, not the lines
+        assert not any("personalization_personalizationoffer" in sql for sql in statements)
