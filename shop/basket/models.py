@@ -302,13 +302,19 @@ def _offers_query(products: int, classes: int) -> PrecompiledRows:
 def read_personalization_offers(product_ids, product_class_ids) -> list[SimpleNamespace]:
     """shop.personalization.selectors.OfferRowsReader: the offers with their active values,
     as plain objects of OFFER_FIELDS and VALUE_FIELDS, in one statement compiled once (a row
-    per offer and value, the values in their order)."""
+    per offer and value, the values in their order). The same rows give the same objects
+    again (kept per process; their views, built once, with them): only what the rows say
+    makes them, so a change of an offer or value is a change of the rows."""
     from shop.personalization.selectors import OFFER_FIELDS, VALUE_FIELDS
 
+    query = _offers_query(len(product_ids), len(product_class_ids))
+    rows = tuple(query.run(*product_ids, *product_class_ids))
+    kept = _OFFERS_BY_ROWS.get(rows)
+    if kept is not None:
+        return kept
     offers: dict[int, SimpleNamespace] = {}
     width = len(OFFER_FIELDS)
-    query = _offers_query(len(product_ids), len(product_class_ids))
-    for row in query.run(*product_ids, *product_class_ids):
+    for row in rows:
         offer = offers.get(row[0])
         if offer is None:
             fields = dict(zip(OFFER_FIELDS, row[:width], strict=True))
@@ -316,7 +322,14 @@ def read_personalization_offers(product_ids, product_class_ids) -> list[SimpleNa
         if row[width] is not None:  # the value's id: None when the offer has none active
             value = dict(zip(VALUE_FIELDS[1:], row[width + 1 :], strict=True))
             offer.active_values.append(SimpleNamespace(offer_id=offer.pk, **value))
-    return list(offers.values())
+    if len(_OFFERS_BY_ROWS) >= _OFFERS_KEPT:
+        _OFFERS_BY_ROWS.clear()
+    kept = _OFFERS_BY_ROWS[rows] = list(offers.values())
+    return kept
+
+
+_OFFERS_BY_ROWS: dict[tuple, list[SimpleNamespace]] = {}
+_OFFERS_KEPT = 2048  # sets of rows (a few KB each); all forgotten when full
 
 
 def prefetched(instance, name: str, objects: list) -> None:

@@ -144,9 +144,18 @@ def _offers_by_base(
         for kind, offer in chosen.items():
             if offer.is_active:
                 if offer.pk not in views:
-                    views[offer.pk] = _view(offer)
+                    views[offer.pk] = _view_of(offer)
                 result[base.pk][kind] = views[offer.pk]
     return result
+
+
+def _view_of(offer) -> OfferView:
+    """The offer's view, built once per offer object: a reader that gives the same objects
+    again for the same rows (the basket's, shop.basket.models) has them built once."""
+    view = offer.__dict__.get("_offer_view")
+    if view is None:
+        view = offer._offer_view = _view(offer)
+    return view
 
 
 def _view(offer: PersonalizationOffer) -> OfferView:

@@ -265,6 +265,42 @@ def test_a_lines_attributes_queryset_is_the_one_django_builds(client, demo_perso
     assert not set(a.pk for a in copy) & set(other.attributes.values_list("pk", flat=True))
 
 
+def test_the_same_offer_rows_give_the_same_offers_and_views_and_a_change_new_ones(
+    demo_personalization,
+):
+    """The basket's offers are kept per process by the rows they were made from: the same
+    rows, the same objects and views (built once); a changed value, new ones."""
+    from shop.basket.models import read_personalization_offers
+    from shop.personalization.models import PersonalizationValue
+    from shop.personalization.selectors import _offers_by_base
+
+    holdall = Product.objects.get(upc="MV-EG-HOL")
+    args = ([holdall.pk], [holdall.product_class_id])
+    first, again = read_personalization_offers(*args), read_personalization_offers(*args)
+    assert first is again
+    views = _offers_by_base([holdall], read_rows=read_personalization_offers)[holdall.pk]
+    assert all(
+        view is other
+        for view, other in zip(
+            views.values(),
+            _offers_by_base([holdall], read_rows=read_personalization_offers)[holdall.pk].values(),
+            strict=True,
+        )
+    )
+    value = PersonalizationValue.objects.filter(offer__in=[o.pk for o in first]).first()
+    value.label = "Renamed"
+    value.save()
+    changed = read_personalization_offers(*args)
+    assert changed is not first
+
+    def labels(offers):
+        return {value.label for offer in offers for value in offer.active_values}
+
+    assert "Renamed" in labels(changed) and "Renamed" not in labels(first)
+    fresh = _offers_by_base([holdall], read_rows=read_personalization_offers)[holdall.pk]
+    assert fresh == _offers_by_base([holdall])[holdall.pk] != views
+
+
 def test_a_cookie_naming_a_basket_that_is_not_open_is_dropped(client, demo_catalogue):
     client.post(f"/basket/add/{Product.objects.get(upc='MV-HE-KEY').pk}/", {"quantity": 1})
     basket = Basket.objects.get()
