@@ -14,7 +14,8 @@ from django.utils import timezone
 from oscar.apps.basket.middleware import BasketMiddleware as OscarBasketMiddleware
 from oscar.core.loading import get_class
 
-from shop.basket.models import NOW, Basket, site_offers_query
+from shop.basket.models import NOW, site_offers_query
+from shop.basket.selectors import open_anonymous_basket
 from shop.common.precompiled import Precompiled
 
 Applicator = get_class("offer.applicator", "Applicator")
@@ -49,12 +50,12 @@ class BasketMiddleware(OscarBasketMiddleware):
 
     def get_cookie_basket(self, cookie_key, request, manager):
         """Oscar's: the open anonymous basket the signed cookie names (a cookie naming none
-        is deleted), read with its lines (Basket.open_anonymous)."""
+        is deleted), read with its lines (open_anonymous_basket)."""
         value = request.COOKIES.get(cookie_key)
         if value is None:
             return None
         try:
-            found = Basket.open_anonymous(int(Signer().unsign(value)))
+            found = open_anonymous_basket(basket_id=int(Signer().unsign(value)))
         except (BadSignature, ValueError, OverflowError):
             found = None
         if found is None:

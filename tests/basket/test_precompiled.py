@@ -17,6 +17,7 @@ from oscar.test.factories import ConditionalOfferFactory, RangeFactory, UserFact
 
 from shop.basket.middleware import SITE_OFFERS
 from shop.basket.models import LINES, Basket, Line, LineAttribute, _lines_query
+from shop.basket.selectors import open_anonymous_basket
 from shop.catalogue.models import Product, ProductImage
 from shop.common.precompiled import Precompiled
 from tests.basket.helpers import fill_basket
@@ -192,13 +193,13 @@ def test_no_site_offer_is_read_when_none_was_active_with_the_lines(client, demo_
 def test_a_visitors_basket_is_read_with_its_lines_in_one_statement(
     client, demo_personalization, django_assert_num_queries
 ):
-    """Basket.open_anonymous: the basket a visitor's cookie names, with its lines as LINES
+    """open_anonymous_basket: the basket a visitor's cookie names, with its lines as LINES
     reads them (one basket object), in one statement; all_lines takes them once."""
     fill_basket(Client())  # someone else's basket
     fill_basket(client)
     basket = Basket.objects.order_by("pk").last()
     with django_assert_num_queries(1):
-        found = Basket.open_anonymous(basket.pk)
+        found = open_anonymous_basket(basket_id=basket.pk)
     assert type(found) is Basket and _fields(found) == _fields(basket)
     assert found._state.adding is False and found._state.db == "default"
     with django_assert_num_queries(1):  # the personalisation offers: the lines were read
@@ -221,7 +222,7 @@ def test_a_visitors_basket_is_read_with_its_lines_in_one_statement(
     found.reset_offer_applications()
     with django_assert_num_queries(1):
         assert len(found.all_lines()) == 3
-    emptied = Basket.open_anonymous(basket.pk)
+    emptied = open_anonymous_basket(basket_id=basket.pk)
     emptied.flush()  # before its lines were asked for
     assert list(emptied.all_lines()) == []
 
@@ -233,17 +234,17 @@ def test_a_visitors_basket_without_lines_or_not_open_is_read_apart_or_not_at_all
     basket = Basket.objects.get()
     basket.flush()
     with django_assert_num_queries(2):  # no lines: the basket on its own
-        found = Basket.open_anonymous(basket.pk)
+        found = open_anonymous_basket(basket_id=basket.pk)
     with django_assert_num_queries(0):
         assert found.pk == basket.pk and list(found.all_lines()) == [] and found.is_empty
-    assert Basket.open_anonymous(basket.pk + 1000) is None
+    assert open_anonymous_basket(basket_id=basket.pk + 1000) is None
     basket.owner = UserFactory()
     basket.save()
-    assert Basket.open_anonymous(basket.pk) is None  # someone's
+    assert open_anonymous_basket(basket_id=basket.pk) is None  # someone's
     basket.owner = None
     basket.save()
     basket.submit()
-    assert Basket.open_anonymous(basket.pk) is None  # no longer open
+    assert open_anonymous_basket(basket_id=basket.pk) is None  # no longer open
 
 
 def test_a_lines_attributes_queryset_is_the_one_django_builds(client, demo_personalization):

@@ -8,7 +8,7 @@ taken out: the basket page and the next new page follow. Registering through the
 basket comes along with its personalisation.
 
 What it walks: the visitor's basket read with its lines, their personalisation and offers
-(shop.basket.models.Basket.open_anonymous), the basket page's prices and totals
+(shop.basket.selectors.open_anonymous_basket), the basket page's prices and totals
 (shop.basket.views), and the header's count on pages that do not load the basket
 (storefront_tags.basket_item_count).
 """
